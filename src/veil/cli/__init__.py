@@ -1,0 +1,1 @@
+"""The ``veil`` command: argv -> PipelineConfig -> pipeline calls, nothing else."""

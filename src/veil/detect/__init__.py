@@ -1,0 +1,68 @@
+"""Stage 2: find faces in a frame.
+
+Every detector satisfies :class:`FaceDetector`; :func:`load_detector` builds one
+from a :class:`DetectorConfig` once, and the pipeline calls ``detect`` per frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from veil.errors import VeilError
+from veil.types import Detections
+
+DETECTOR_NAMES = ("centerface", "retinaface")
+
+
+class FaceDetector(Protocol):
+    name: str
+
+    def detect(self, rgb: NDArray[np.uint8]) -> Detections:
+        """Faces in an (H, W, 3) uint8 RGB frame, boxes in that frame's pixels."""
+        ...
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """How faces are searched for.
+
+    Attributes:
+        name: which model (see ``DETECTOR_NAMES``).
+        threshold: minimum confidence kept; lower finds more faces and more false alarms.
+        input_size: longest side, in pixels, of the downscaled frame the model sees
+            (0 = full resolution). Smaller is faster and misses small faces.
+        upscale: search the frame enlarged by this factor as well (>1 reaches faces
+            down to about 12 px at the cost of speed), 1 = off.
+        device: "cpu", "cuda" or "auto".
+        threads: onnxruntime intra-op threads (1 leaves the other core to the codec).
+    """
+
+    name: str = "centerface"
+    threshold: float = 0.3
+    input_size: int = 960
+    upscale: float = 1.0
+    device: str = "cpu"
+    threads: int = 1
+
+
+def load_detector(config: DetectorConfig) -> FaceDetector:
+    """The detector named by ``config``, with its model loaded.
+
+    Raises:
+        VeilError: unknown name, or the package holding the weights is not installed.
+        ValueError: the requested device is not available.
+    """
+    # Imported here because the detector modules import DetectorConfig from this one.
+    from veil.detect.centerface import CenterFaceDetector
+    from veil.detect.retinaface import RetinaFaceDetector
+
+    detectors = {"centerface": CenterFaceDetector, "retinaface": RetinaFaceDetector}
+    if config.name not in detectors:
+        raise VeilError(
+            f"unknown detector {config.name!r}: choose one of {', '.join(DETECTOR_NAMES)}"
+        )
+    return detectors[config.name](config)

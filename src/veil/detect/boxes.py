@@ -1,0 +1,146 @@
+"""Geometry shared by the detectors: resizing frames for a model, mapping boxes
+back, non-maximum suppression and the tiled search for small faces."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from veil.types import Detections
+
+# Both models downsample by 32 at their coarsest level.
+STRIDE = 32
+# Neighbouring tiles of the enlarged frame overlap by this fraction so that a
+# face on a tile border is whole in at least one tile.
+TILE_OVERLAP = 0.15
+
+Infer = Callable[[NDArray[np.uint8]], Detections]
+
+
+def fit_scale(height: int, width: int, input_size: int) -> float:
+    """Factor that brings the longest side down to ``input_size`` (never enlarges).
+
+    ``input_size`` 0 means full resolution.
+    """
+    longest = max(height, width)
+    if input_size <= 0 or longest <= input_size:
+        return 1.0
+    return input_size / longest
+
+
+def resize_padded(rgb: NDArray[np.uint8], scale: float) -> tuple[NDArray[np.uint8], int, int]:
+    """The frame resized by ``scale`` and padded right and bottom to a multiple of 32.
+
+    Padding at the far edges keeps the top-left origin, so mapping boxes back is
+    a single division by ``scale``.
+
+    Returns:
+        The padded image and the height and width of its unpadded part.
+    """
+    height, width = rgb.shape[:2]
+    new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
+    if (new_h, new_w) != (height, width):
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        rgb = cv2.resize(rgb, (new_w, new_h), interpolation=interpolation)
+    pad_h, pad_w = -new_h % STRIDE, -new_w % STRIDE
+    if pad_h or pad_w:
+        rgb = cv2.copyMakeBorder(rgb, 0, pad_h, 0, pad_w, cv2.BORDER_CONSTANT, value=0)
+    return np.ascontiguousarray(rgb), new_h, new_w
+
+
+def box_iou(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float64]:
+    """(N, M) intersection over union of xyxy boxes ``a`` (N, 4) and ``b`` (M, 4)."""
+    a = np.asarray(a, np.float64)[:, None, :]
+    b = np.asarray(b, np.float64)[None, :, :]
+    inter_w = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
+    inter_h = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
+    inter = inter_w * inter_h
+    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
+    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+    return inter / np.maximum(area_a + area_b - inter, 1e-9)
+
+
+def nms(dets: Detections, iou_threshold: float) -> Detections:
+    """The highest-scoring boxes, dropping any that overlap a better one by more
+    than ``iou_threshold``."""
+    order = np.argsort(-dets.score, kind="stable")
+    keep = []
+    while order.size:
+        best, rest = order[0], order[1:]
+        keep.append(best)
+        order = rest[box_iou(dets.xyxy[best : best + 1], dets.xyxy[rest])[0] <= iou_threshold]
+    return dets[np.asarray(keep, dtype=np.intp)]
+
+
+def clip_valid(dets: Detections, height: int, width: int) -> Detections:
+    """Boxes clipped to the image, without those left with no area (e.g. in padding)."""
+    xyxy = np.clip(dets.xyxy, 0, [width, height, width, height])
+    keep = (xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1])
+    return Detections(xyxy, dets.score, dets.landmarks)[keep]
+
+
+def shifted(dets: Detections, dx: float, dy: float) -> Detections:
+    """The same boxes moved by (dx, dy) pixels."""
+    landmarks = None if dets.landmarks is None else dets.landmarks + [dx, dy]
+    return Detections(dets.xyxy + [dx, dy, dx, dy], dets.score, landmarks)
+
+
+def detect_scaled(rgb: NDArray[np.uint8], scale: float, infer: Infer) -> Detections:
+    """Faces found by ``infer`` in the frame resized by ``scale``, in frame pixels."""
+    image, valid_h, valid_w = resize_padded(rgb, scale)
+    return clip_valid(infer(image), valid_h, valid_w).scaled(1 / scale)
+
+
+def tile_starts(length: int, window: int, overlap: float) -> list[int]:
+    """Start offsets of windows of ``window`` pixels covering ``length`` pixels."""
+    if length <= window:
+        return [0]
+    step = max(1, int(window * (1 - overlap)))
+    starts = list(range(0, length - window, step))
+    return [*starts, length - window]
+
+
+def detect_enlarged(
+    rgb: NDArray[np.uint8], upscale: float, input_size: int, infer: Infer
+) -> Detections:
+    """Faces found in the frame enlarged by ``upscale``, in tiles of ``input_size``.
+
+    Each tile is cut from the original frame and enlarged on its own, so the
+    whole enlarged frame is never held in memory.
+    """
+    height, width = rgb.shape[:2]
+    window = max(height, width) if input_size <= 0 else max(1, int(input_size / upscale))
+    parts = []
+    for y0, x0 in itertools.product(
+        tile_starts(height, window, TILE_OVERLAP), tile_starts(width, window, TILE_OVERLAP)
+    ):
+        tile = rgb[y0 : y0 + window, x0 : x0 + window]
+        parts.append(shifted(detect_scaled(tile, upscale, infer), x0, y0))
+    return Detections.concat(parts)
+
+
+def search_frame(
+    rgb: NDArray[np.uint8], infer: Infer, input_size: int, upscale: float, nms_iou: float
+) -> Detections:
+    """All faces in a frame: one pass at ``input_size``, plus an enlarged pass.
+
+    Args:
+        rgb: (H, W, 3) uint8 frame.
+        infer: runs the model on a padded image and returns boxes in its pixels.
+        input_size: longest side the frame is brought down to (0 = full resolution).
+        upscale: above 1, the frame is also searched enlarged by this factor and
+            the results merged.
+        nms_iou: overlap above which two boxes are taken to be the same face.
+
+    Returns:
+        Detections in pixels of ``rgb``.
+    """
+    scale = fit_scale(rgb.shape[0], rgb.shape[1], input_size)
+    found = detect_scaled(rgb, scale, infer)
+    if upscale > 1:
+        found = Detections.concat([found, detect_enlarged(rgb, upscale, input_size, infer)])
+    return nms(found, nms_iou)

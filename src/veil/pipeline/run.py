@@ -1,0 +1,199 @@
+"""The three jobs a user runs on one input: analyze, redact, combined.
+
+These are the library calls behind every shell (CLI, service, review app):
+each takes explicit paths and settings and returns a :class:`JobResult`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from veil.annotations import (
+    Annotations,
+    read_annotations,
+    select_ids,
+    write_annotations,
+)
+from veil.atomic import atomic_path
+from veil.detect import DetectorConfig, FaceDetector
+from veil.errors import VeilError
+from veil.media import EncoderSettings, is_image, write_image
+from veil.pipeline.analyze import Analysis, analyze_image, analyze_video
+from veil.pipeline.render import render_image, render_video
+from veil.redact import RedactionConfig
+from veil.track import TrackerConfig
+
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Every setting of a run, grouped by stage."""
+
+    detector: DetectorConfig = DetectorConfig()
+    tracker: TrackerConfig = TrackerConfig()
+    redaction: RedactionConfig = RedactionConfig()
+    encoder: EncoderSettings = EncoderSettings()
+
+
+@dataclass
+class JobResult:
+    """What one job did, for the summary (``--json``) and the service's job report."""
+
+    input: Path
+    outputs: list[Path] = field(default_factory=list)
+    frames: int = 0
+    face_ids: list[int] = field(default_factory=list)
+    damaged_frames: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "input": str(self.input),
+            "outputs": [str(p) for p in self.outputs],
+            "frames": self.frames,
+            "faces": len(self.face_ids),
+            "face_ids": self.face_ids,
+            "damaged_frames": self.damaged_frames,
+            "seconds": round(self.seconds, 3),
+            "fps": round(self.frames / self.seconds, 2) if self.seconds else None,
+        }
+
+
+def refuse_overwriting_input(src: Path, dst: Path) -> None:
+    """The original is never modified: an output path onto the input is an error."""
+    if dst.exists() and dst.resolve() == src.resolve():
+        raise VeilError(f"{dst}: output would overwrite the input; choose another -o")
+
+
+def thumbnail_path(out_dir: Path, stem: str, face_id: int) -> Path:
+    return out_dir / f"{stem}_thumb{face_id:06d}.jpg"
+
+
+def annotations_path(out_dir: Path, stem: str) -> Path:
+    return out_dir / f"{stem}_annotations.json"
+
+
+def write_thumbnails(
+    thumbnails: dict[int, NDArray[np.uint8]], out_dir: Path, stem: str
+) -> list[Path]:
+    paths = []
+    for face_id, crop in thumbnails.items():
+        path = thumbnail_path(out_dir, stem, face_id)
+        with atomic_path(path) as tmp:
+            write_image(crop, tmp)
+        paths.append(path)
+    return paths
+
+
+def _analysis(
+    src: Path, detector: FaceDetector, config: PipelineConfig, on_frame: ProgressCallback | None
+) -> Analysis:
+    if is_image(src):
+        return analyze_image(src, detector)
+    return analyze_video(src, detector, config.tracker, on_frame)
+
+
+def analyze(
+    src: Path,
+    out_dir: Path,
+    detector: FaceDetector,
+    config: PipelineConfig = PipelineConfig(),
+    on_frame: ProgressCallback | None = None,
+) -> JobResult:
+    """Write ``<stem>_annotations.json`` and one thumbnail per face ID into ``out_dir``."""
+    started = time.perf_counter()
+    analysis = _analysis(src, detector, config, on_frame)
+    thumbs = write_thumbnails(analysis.thumbnails, out_dir, src.stem)
+    # the annotations go last: their presence means the analysis is complete
+    json_path = annotations_path(out_dir, src.stem)
+    write_annotations(analysis.annotations, json_path)
+    return _result(src, [json_path, *thumbs], analysis, started)
+
+
+def _result(src: Path, outputs: list[Path], analysis: Analysis, started: float) -> JobResult:
+    return JobResult(
+        input=src,
+        outputs=outputs,
+        frames=analysis.report.frames,
+        face_ids=sorted(analysis.annotations.face_ids()),
+        damaged_frames=list(analysis.report.damaged_frames),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def render(
+    src: Path,
+    dst: Path,
+    annotations: Annotations,
+    annotations_source: Path,
+    config: PipelineConfig = PipelineConfig(),
+    on_frame: ProgressCallback | None = None,
+) -> tuple[int, list[int]]:
+    """Hide the faces of ``annotations`` in ``src``; returns (frames, damaged frames)."""
+    refuse_overwriting_input(src, dst)
+    if is_image(src):
+        report = render_image(src, dst, annotations, config.redaction, annotations_source)
+    else:
+        report = render_video(
+            src, dst, annotations, config.redaction, config.encoder, annotations_source, on_frame
+        )
+    return report.frames, list(report.damaged_frames)
+
+
+def redact(
+    src: Path,
+    dst: Path,
+    annotations_file: Path,
+    ids: frozenset[int] | None = None,
+    config: PipelineConfig = PipelineConfig(),
+    on_frame: ProgressCallback | None = None,
+) -> JobResult:
+    """Blur the faces listed in ``annotations_file`` (only ``ids`` if given) into ``dst``."""
+    started = time.perf_counter()
+    annotations = read_annotations(annotations_file)
+    unknown = sorted(ids - annotations.face_ids()) if ids else []
+    if unknown:
+        raise VeilError(
+            f"ID list names faces that are not in {annotations_file}: "
+            + ", ".join(map(str, unknown))
+        )
+    chosen = select_ids(annotations, ids)
+    frames, damaged = render(src, dst, chosen, annotations_file, config, on_frame)
+    return JobResult(
+        input=src,
+        outputs=[dst],
+        frames=frames,
+        face_ids=sorted(chosen.face_ids()),
+        damaged_frames=damaged,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def combined(
+    src: Path,
+    dst: Path,
+    detector: FaceDetector,
+    config: PipelineConfig = PipelineConfig(),
+    annotations_out: Path | None = None,
+    on_frame: ProgressCallback | None = None,
+) -> JobResult:
+    """Analyze and redact in one go; the annotations are written too if asked."""
+    started = time.perf_counter()
+    refuse_overwriting_input(src, dst)
+    analysis = _analysis(src, detector, config, on_frame)
+    outputs = [dst]
+    done = analysis.report.frames
+    # progress continues across the second pass: frames analysed + frames rendered
+    render_progress = None if on_frame is None else (lambda n: on_frame(done + n))
+    render(src, dst, analysis.annotations, src, config, render_progress)
+    if annotations_out is not None:
+        write_annotations(analysis.annotations, annotations_out)
+        outputs.append(annotations_out)
+    return _result(src, outputs, analysis, started)

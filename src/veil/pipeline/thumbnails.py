@@ -1,0 +1,80 @@
+"""Pick one thumbnail per face: the sharpest, largest, most frontal view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from veil.types import Detections
+
+_THUMB_MARGIN = 1.4  # crop a little beyond the box so hair and chin frame the face
+_SHARPNESS_SIDE = 64  # sharpness is measured at a fixed size to compare crops of any size
+
+
+@dataclass(frozen=True, eq=False)
+class Thumbnail:
+    quality: float
+    crop: NDArray[np.uint8]
+
+
+def frontality(landmarks: NDArray[np.float32] | None) -> float:
+    """1 for a face looking at the camera, towards 0 in profile (eyes vs nose symmetry)."""
+    if landmarks is None:
+        return 1.0
+    left_eye, right_eye, nose = landmarks[0], landmarks[1], landmarks[2]
+    left, right = abs(nose[0] - left_eye[0]), abs(right_eye[0] - nose[0])
+    return float(1 - abs(left - right) / max(left + right, 1e-6))
+
+
+def sharpness(crop: NDArray[np.uint8]) -> float:
+    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    grey = cv2.resize(grey, (_SHARPNESS_SIDE, _SHARPNESS_SIDE), interpolation=cv2.INTER_AREA)
+    return float(cv2.Laplacian(grey, cv2.CV_32F).var())
+
+
+def crop_face(rgb: NDArray[np.uint8], box: NDArray[np.float32]) -> NDArray[np.uint8] | None:
+    height, width = rgb.shape[:2]
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    half = max(box[2] - box[0], box[3] - box[1]) * _THUMB_MARGIN / 2
+    x0, y0 = max(int(cx - half), 0), max(int(cy - half), 0)
+    x1, y1 = min(int(np.ceil(cx + half)), width), min(int(np.ceil(cy + half)), height)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return rgb[y0:y1, x0:x1].copy()
+
+
+class ThumbnailPicker:
+    """Keeps the best crop seen so far for each tracklet."""
+
+    def __init__(self) -> None:
+        self._best: dict[int, Thumbnail] = {}
+
+    def offer(self, rgb: NDArray[np.uint8], detections: Detections, ids: NDArray[np.int64]) -> None:
+        for k, tracklet_id in enumerate(ids.tolist()):
+            box = detections.xyxy[k]
+            size = float(max(box[2] - box[0], box[3] - box[1]))
+            landmarks = None if detections.landmarks is None else detections.landmarks[k]
+            crop = crop_face(rgb, box)
+            if crop is None:
+                continue
+            quality = (
+                np.log1p(size)
+                * np.sqrt(sharpness(crop) + 1.0)
+                * (0.25 + frontality(landmarks))
+                * float(detections.score[k])
+            )
+            best = self._best.get(tracklet_id)
+            if best is None or quality > best.quality:
+                self._best[tracklet_id] = Thumbnail(quality, crop)
+
+    def best_per_track(self, id_of_tracklet: dict[int, int]) -> dict[int, NDArray[np.uint8]]:
+        """The best crop of each final track, merging its tracklets."""
+        best: dict[int, Thumbnail] = {}
+        for tracklet_id, thumb in self._best.items():
+            track_id = id_of_tracklet[tracklet_id]
+            if track_id not in best or thumb.quality > best[track_id].quality:
+                best[track_id] = thumb
+        return {track_id: thumb.crop for track_id, thumb in sorted(best.items())}

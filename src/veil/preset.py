@@ -1,0 +1,182 @@
+"""Azure Media Redactor presets: the JSON that chose mode and blur type.
+
+Two forms are read, keys case-insensitive at every level:
+
+* Media Services v1 (Media Redactor)::
+
+    {"version": "1.0", "options": {"mode": "combined", "blurType": "High"}}
+
+* Media Services v3 (FaceDetectorPreset)::
+
+    {"@odata.type": "#Microsoft.Media.FaceDetectorPreset",
+     "mode": "Combined", "blurType": "High", "resolution": "SourceResolution"}
+
+Unknown keys are errors, not ignored: a misspelt ``blurTpye`` silently falling
+back to the default blur would leave faces less hidden than the user asked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TypeVar
+
+from veil.errors import InputError
+from veil.settings import BlurType, Mode
+
+FACE_DETECTOR_ODATA_TYPE = "#Microsoft.Media.FaceDetectorPreset"
+RESOLUTIONS = ("SourceResolution", "StandardDefinition")
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """What a preset asked for; None where it did not say (use the default).
+
+    ``resolution`` is Azure's v3 analysis resolution, spelt as Azure does.
+    """
+
+    mode: Mode | None = None
+    blur_type: BlurType | None = None
+    resolution: str | None = None
+
+
+def _fold_keys(data: dict, where: str, source: Path | str) -> dict[str, tuple[str, object]]:
+    """{lower-case key: (key as written, value)}; two spellings of a key are an error."""
+    folded: dict[str, tuple[str, object]] = {}
+    for key, value in data.items():
+        lower = key.lower()
+        if lower in folded:
+            raise InputError(source, f"preset key {key!r} given twice{where}")
+        folded[lower] = (key, value)
+    return folded
+
+
+def _check_known(
+    folded: dict[str, tuple[str, object]], known: tuple[str, ...], where: str, source: Path | str
+) -> None:
+    for lower, (key, _) in folded.items():
+        if lower not in {k.lower() for k in known}:
+            raise InputError(
+                source, f"unknown preset key {key!r}{where} (known: {', '.join(known)})"
+            )
+
+
+def _choice(kind: type[_E], key: str, value: object, source: Path | str) -> _E:
+    try:
+        if isinstance(value, str):
+            return kind(value)
+    except ValueError:
+        pass
+    valid = ", ".join(member.value for member in kind)
+    raise InputError(source, f"{key} {json.dumps(value)} is not valid (valid: {valid})")
+
+
+def _resolution(value: object, source: Path | str) -> str:
+    if isinstance(value, str):
+        for name in RESOLUTIONS:
+            if name.lower() == value.strip().lower():
+                return name
+    valid = ", ".join(RESOLUTIONS)
+    raise InputError(source, f"resolution {json.dumps(value)} is not valid (valid: {valid})")
+
+
+def _check_version(value: object, source: Path | str) -> None:
+    if value in ("1.0", "1") or (not isinstance(value, bool) and value == 1):
+        return
+    raise InputError(source, f'unsupported preset version {json.dumps(value)} (expected "1.0")')
+
+
+def _check_odata_type(value: object, source: Path | str) -> None:
+    if isinstance(value, str) and value.lower() == FACE_DETECTOR_ODATA_TYPE.lower():
+        return
+    raise InputError(
+        source,
+        f"@odata.type {json.dumps(value)} is not a face preset "
+        f'(expected "{FACE_DETECTOR_ODATA_TYPE}")',
+    )
+
+
+def _check_experimental(value: object, source: Path | str) -> None:
+    # Azure documented no experimental option; accept only an empty one so a
+    # preset exported from Azure loads, and say so if it carries something.
+    if value is None or value == {}:
+        return
+    raise InputError(source, f"experimentalOptions are not supported (got {json.dumps(value)})")
+
+
+def parse_preset(data: object, source: Path | str) -> Preset:
+    """A preset from decoded JSON (either form); ``source`` names it in errors.
+
+    Raises:
+        InputError: not an object, an unknown or repeated key, or an invalid
+            value (valid values are listed).
+    """
+    if not isinstance(data, dict):
+        raise InputError(source, "a preset must be a JSON object")
+    top = _fold_keys(data, "", source)
+
+    if "options" in top:  # v1
+        _check_known(top, ("version", "options"), "", source)
+        if "version" in top:
+            _check_version(top["version"][1], source)
+        options_key, options = top["options"]
+        if not isinstance(options, dict):
+            raise InputError(source, f"preset {options_key!r} must be a JSON object")
+        where = f" in {options_key!r}"
+        fields = _fold_keys(options, where, source)
+        _check_known(fields, ("mode", "blurType"), where, source)
+    else:  # v3
+        fields = top
+        _check_known(
+            fields,
+            ("@odata.type", "mode", "blurType", "resolution", "experimentalOptions"),
+            "",
+            source,
+        )
+        checks: dict[str, Callable[[object, Path | str], None]] = {
+            "@odata.type": _check_odata_type,
+            "experimentaloptions": _check_experimental,
+        }
+        for lower, check in checks.items():
+            if lower in fields:
+                check(fields[lower][1], source)
+
+    mode = fields.get("mode")
+    blur = fields.get("blurtype")
+    resolution = fields.get("resolution")
+    return Preset(
+        mode=None if mode is None else _choice(Mode, mode[0], mode[1], source),
+        blur_type=None if blur is None else _choice(BlurType, blur[0], blur[1], source),
+        resolution=None if resolution is None else _resolution(resolution[1], source),
+    )
+
+
+def read_preset(path: Path | str) -> Preset:
+    """Reads an Azure preset JSON file (v1 or v3 form).
+
+    Raises:
+        InputError: missing or unreadable file, not JSON, or not a valid preset.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory, not a file") from None
+    except OSError as e:
+        raise InputError(path, f"cannot read: {e.strerror or e}") from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise InputError(
+            path, f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError(path, "not valid JSON: the text is not UTF-8, UTF-16 or UTF-32") from None
+    return parse_preset(data, path)

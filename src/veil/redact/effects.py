@@ -1,0 +1,153 @@
+"""Redaction effects: pure functions from (frame, boxes) to a new frame.
+
+Blur strength scales with the face: the Gaussian sigma is a fixed fraction of
+the face's size, so "med" removes the same amount of identity from a 20 px face
+as from a 500 px one. Large sigmas are computed on a downscaled region (the
+result is the same low-frequency image) to keep the cost independent of size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from veil.settings import BlurType
+from veil.types import FaceBox
+
+
+class MaskShape(StrEnum):
+    ELLIPSE = "ellipse"
+    RECTANGLE = "rectangle"
+
+
+@dataclass(frozen=True)
+class RedactionConfig:
+    """How faces are hidden.
+
+    Attributes:
+        blur: the effect (Azure's Low/Med/High/Box/Black, plus pixelate).
+        mask: ellipse (follows a face's outline) or rectangle (covers hair and chin too).
+        mask_scale: boxes are grown by this factor around their centre first;
+            detector boxes are tight, and an ellipse inside a box leaves its corners.
+    """
+
+    blur: BlurType = BlurType.MED
+    mask: MaskShape = MaskShape.ELLIPSE
+    mask_scale: float = 1.3
+
+
+# Gaussian sigma as a fraction of the face's larger side.
+_SIGMA_FRACTION = {BlurType.LOW: 1 / 10, BlurType.MED: 1 / 6, BlurType.HIGH: 1 / 3.5}
+# Past this sigma the region is blurred at reduced size and scaled back up.
+_MAX_DIRECT_SIGMA = 3.0
+_PIXELATE_BLOCKS = 8
+
+Box = tuple[int, int, int, int]
+
+
+def grow_box(box: FaceBox, scale: float, width: int, height: int) -> Box | None:
+    """``box`` scaled about its centre, rounded outwards and clipped; None if off-frame."""
+    cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+    half_w, half_h = (box.x1 - box.x0) * scale / 2, (box.y1 - box.y0) * scale / 2
+    x0, y0 = max(int(np.floor(cx - half_w)), 0), max(int(np.floor(cy - half_h)), 0)
+    x1, y1 = min(int(np.ceil(cx + half_w)), width), min(int(np.ceil(cy + half_h)), height)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1, y1
+
+
+def gaussian_blur(region: NDArray[np.uint8], sigma: float) -> NDArray[np.uint8]:
+    """Gaussian blur whose cost does not grow with sigma."""
+    if sigma <= _MAX_DIRECT_SIGMA:
+        return cv2.GaussianBlur(region, (0, 0), sigmaX=sigma, borderType=cv2.BORDER_REPLICATE)
+    factor = _MAX_DIRECT_SIGMA / sigma
+    height, width = region.shape[:2]
+    small_size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    small = cv2.resize(region, small_size, interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(
+        small, (0, 0), sigmaX=_MAX_DIRECT_SIGMA, borderType=cv2.BORDER_REPLICATE
+    )
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def pixelate(region: NDArray[np.uint8], face_size: float) -> NDArray[np.uint8]:
+    """Blocks of about a face's eighth, each the region's mean colour there."""
+    height, width = region.shape[:2]
+    block = max(face_size / _PIXELATE_BLOCKS, 2.0)
+    small_size = (max(1, round(width / block)), max(1, round(height / block)))
+    small = cv2.resize(region, small_size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def _mask(shape: MaskShape, height: int, width: int, inner: Box) -> NDArray[np.bool_]:
+    x0, y0, x1, y1 = inner
+    mask = np.zeros((height, width), np.uint8)
+    if shape is MaskShape.RECTANGLE:
+        mask[y0:y1, x0:x1] = 1
+    else:
+        center = ((x0 + x1 - 1) / 2, (y0 + y1 - 1) / 2)
+        axes = (max((x1 - x0) / 2, 0.5), max((y1 - y0) / 2, 0.5))
+        # cv2 draws with fixed-point coordinates: shift=4 keeps sub-pixel centres
+        cv2.ellipse(
+            mask,
+            (round(center[0] * 16), round(center[1] * 16)),
+            (round(axes[0] * 16), round(axes[1] * 16)),
+            0,
+            0,
+            360,
+            1,
+            thickness=-1,
+            shift=4,
+        )
+    return mask.astype(bool)
+
+
+def _filled(
+    frame: NDArray[np.uint8], box: Box, effect: Callable[[NDArray[np.uint8]], NDArray[np.uint8]],
+    margin: int, mask: MaskShape,
+) -> None:
+    height, width = frame.shape[:2]
+    x0, y0, x1, y1 = box
+    # the effect sees a margin around the face so blurs have context at the edges
+    rx0, ry0 = max(x0 - margin, 0), max(y0 - margin, 0)
+    rx1, ry1 = min(x1 + margin, width), min(y1 + margin, height)
+    region = frame[ry0:ry1, rx0:rx1]
+    changed = effect(region)
+    inside = _mask(mask, ry1 - ry0, rx1 - rx0, (x0 - rx0, y0 - ry0, x1 - rx0, y1 - ry0))
+    region[inside] = changed[inside]
+
+
+def _outline(frame: NDArray[np.uint8], box: Box) -> None:
+    x0, y0, x1, y1 = box
+    thickness = max(2, round(max(x1 - x0, y1 - y0) / 40))
+    cv2.rectangle(frame, (x0, y0), (x1 - 1, y1 - 1), (255, 255, 255), thickness)
+
+
+def redact_frame(
+    rgb: NDArray[np.uint8], boxes: Sequence[FaceBox], config: RedactionConfig = RedactionConfig()
+) -> NDArray[np.uint8]:
+    """A copy of ``rgb`` with every box hidden by ``config.blur``."""
+    frame = rgb.copy()
+    height, width = frame.shape[:2]
+    for face in boxes:
+        box = grow_box(face, config.mask_scale, width, height)
+        if box is None:
+            continue
+        size = float(max(face.x1 - face.x0, face.y1 - face.y0))
+        if config.blur is BlurType.BOX:
+            _outline(frame, box)
+        elif config.blur is BlurType.BLACK:
+            _filled(frame, box, np.zeros_like, 0, config.mask)
+        elif config.blur is BlurType.PIXELATE:
+            _filled(frame, box, lambda r, s=size: pixelate(r, s), 0, config.mask)
+        else:
+            sigma = max(size * _SIGMA_FRACTION[config.blur], 1.0)
+            _filled(
+                frame, box, lambda r, s=sigma: gaussian_blur(r, s), round(2 * sigma), config.mask
+            )
+    return frame

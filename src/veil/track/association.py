@@ -1,0 +1,69 @@
+"""Pure matching functions: cost matrices and optimal assignment."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment
+
+
+def iou_matrix(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Pairwise intersection-over-union of (N, 4) and (M, 4) xyxy boxes."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)), np.float32)
+    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    return (inter / np.maximum(union, 1e-6)).astype(np.float32)
+
+
+def center_distance(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Pairwise centre distance divided by the larger of the two box sizes.
+
+    Small, fast faces can move further than their own width between frames, so
+    IoU alone loses them; a size-relative distance still links them.
+    """
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)), np.float32)
+    ca = (a[:, :2] + a[:, 2:]) / 2
+    cb = (b[:, :2] + b[:, 2:]) / 2
+    size_a = np.maximum(a[:, 2] - a[:, 0], a[:, 3] - a[:, 1])
+    size_b = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    dist = np.linalg.norm(ca[:, None, :] - cb[None, :, :], axis=2)
+    scale = np.maximum(size_a[:, None], size_b[None, :])
+    return (dist / np.maximum(scale, 1e-6)).astype(np.float32)
+
+
+def match_cost(
+    predicted: NDArray[np.float32], detected: NDArray[np.float32], max_distance: float
+) -> NDArray[np.float32]:
+    """Association cost in 0..2 (lower is better); pairs that may not match get inf.
+
+    Pairs match when their boxes overlap, or when their centres are within
+    ``max_distance`` box sizes and the sizes agree within a factor of two.
+    """
+    iou = iou_matrix(predicted, detected)
+    dist = center_distance(predicted, detected)
+    size_p = np.maximum(predicted[:, 2] - predicted[:, 0], 1e-6)[:, None]
+    size_d = np.maximum(detected[:, 2] - detected[:, 0], 1e-6)[None, :]
+    ratio = np.maximum(size_p / size_d, size_d / size_p)
+    allowed = (iou > 0) | ((dist < max_distance) & (ratio < 2))
+    cost = (1 - iou) + np.minimum(dist, 1)
+    return np.where(allowed, cost, np.inf).astype(np.float32)
+
+
+def assign(cost: NDArray[np.float32]) -> list[tuple[int, int]]:
+    """Minimum-cost one-to-one pairs, leaving out pairs with infinite cost."""
+    if cost.size == 0:
+        return []
+    finite = np.isfinite(cost)
+    if not finite.any():
+        return []
+    bounded = np.where(finite, cost, 1e6)
+    rows, cols = linear_sum_assignment(bounded)
+    return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if finite[r, c]]
