@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+
 from conftest import (
     SampleVideo,
     decode_frames,
@@ -18,7 +19,6 @@ from conftest import (
     run_veil,
     shrink,
 )
-
 from veil.samples import MovingFace, make_sample_video
 
 # Re-encoding alone changes pixels by ~1 level; a blurred face by tens.
@@ -30,7 +30,9 @@ def assert_faces_hidden(original: Path, redacted: Path, boxes, faces=None) -> No
     before, after = decode_frames(original), decode_frames(redacted)
     assert len(after) == len(before)
     for index, (a, b) in enumerate(zip(before, after, strict=True)):
-        chosen = [boxes[index][k] for k in (faces if faces is not None else range(len(boxes[index])))]
+        chosen = [
+            boxes[index][k] for k in (faces if faces is not None else range(len(boxes[index])))
+        ]
         for box in chosen:
             assert region_diff(a, b, shrink(box)) > BLURRED, f"face visible in frame {index}"
         background = outside_mask(a.shape, boxes[index])
@@ -116,8 +118,15 @@ def test_two_pass_redacts_only_the_chosen_ids(sample_video: SampleVideo, tmp_pat
     ids.write_bytes(f"\ufeff{big_id}\r\n\r\n".encode("utf-16"))
     out = tmp_path / "out.mp4"
     result = run_veil(
-        "redact", sample_video.path, "--annotations", tmp_path / "walk_annotations.json",
-        "--ids", ids, "-o", out, "--quiet",
+        "redact",
+        sample_video.path,
+        "--annotations",
+        tmp_path / "walk_annotations.json",
+        "--ids",
+        ids,
+        "-o",
+        out,
+        "--quiet",
     )
     assert result.returncode == 0, result.stderr
     before, after = decode_frames(sample_video.path), decode_frames(out)
@@ -151,8 +160,11 @@ def test_redact_blurs_what_the_edited_json_says(sample_video: SampleVideo, tmp_p
     "preset",
     [
         {"version": "1.0", "options": {"mode": "combined", "blurType": "Black"}},
-        {"@odata.type": "#Microsoft.Media.FaceDetectorPreset", "Mode": "Combined",
-         "BLURTYPE": "black"},
+        {
+            "@odata.type": "#Microsoft.Media.FaceDetectorPreset",
+            "Mode": "Combined",
+            "BLURTYPE": "black",
+        },
     ],
     ids=["v1", "v3"],
 )

@@ -94,7 +94,5 @@ def make_sample_video(
     faces = DEFAULT_FACES if faces is None else faces
     times = times or [Fraction(i, fps) for i in range(frames)]
     rendered = [scene(width, height, faces, i / max(len(times) - 1, 1)) for i in range(len(times))]
-    write_video(
-        path, (f for f, _ in rendered), times, rotation, audio_hz=440.0 if audio else None
-    )
+    write_video(path, (f for f, _ in rendered), times, rotation, audio_hz=440.0 if audio else None)
     return [boxes for _, boxes in rendered]

@@ -9,8 +9,25 @@ from veil.errors import InputError
 from veil.media import IMAGE_SUFFIXES
 
 VIDEO_SUFFIXES = frozenset(
-    {".mp4", ".m4v", ".mov", ".wmv", ".asf", ".mkv", ".avi", ".webm", ".gif", ".ts", ".mts",
-     ".m2ts", ".mpg", ".mpeg", ".3gp", ".flv", ".ogv"}
+    {
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".wmv",
+        ".asf",
+        ".mkv",
+        ".avi",
+        ".webm",
+        ".gif",
+        ".ts",
+        ".mts",
+        ".m2ts",
+        ".mpg",
+        ".mpeg",
+        ".3gp",
+        ".flv",
+        ".ogv",
+    }
 )
 # veil's own outputs, skipped when a folder is scanned, so a re-run does not redact them
 _OUTPUT_NAME = re.compile(r".*(_redacted|_thumb\d{6})$")

@@ -34,65 +34,128 @@ _RESOLUTION_INPUT_SIZE = {"SourceResolution": 0, "StandardDefinition": 640}
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
-                        help="videos, images, or folders of them")
-    parser.add_argument("--preset", type=Path, metavar="FILE",
-                        help="an Azure Media Redactor preset JSON (v1 or v3 form)")
+    parser.add_argument(
+        "inputs", nargs="+", type=Path, metavar="INPUT", help="videos, images, or folders of them"
+    )
+    parser.add_argument(
+        "--preset",
+        type=Path,
+        metavar="FILE",
+        help="an Azure Media Redactor preset JSON (v1 or v3 form)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no warnings")
-    parser.add_argument("--json", action="store_true",
-                        help="print a machine-readable summary of every input on stdout")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print a machine-readable summary of every input on stdout",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and details")
 
 
 def _detection(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("detection")
     defaults = DetectorConfig()
-    group.add_argument("--detector", choices=DETECTOR_NAMES, default=defaults.name,
-                       help="face detection model (default: %(default)s)")
-    group.add_argument("--threshold", type=float, default=None,
-                       help="minimum face confidence; lower finds more faces and more false "
-                            "alarms (default: the detector's)")
-    group.add_argument("--detect-size", type=int, default=defaults.input_size, metavar="PX",
-                       help="longest side of the frame the detector sees; larger finds smaller "
-                            "faces, slower; 0 = full resolution (default: %(default)s)")
-    group.add_argument("--upscale", type=float, default=defaults.upscale,
-                       help="also search the frame enlarged by this factor, to reach faces down "
-                            "to about 12 px; 1 = off (default: %(default)s)")
-    group.add_argument("--device", choices=("cpu", "cuda", "auto"), default=defaults.device,
-                       help="where the detector runs (default: %(default)s)")
+    group.add_argument(
+        "--detector",
+        choices=DETECTOR_NAMES,
+        default=defaults.name,
+        help="face detection model (default: %(default)s)",
+    )
+    group.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="minimum face confidence; lower finds more faces and more false "
+        "alarms (default: the detector's)",
+    )
+    group.add_argument(
+        "--detect-size",
+        type=int,
+        default=defaults.input_size,
+        metavar="PX",
+        help="longest side of the frame the detector sees; larger finds smaller "
+        "faces, slower; 0 = full resolution (default: %(default)s)",
+    )
+    group.add_argument(
+        "--upscale",
+        type=float,
+        default=defaults.upscale,
+        help="also search the frame enlarged by this factor, to reach faces down "
+        "to about 12 px; 1 = off (default: %(default)s)",
+    )
+    group.add_argument(
+        "--device",
+        choices=("cpu", "cuda", "auto"),
+        default=defaults.device,
+        help="where the detector runs (default: %(default)s)",
+    )
     tracking = parser.add_argument_group("tracking")
     tdefaults = TrackerConfig()
-    tracking.add_argument("--max-gap", type=int, default=tdefaults.max_gap, metavar="FRAMES",
-                          help="frames a face may go undetected and stay blurred and keep its "
-                               "ID (default: %(default)s)")
-    tracking.add_argument("--pad-frames", type=int, default=tdefaults.pad_frames,
-                          metavar="FRAMES", help="blur this many frames before a face is first "
-                          "and after it is last detected (default: %(default)s)")
+    tracking.add_argument(
+        "--max-gap",
+        type=int,
+        default=tdefaults.max_gap,
+        metavar="FRAMES",
+        help="frames a face may go undetected and stay blurred and keep its "
+        "ID (default: %(default)s)",
+    )
+    tracking.add_argument(
+        "--pad-frames",
+        type=int,
+        default=tdefaults.pad_frames,
+        metavar="FRAMES",
+        help="blur this many frames before a face is first "
+        "and after it is last detected (default: %(default)s)",
+    )
 
 
 def _redaction(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("redaction")
     rdefaults = RedactionConfig()
-    group.add_argument("--blur", type=BlurType, choices=list(BlurType), default=None,
-                       help=f"how faces are hidden (default: {rdefaults.blur}); "
-                            "box draws an outline only, for review")
-    group.add_argument("--mask", type=MaskShape, choices=list(MaskShape), default=rdefaults.mask,
-                       help="shape of the hidden area (default: %(default)s)")
-    group.add_argument("--mask-scale", type=float, default=rdefaults.mask_scale,
-                       help="grow each face box by this factor first (default: %(default)s)")
+    group.add_argument(
+        "--blur",
+        type=BlurType,
+        choices=list(BlurType),
+        default=None,
+        help=f"how faces are hidden (default: {rdefaults.blur}); "
+        "box draws an outline only, for review",
+    )
+    group.add_argument(
+        "--mask",
+        type=MaskShape,
+        choices=list(MaskShape),
+        default=rdefaults.mask,
+        help="shape of the hidden area (default: %(default)s)",
+    )
+    group.add_argument(
+        "--mask-scale",
+        type=float,
+        default=rdefaults.mask_scale,
+        help="grow each face box by this factor first (default: %(default)s)",
+    )
     encoding = parser.add_argument_group("video output")
     edefaults = EncoderSettings()
-    encoding.add_argument("--codec", default=edefaults.codec,
-                          help="video encoder, e.g. libx264, libx265, h264_nvenc "
-                               "(default: %(default)s)")
-    encoding.add_argument("--crf", type=int, default=edefaults.crf,
-                          help="quality, lower is better and larger (default: %(default)s)")
-    encoding.add_argument("--encoder-preset", default=edefaults.preset,
-                          help="encoder speed/size trade-off, e.g. ultrafast..veryslow "
-                               "(default: %(default)s)")
-    encoding.add_argument("--pix-fmt", default=edefaults.pixel_format,
-                          help="pixel format; yuv444p keeps odd frame sizes exact "
-                               "(default: %(default)s)")
+    encoding.add_argument(
+        "--codec",
+        default=edefaults.codec,
+        help="video encoder, e.g. libx264, libx265, h264_nvenc (default: %(default)s)",
+    )
+    encoding.add_argument(
+        "--crf",
+        type=int,
+        default=edefaults.crf,
+        help="quality, lower is better and larger (default: %(default)s)",
+    )
+    encoding.add_argument(
+        "--encoder-preset",
+        default=edefaults.preset,
+        help="encoder speed/size trade-off, e.g. ultrafast..veryslow (default: %(default)s)",
+    )
+    encoding.add_argument(
+        "--pix-fmt",
+        default=edefaults.pixel_format,
+        help="pixel format; yuv444p keeps odd frame sizes exact (default: %(default)s)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,31 +168,58 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="find and track faces: annotations JSON + thumbnails")
     _common(p)
     _detection(p)
-    p.add_argument("-o", "--output", type=Path, metavar="DIR",
-                   help="folder for <stem>_annotations.json and <stem>_thumbNNNNNN.jpg "
-                        "(default: beside each input)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="folder for <stem>_annotations.json and <stem>_thumbNNNNNN.jpg "
+        "(default: beside each input)",
+    )
 
     p = sub.add_parser("redact", help="hide the faces of an annotations file")
     _common(p)
-    p.add_argument("--annotations", type=Path, required=True, metavar="FILE|DIR",
-                   help="annotations JSON (veil's or Azure's, edited or not); a folder holds "
-                        "<stem>_annotations.json for each input")
-    p.add_argument("--ids", type=Path, metavar="LIST",
-                   help="file of face IDs to hide, one per line (empty file: all faces)")
+    p.add_argument(
+        "--annotations",
+        type=Path,
+        required=True,
+        metavar="FILE|DIR",
+        help="annotations JSON (veil's or Azure's, edited or not); a folder holds "
+        "<stem>_annotations.json for each input",
+    )
+    p.add_argument(
+        "--ids",
+        type=Path,
+        metavar="LIST",
+        help="file of face IDs to hide, one per line (empty file: all faces)",
+    )
     _redaction(p)
-    p.add_argument("-o", "--output", type=Path, metavar="OUT",
-                   help="output file, or folder for several inputs "
-                        "(default: <stem>_redacted.mp4 beside the input)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="OUT",
+        help="output file, or folder for several inputs "
+        "(default: <stem>_redacted.mp4 beside the input)",
+    )
 
     p = sub.add_parser("combined", help="find and hide all faces in one command")
     _common(p)
     _detection(p)
     _redaction(p)
-    p.add_argument("-o", "--output", type=Path, metavar="OUT",
-                   help="output file, or folder for several inputs "
-                        "(default: <stem>_redacted.mp4 beside the input)")
-    p.add_argument("--annotations-out", action="store_true",
-                   help="also write <stem>_annotations.json beside the output")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="OUT",
+        help="output file, or folder for several inputs "
+        "(default: <stem>_redacted.mp4 beside the input)",
+    )
+    p.add_argument(
+        "--annotations-out",
+        action="store_true",
+        help="also write <stem>_annotations.json beside the output",
+    )
     return parser
 
 
@@ -148,8 +238,12 @@ def _preset(args: argparse.Namespace) -> Preset:
 def pipeline_config(args: argparse.Namespace, preset: Preset) -> PipelineConfig:
     config = PipelineConfig()
     if hasattr(args, "detector"):
-        detector = DetectorConfig(name=args.detector, input_size=args.detect_size,
-                                  upscale=args.upscale, device=args.device)
+        detector = DetectorConfig(
+            name=args.detector,
+            input_size=args.detect_size,
+            upscale=args.upscale,
+            device=args.device,
+        )
         if args.threshold is not None:
             detector = replace(detector, threshold=args.threshold)
         if preset.resolution is not None and args.detect_size == DetectorConfig().input_size:
@@ -161,8 +255,12 @@ def pipeline_config(args: argparse.Namespace, preset: Preset) -> PipelineConfig:
         config = replace(
             config,
             redaction=RedactionConfig(blur=blur, mask=args.mask, mask_scale=args.mask_scale),
-            encoder=EncoderSettings(codec=args.codec, crf=args.crf, preset=args.encoder_preset,
-                                    pixel_format=args.pix_fmt),
+            encoder=EncoderSettings(
+                codec=args.codec,
+                crf=args.crf,
+                preset=args.encoder_preset,
+                pixel_format=args.pix_fmt,
+            ),
         )
     return config
 
@@ -226,12 +324,18 @@ def run(args: argparse.Namespace) -> int:
                 results.append({"input": str(src), "error": str(exc)})
                 continue
         if result.damaged_frames:
-            log.warning("%s: %d damaged frame(s) were redacted as decoded: %s", src,
-                        len(result.damaged_frames), result.damaged_frames[:20])
+            log.warning(
+                "%s: %d damaged frame(s) were redacted as decoded: %s",
+                src,
+                len(result.damaged_frames),
+                result.damaged_frames[:20],
+            )
         results.append(result.to_json())
         if not args.json and not args.quiet:
-            print(", ".join(str(p) for p in result.outputs[:1]) +
-                  f"  ({result.frames} frames, {len(result.face_ids)} faces)")
+            print(
+                ", ".join(str(p) for p in result.outputs[:1])
+                + f"  ({result.frames} frames, {len(result.face_ids)} faces)"
+            )
     if args.json:
         json.dump({"command": args.command, "results": results}, sys.stdout, indent=2)
         print()
@@ -256,8 +360,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug, not a user error: say so, traceback with --debug
         if args.debug:
             raise
-        print(f"veil: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
-              file=sys.stderr)
+        print(
+            f"veil: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -63,9 +63,9 @@ def _video_stream(container: av.container.InputContainer, path: Path) -> av.Vide
     return stream
 
 
-def _rotation(stream: av.VideoStream, first: av.VideoFrame | None) -> int:
-    angle = first.rotation if first is not None else 0
-    return int(round(angle)) % 360
+def _rotation(first: av.VideoFrame) -> int:
+    """Display rotation in counter-clockwise degrees (from the frame's display matrix)."""
+    return round(first.rotation) % 360
 
 
 def probe(path: Path) -> MediaInfo:
@@ -84,7 +84,7 @@ def probe(path: Path) -> MediaInfo:
             time_base=time_base,
             frame_count=stream.frames,
             duration=duration,
-            rotation=_rotation(stream, first),
+            rotation=_rotation(first),
         )
 
 
@@ -109,9 +109,7 @@ def _first_frame(
     raise InputError(path, "contains no decodable video frames")
 
 
-def decode_packet(
-    packet: av.Packet, report: DecodeReport, path: Path
-) -> Iterator[av.VideoFrame]:
+def decode_packet(packet: av.Packet, report: DecodeReport, path: Path) -> Iterator[av.VideoFrame]:
     """Decode one video packet, counting what the decoder rejects or conceals."""
     try:
         frames = packet.decode()
@@ -140,10 +138,12 @@ def check_complete(report: DecodeReport, info: MediaInfo, last_end: Fraction, pa
     if report.frames == 0:
         raise InputError(path, "contains no decodable video frames")
     if info.frame_count and report.frames < info.frame_count:
-        raise InputError(
-            path,
-            f"truncated or damaged: decoded {report.frames} of {info.frame_count} frames",
+        problem = (
+            f"damaged: {report.rejected_packets} video packet(s) cannot be decoded"
+            if report.rejected_packets
+            else "truncated"
         )
+        raise InputError(path, f"{problem}; decoded {report.frames} of {info.frame_count} frames")
     if not info.frame_count and info.duration and last_end + _DURATION_SLACK < info.duration:
         raise InputError(
             path,

@@ -174,8 +174,8 @@ def _transcode_into(
                     rgb = transform(DecodedFrame(index, time, frame.to_ndarray(format="rgb24")))
                     padded = _pad_even(rgb) if _needs_even(settings) else rgb
                     out_frame = av.VideoFrame.from_ndarray(padded, format="rgb24")
-                    out_frame.pts = frame.pts if frame.pts is not None else round(
-                        time / info.time_base
+                    out_frame.pts = (
+                        frame.pts if frame.pts is not None else round(time / info.time_base)
                     )
                     out_frame.time_base = _rational(info.time_base)
                     out_frame.duration = frame.duration
@@ -237,9 +237,7 @@ def _copier(out: av.container.OutputContainer, stream: av.stream.Stream) -> Hand
     return copy
 
 
-def _aac_encoder(
-    out: av.container.OutputContainer, stream: av.AudioStream, src: Path
-) -> Handler:
+def _aac_encoder(out: av.container.OutputContainer, stream: av.AudioStream, src: Path) -> Handler:
     out_stream = out.add_stream("aac", rate=stream.codec_context.sample_rate)
     out_stream.layout = stream.codec_context.layout
 
@@ -257,7 +255,6 @@ def _aac_encoder(
             out.mux(out_stream.encode(frame))
 
     return encode
-
 
 
 def write_video(

@@ -105,4 +105,3 @@ def analyze_image(path: Path, detector: FaceDetector) -> Analysis:
     # a single frame needs no track padding
     config = TrackerConfig(pad_frames=0)
     return analyze_frames(frames, image_info(rgb), detector, config, report, path)
-

@@ -51,12 +51,16 @@ Box = tuple[int, int, int, int]
 
 
 def grow_box(box: FaceBox, scale: float, width: int, height: int) -> Box | None:
-    """``box`` scaled about its centre, rounded outwards and clipped; None if off-frame."""
+    """``box`` scaled about its centre and rounded outwards; None if wholly off-frame.
+
+    The result is not clipped: a face half out of the frame keeps its full
+    ellipse, of which the visible part is drawn.
+    """
     cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
     half_w, half_h = (box.x1 - box.x0) * scale / 2, (box.y1 - box.y0) * scale / 2
-    x0, y0 = max(int(np.floor(cx - half_w)), 0), max(int(np.floor(cy - half_h)), 0)
-    x1, y1 = min(int(np.ceil(cx + half_w)), width), min(int(np.ceil(cy + half_h)), height)
-    if x1 <= x0 or y1 <= y0:
+    x0, y0 = int(np.floor(cx - half_w)), int(np.floor(cy - half_h))
+    x1, y1 = int(np.ceil(cx + half_w)), int(np.ceil(cy + half_h))
+    if x1 <= max(x0, 0) or y1 <= max(y0, 0) or x0 >= width or y0 >= height:
         return None
     return x0, y0, x1, y1
 
@@ -88,7 +92,7 @@ def _mask(shape: MaskShape, height: int, width: int, inner: Box) -> NDArray[np.b
     x0, y0, x1, y1 = inner
     mask = np.zeros((height, width), np.uint8)
     if shape is MaskShape.RECTANGLE:
-        mask[y0:y1, x0:x1] = 1
+        mask[max(y0, 0) : max(y1, 0), max(x0, 0) : max(x1, 0)] = 1
     else:
         center = ((x0 + x1 - 1) / 2, (y0 + y1 - 1) / 2)
         axes = (max((x1 - x0) / 2, 0.5), max((y1 - y0) / 2, 0.5))
@@ -108,8 +112,11 @@ def _mask(shape: MaskShape, height: int, width: int, inner: Box) -> NDArray[np.b
 
 
 def _filled(
-    frame: NDArray[np.uint8], box: Box, effect: Callable[[NDArray[np.uint8]], NDArray[np.uint8]],
-    margin: int, mask: MaskShape,
+    frame: NDArray[np.uint8],
+    box: Box,
+    effect: Callable[[NDArray[np.uint8]], NDArray[np.uint8]],
+    margin: int,
+    mask: MaskShape,
 ) -> None:
     height, width = frame.shape[:2]
     x0, y0, x1, y1 = box

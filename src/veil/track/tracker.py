@@ -139,9 +139,7 @@ def stitch(tracklets: list[_Tracklet], config: TrackerConfig) -> list[list[_Trac
     for tracklet in tracklets:
         start, box = tracklet.frames[0], tracklet.boxes[0][None, :]
         candidates = [
-            chain
-            for chain in chains
-            if 0 < start - chain[-1].frames[-1] <= config.max_gap
+            chain for chain in chains if 0 < start - chain[-1].frames[-1] <= config.max_gap
         ]
         if candidates:
             predicted = np.array([c[-1].predict(start) for c in candidates], np.float32)

@@ -1,0 +1,133 @@
+"""Face detectors on a public-domain photo (no downloads, no shared data)."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from veil.detect import DETECTOR_NAMES, DetectorConfig, FaceDetector, load_detector
+from veil.detect.boxes import box_iou, fit_scale, nms, resize_padded, tile_starts
+from veil.detect.runtime import package_file, providers_for
+from veil.errors import VeilError
+from veil.types import Detections
+
+# Eileen Collins' face in skimage.data.astronaut() (512x512), xyxy; both detectors
+# agree with it to within 4 px and it was checked by drawing it on the photo.
+ASTRONAUT_FACE = np.array([180.0, 57.0, 271.0, 178.0])
+GREY = 128
+
+
+@pytest.fixture(scope="module", params=DETECTOR_NAMES)
+def detector(request: pytest.FixtureRequest) -> FaceDetector:
+    return load_detector(replace(DetectorConfig(), name=request.param))
+
+
+def pasted(scale: float, origin: tuple[int, int], canvas: tuple[int, int] = (720, 1280)):
+    """The astronaut shrunk by ``scale`` on a grey 720p canvas, and where her face is."""
+    photo = cv2.resize(data.astronaut(), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    frame = np.full((*canvas, 3), GREY, np.uint8)
+    x, y = origin
+    frame[y : y + photo.shape[0], x : x + photo.shape[1]] = photo
+    return frame, ASTRONAUT_FACE * scale + [x, y, x, y]
+
+
+def best_iou(dets: Detections, box: np.ndarray) -> float:
+    return float(box_iou(dets.xyxy, box[None]).max()) if len(dets) else 0.0
+
+
+def test_finds_the_face_in_the_photo(detector: FaceDetector) -> None:
+    dets = detector.detect(data.astronaut())
+
+    assert len(dets) == 1
+    assert best_iou(dets, ASTRONAUT_FACE) > 0.8
+    assert dets.landmarks is not None
+    x0, y0, x1, y1 = dets.xyxy[0]
+    assert np.all((dets.landmarks[0] >= [x0, y0]) & (dets.landmarks[0] <= [x1, y1]))
+
+
+def test_finds_a_small_face_in_a_720p_frame(detector: FaceDetector) -> None:
+    # The face is about 36 px high, 27 px after the default downscale.
+    frame, face = pasted(0.3, origin=(900, 500))
+
+    assert best_iou(detector.detect(frame), face) > 0.6
+
+
+def test_upscale_pass_reaches_a_tiny_face() -> None:
+    # About 13 px high: below what one pass at 640 finds.
+    frame, face = pasted(0.11, origin=(1000, 300))
+    config = DetectorConfig(name="retinaface", threshold=0.3, input_size=640)
+
+    assert best_iou(load_detector(config).detect(frame), face) < 0.5
+    enlarged = load_detector(replace(config, upscale=3.0)).detect(frame)
+    assert best_iou(enlarged, face) > 0.5
+
+
+def test_nothing_on_a_flat_grey_frame(detector: FaceDetector) -> None:
+    assert len(detector.detect(np.full((720, 1280, 3), GREY, np.uint8))) == 0
+
+
+def test_unknown_detector_name_lists_the_valid_ones() -> None:
+    with pytest.raises(VeilError, match="centerface, retinaface"):
+        load_detector(DetectorConfig(name="yolo"))
+
+
+def test_missing_weights_name_the_package() -> None:
+    hint = "weights not found: install nosuchpkg==1.0 with pip --no-deps"
+    with pytest.raises(VeilError, match="nosuchpkg"):
+        package_file("nosuchpkg_veil_test", "model.onnx", hint)
+
+
+def test_cuda_request_without_cuda_lists_providers() -> None:
+    with pytest.raises(ValueError, match="CPUExecutionProvider"):
+        providers_for("cuda", ["CPUExecutionProvider"])
+    assert providers_for("auto", ["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
+    assert providers_for("auto", ["CUDAExecutionProvider", "CPUExecutionProvider"])[0] == (
+        "CUDAExecutionProvider"
+    )
+
+
+def test_resize_pads_to_the_network_stride() -> None:
+    image, height, width = resize_padded(np.zeros((720, 1280, 3), np.uint8), 0.75)
+
+    assert (height, width) == (540, 960)
+    assert image.shape == (544, 960, 3)
+    assert fit_scale(720, 1280, 0) == 1.0
+    assert fit_scale(360, 640, 960) == 1.0
+
+
+def test_tiles_cover_the_frame_with_overlap() -> None:
+    starts = tile_starts(1280, 500, 0.15)
+
+    assert starts[0] == 0 and starts[-1] + 500 == 1280
+    assert all(b - a < 500 for a, b in zip(starts, starts[1:], strict=False))
+
+
+def test_nms_keeps_the_best_of_overlapping_boxes() -> None:
+    dets = Detections(
+        np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]]), np.array([0.5, 0.9, 0.7])
+    )
+
+    assert nms(dets, 0.4).score.tolist() == pytest.approx([0.9, 0.7])
+
+
+def test_eval_scoring_ignores_tiny_and_ignored_faces() -> None:
+    path = Path(__file__).resolve().parents[1] / "bench" / "eval_detect.py"
+    spec = importlib.util.spec_from_file_location("eval_detect", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    faces = bench.xywh_to_xyxy([[0, 0, 30, 30], [100, 100, 5, 5], [200, 0, 30, 30]])
+    ignore = bench.xywh_to_xyxy([[300, 300, 100, 100]])
+    dets = np.array([[1, 1, 31, 31], [2, 2, 30, 30], [100, 100, 105, 105], [310, 310, 330, 330]])
+
+    score = bench.score_image(dets, np.array([0.9, 0.8, 0.7, 0.6]), faces, ignore)
+
+    # One hit, one duplicate, and two detections on unscored regions.
+    assert (score.true_positives, score.false_positives) == (1, 1)
+    assert score.face_found.tolist() == [True, False]

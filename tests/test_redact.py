@@ -1,0 +1,89 @@
+"""Redaction effects hide a face whatever its size and touch nothing else."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+from skimage.metrics import structural_similarity
+
+from veil.redact import MaskShape, RedactionConfig, redact_frame
+from veil.settings import BlurType
+from veil.types import FaceBox
+
+FACE = (180, 57, 271, 178)  # the astronaut's face in skimage.data.astronaut()
+
+
+def _face_at(size: int) -> tuple[np.ndarray, FaceBox]:
+    """The astronaut photo scaled so her face is ``size`` px tall."""
+    image = data.astronaut()
+    scale = size / (FACE[3] - FACE[1])
+    scaled = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return scaled, FaceBox(1, *(v * scale for v in FACE))
+
+
+def _face_ssim(original: np.ndarray, redacted: np.ndarray, box: FaceBox) -> float:
+    """Structural similarity of the face, compared at one size (64 px) whatever its size.
+
+    Identity lives in structure relative to the face, so the comparison is made
+    at a fixed face size: a blur that hides a 20 px face must hide a 500 px one.
+    """
+    x0, y0, x1, y1 = (round(v) for v in (box.x0, box.y0, box.x1, box.y1))
+
+    def normalised(image: np.ndarray) -> np.ndarray:
+        grey = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
+        return cv2.resize(grey, (64, 64), interpolation=cv2.INTER_AREA)
+
+    return structural_similarity(normalised(original), normalised(redacted))
+
+
+@pytest.mark.parametrize("blur", [BlurType.MED, BlurType.HIGH, BlurType.PIXELATE, BlurType.BLACK])
+@pytest.mark.parametrize("size", [20, 120, 500])
+def test_face_structure_is_gone_at_every_size(blur: BlurType, size: int):
+    image, box = _face_at(size)
+    redacted = redact_frame(image, [box], RedactionConfig(blur=blur))
+    assert _face_ssim(image, redacted, box) < 0.5
+
+
+def test_stronger_blurs_remove_more():
+    image, box = _face_at(120)
+    ssim = {
+        blur: _face_ssim(image, redact_frame(image, [box], RedactionConfig(blur=blur)), box)
+        for blur in (BlurType.LOW, BlurType.MED, BlurType.HIGH)
+    }
+    assert ssim[BlurType.LOW] > ssim[BlurType.MED] > ssim[BlurType.HIGH]
+
+
+@pytest.mark.parametrize("mask", list(MaskShape))
+def test_pixels_outside_the_grown_box_are_untouched(mask: MaskShape):
+    image, box = _face_at(120)
+    config = RedactionConfig(mask=mask, mask_scale=1.3)
+    redacted = redact_frame(image, [box], config)
+    outside = np.ones(image.shape[:2], bool)
+    cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+    hw, hh = (box.x1 - box.x0) * 0.65 + 1, (box.y1 - box.y0) * 0.65 + 1
+    outside[int(cy - hh) : int(cy + hh) + 1, int(cx - hw) : int(cx + hw) + 1] = False
+    assert np.array_equal(redacted[outside], image[outside])
+    assert not np.array_equal(redacted, image)
+
+
+def test_input_frame_is_not_modified_and_box_only_outlines():
+    image, box = _face_at(120)
+    before = image.copy()
+    outlined = redact_frame(image, [box], RedactionConfig(blur=BlurType.BOX))
+    assert np.array_equal(image, before)
+    x0, y0, x1, y1 = (round(v) for v in (box.x0, box.y0, box.x1, box.y1))
+    centre = (slice(y0 + 20, y1 - 20), slice(x0 + 20, x1 - 20))
+    assert np.array_equal(outlined[centre], image[centre])
+    assert not np.array_equal(outlined, image)
+
+
+def test_boxes_partly_or_wholly_outside_the_frame_are_safe():
+    image = np.full((50, 50, 3), 128, np.uint8)
+    boxes = [FaceBox(1, -20, -20, 10, 10), FaceBox(2, 60, 60, 90, 90), FaceBox(3, 40, 5, 80, 45)]
+    out = redact_frame(image, boxes, RedactionConfig(blur=BlurType.BLACK))
+    # a face cut by the frame edge keeps its whole ellipse: the visible part is covered
+    assert out.shape == image.shape
+    assert out[25, 49].tolist() == [0, 0, 0] and out[5, 45].tolist() == [0, 0, 0]
+    assert out[2, 2].tolist() == [0, 0, 0]
