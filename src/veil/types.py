@@ -97,6 +97,8 @@ class MediaInfo:
     duration: Fraction
     rotation: int
     is_image: bool = False
+    # False when ``duration`` is the container's, which may include a longer audio track
+    video_duration_known: bool = True
 
 
 @dataclass(frozen=True, eq=False)

@@ -41,9 +41,10 @@ class DetectorConfig:
         threads: onnxruntime intra-op threads (1 leaves the other core to the codec).
     """
 
-    # Measured with bench/eval_detect.py: RetinaFace at 960 px finds as many faces
-    # as CenterFace at 800 px in ~2/3 of the time (~30 ms per 720p frame on one
-    # core) and more occluded close-ups; 0.2 trades false alarms for recall.
+    # Chosen with bench/eval_detect.py (WIDER dev enlarged to 720p width, one core):
+    # RetinaFace at 960 px found 77% of scored faces in ~30 ms per 720p frame,
+    # CenterFace 70% at 640 px (~25 ms) and 79% at 800 px (~43 ms); RetinaFace also
+    # found more occluded close-ups. 0.2 buys recall with false alarms.
     name: str = "retinaface"
     threshold: float = 0.2
     input_size: int = 960

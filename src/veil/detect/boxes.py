@@ -85,8 +85,9 @@ def clip_valid(dets: Detections, height: int, width: int) -> Detections:
 
 def shifted(dets: Detections, dx: float, dy: float) -> Detections:
     """The same boxes moved by (dx, dy) pixels."""
-    landmarks = None if dets.landmarks is None else dets.landmarks + [dx, dy]
-    return Detections(dets.xyxy + [dx, dy, dx, dy], dets.score, landmarks)
+    offset = np.array([dx, dy], np.float32)
+    landmarks = None if dets.landmarks is None else dets.landmarks + offset
+    return Detections(dets.xyxy + np.tile(offset, 2), dets.score, landmarks)
 
 
 def detect_scaled(rgb: NDArray[np.uint8], scale: float, infer: Infer) -> Detections:

@@ -34,6 +34,7 @@ class DecodeReport:
     frames: int = 0
     damaged_frames: list[int] = field(default_factory=list)
     rejected_packets: int = 0
+    repaired_timestamps: int = 0
 
 
 def open_input(path: Path) -> av.container.InputContainer:
@@ -84,6 +85,7 @@ def probe(path: Path) -> MediaInfo:
             time_base=time_base,
             frame_count=stream.frames,
             duration=duration,
+            video_duration_known=bool(stream.duration),
             rotation=_rotation(first),
         )
 
@@ -109,47 +111,78 @@ def _first_frame(
     raise InputError(path, "contains no decodable video frames")
 
 
-def decode_packet(packet: av.Packet, report: DecodeReport, path: Path) -> Iterator[av.VideoFrame]:
-    """Decode one video packet, counting what the decoder rejects or conceals."""
-    try:
-        frames = packet.decode()
-    except av.error.InvalidDataError:
-        report.rejected_packets += 1
-        log.warning("%s: damaged video packet at pts %s skipped", path, packet.pts)
-        return
-    except av.error.FFmpegError as exc:
-        raise InputError(path, f"video cannot be decoded ({_ffmpeg_reason(exc)})") from exc
-    for frame in frames:
-        if frame.is_corrupt:
-            report.damaged_frames.append(report.frames)
-        report.frames += 1
-        yield frame
+class VideoDecoder:
+    """Decodes a video stream packet by packet into numbered, timed RGB frames.
 
+    Counts what the decoder rejects or conceals in ``report``, and makes frame
+    times strictly increasing: files with missing or repeated timestamps (seen
+    in WMV and AVI) get the previous time plus one frame, so the output never
+    has two frames at one instant.
+    """
 
-def frame_time(frame: av.VideoFrame, index: int, info: MediaInfo) -> Fraction:
-    """Exact presentation time in seconds; files without timestamps get index / rate."""
-    if frame.pts is None:
-        return index / info.frame_rate
-    return frame.pts * info.time_base
+    def __init__(self, path: Path, info: MediaInfo, report: DecodeReport) -> None:
+        self.path, self.info, self.report = path, info, report
+        self._last: Fraction | None = None
 
+    def decode(self, packet: av.Packet) -> Iterator[tuple[av.VideoFrame, DecodedFrame]]:
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            self.report.rejected_packets += 1
+            log.warning("%s: damaged video packet at pts %s skipped", self.path, packet.pts)
+            return
+        except av.error.FFmpegError as exc:
+            raise InputError(self.path, f"video cannot be decoded ({_ffmpeg_reason(exc)})") from exc
+        for frame in frames:
+            index = self.report.frames
+            if frame.is_corrupt:
+                self.report.damaged_frames.append(index)
+            self.report.frames += 1
+            rgb = frame.to_ndarray(format="rgb24")
+            yield frame, DecodedFrame(index, self._time(frame), rgb)
 
-def check_complete(report: DecodeReport, info: MediaInfo, last_end: Fraction, path: Path) -> None:
-    """Refuse a video that decoded to fewer frames than it announces."""
-    if report.frames == 0:
-        raise InputError(path, "contains no decodable video frames")
-    if info.frame_count and report.frames < info.frame_count:
-        problem = (
-            f"damaged: {report.rejected_packets} video packet(s) cannot be decoded"
-            if report.rejected_packets
-            else "truncated"
-        )
-        raise InputError(path, f"{problem}; decoded {report.frames} of {info.frame_count} frames")
-    if not info.frame_count and info.duration and last_end + _DURATION_SLACK < info.duration:
-        raise InputError(
-            path,
-            f"truncated or damaged: video stops at {float(last_end):.2f} s "
-            f"of {float(info.duration):.2f} s",
-        )
+    def _time(self, frame: av.VideoFrame) -> Fraction:
+        step = 1 / self.info.frame_rate
+        if frame.pts is not None:
+            time = frame.pts * self.info.time_base
+        else:
+            time = Fraction(0) if self._last is None else self._last + step
+        if self._last is not None and time <= self._last:
+            self.report.repaired_timestamps += 1
+            time = self._last + step
+        self._last = time
+        return time
+
+    def finish(self) -> None:
+        """Refuse a video that decoded to fewer frames than it announces."""
+        report, info, path = self.report, self.info, self.path
+        if report.frames == 0 or self._last is None:
+            raise InputError(path, "contains no decodable video frames")
+        if report.repaired_timestamps:
+            log.warning(
+                "%s: %d frame(s) had missing or repeated timestamps and were spaced one "
+                "frame apart",
+                path,
+                report.repaired_timestamps,
+            )
+        # Lost packets mean lost frames: refuse rather than emit a shorter video.
+        if report.rejected_packets:
+            raise InputError(
+                path,
+                f"damaged: {report.rejected_packets} video packet(s) cannot be decoded "
+                f"({report.frames} frames decoded)",
+            )
+        # The container's frame count is not a reliable check (AVI counts empty
+        # "repeat" chunks), its duration is: a video ending early is truncated.
+        step = 1 / info.frame_rate
+        last_end = self._last + step
+        slack = 2 * step if info.video_duration_known else _DURATION_SLACK
+        if info.duration and last_end + slack < info.duration:
+            raise InputError(
+                path,
+                f"truncated: video stops at {float(last_end):.2f} s of "
+                f"{float(info.duration):.2f} s ({report.frames} frames decoded)",
+            )
 
 
 def read_frames(path: Path, report: DecodeReport | None = None) -> Iterator[DecodedFrame]:
@@ -158,15 +191,11 @@ def read_frames(path: Path, report: DecodeReport | None = None) -> Iterator[Deco
     Raises InputError (after the last frame) if the video turns out truncated.
     """
     info = probe(path)
-    report = report if report is not None else DecodeReport()
-    last_end = Fraction(0)
+    decoder = VideoDecoder(path, info, report if report is not None else DecodeReport())
     with open_input(path) as container:
         stream = _video_stream(container, path)
         stream.thread_type = "AUTO"
         for packet in container.demux(stream):
-            for frame in decode_packet(packet, report, path):
-                index = report.frames - 1
-                time = frame_time(frame, index, info)
-                last_end = time + 1 / info.frame_rate
-                yield DecodedFrame(index, time, frame.to_ndarray(format="rgb24"))
-    check_complete(report, info, last_end, path)
+            for _, frame in decoder.decode(packet):
+                yield frame
+    decoder.finish()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -24,14 +25,7 @@ from numpy.typing import NDArray
 
 from veil.atomic import atomic_path
 from veil.errors import VeilError
-from veil.media.reader import (
-    DecodeReport,
-    check_complete,
-    decode_packet,
-    frame_time,
-    open_input,
-    probe,
-)
+from veil.media.reader import DecodeReport, VideoDecoder, open_input, probe
 from veil.types import DecodedFrame, MediaInfo
 
 log = logging.getLogger(__name__)
@@ -44,6 +38,7 @@ _AUDIO_COPYABLE = {
     "mov": {"aac", "mp3", "ac3", "eac3", "alac", "pcm_s16le", "pcm_s24le", "pcm_f32le"},
     "matroska": None,  # takes every codec
 }
+_STANDARD_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 8: "7.1"}
 _SUBTITLE_COPYABLE = {"mp4": {"mov_text"}, "mov": {"mov_text"}, "matroska": None}
 
 
@@ -164,27 +159,25 @@ def _transcode_into(
         kind = _container_kind(out)
         out_video = _add_video_stream(out, info, settings)
         passthrough = _map_other_streams(container, out, kind, src)
-        last_end = Fraction(0)
+        decoder = VideoDecoder(src, info, report)
+        last_pts = -1
         for packet in container.demux(in_video, *passthrough):
-            if packet.stream is in_video:
-                for frame in decode_packet(packet, report, src):
-                    index = report.frames - 1
-                    time = frame_time(frame, index, info)
-                    last_end = time + 1 / info.frame_rate
-                    rgb = transform(DecodedFrame(index, time, frame.to_ndarray(format="rgb24")))
-                    padded = _pad_even(rgb) if _needs_even(settings) else rgb
-                    out_frame = av.VideoFrame.from_ndarray(padded, format="rgb24")
-                    out_frame.pts = (
-                        frame.pts if frame.pts is not None else round(time / info.time_base)
-                    )
-                    out_frame.time_base = _rational(info.time_base)
-                    out_frame.duration = frame.duration
-                    out.mux(out_video.encode(out_frame))
-                    if on_frame is not None:
-                        on_frame(report.frames)
-            else:
+            if packet.stream is not in_video:
                 passthrough[packet.stream](packet)
-        check_complete(report, info, last_end, src)
+                continue
+            for frame, decoded in decoder.decode(packet):
+                rgb = transform(decoded)
+                padded = _pad_even(rgb) if _needs_even(settings) else rgb
+                out_frame = av.VideoFrame.from_ndarray(padded, format="rgb24")
+                # the decoder's times are increasing; rounding must not undo that
+                last_pts = max(round(decoded.time / info.time_base), last_pts + 1)
+                out_frame.pts = last_pts
+                out_frame.time_base = _rational(info.time_base)
+                out_frame.duration = frame.duration
+                out.mux(out_video.encode(out_frame))
+                if on_frame is not None:
+                    on_frame(report.frames)
+        decoder.finish()
         out.mux(out_video.encode(None))
         for handler in passthrough.values():
             handler(None)
@@ -202,14 +195,14 @@ def _map_other_streams(
     """Set up an output stream for each audio/subtitle stream; return packet handlers."""
     handlers: dict[av.stream.Stream, Handler] = {}
     for stream in container.streams.audio:
-        codec = stream.codec_context.name
+        codec = stream.codec_context.codec.canonical_name
         if _can_copy(_AUDIO_COPYABLE, kind, codec):
             handlers[stream] = _copier(out, stream)
         else:
             log.info("%s: audio %s re-encoded to AAC for %s", src, codec, kind)
             handlers[stream] = _aac_encoder(out, stream, src)
     for stream in container.streams.subtitles:
-        codec = stream.codec_context.name
+        codec = stream.codec_context.codec.canonical_name
         if _can_copy(_SUBTITLE_COPYABLE, kind, codec):
             handlers[stream] = _copier(out, stream)
         else:
@@ -239,7 +232,10 @@ def _copier(out: av.container.OutputContainer, stream: av.stream.Stream) -> Hand
 
 def _aac_encoder(out: av.container.OutputContainer, stream: av.AudioStream, src: Path) -> Handler:
     out_stream = out.add_stream("aac", rate=stream.codec_context.sample_rate)
-    out_stream.layout = stream.codec_context.layout
+    # some decoders report "N channels" with no order, which AAC refuses: use the
+    # standard layout for that many channels
+    channels = stream.codec_context.channels
+    out_stream.layout = _STANDARD_LAYOUTS.get(channels, "stereo")
 
     def encode(packet: av.Packet | None) -> None:
         if packet is None:
@@ -264,13 +260,16 @@ def write_video(
     rotation: int = 0,
     audio_hz: float | None = None,
     settings: EncoderSettings = EncoderSettings(),
+    audio_codec: str = "aac",
 ) -> None:
     """Encode RGB ``frames`` shown at ``times`` (seconds), with an optional sine tone.
 
     Used for samples and test media; the frames are stored as given and
     ``rotation`` only sets the display matrix.
     """
-    time_base = Fraction(1, 90000)
+    # the coarsest exact time base: containers with frame-based timing (AVI) need it
+    ticks = math.lcm(*(t.denominator for t in times))
+    time_base = Fraction(1, ticks if ticks <= 90000 else 90000)
     duration = times[-1] + (times[-1] - times[-2] if len(times) > 1 else Fraction(1, 25))
     rate = 1 / (times[1] - times[0]) if len(times) > 1 else Fraction(25)
     frames = iter(frames)
@@ -279,7 +278,9 @@ def write_video(
     info = MediaInfo(width, height, rate, time_base, len(times), duration, rotation)
     with atomic_path(path) as tmp, av.open(str(tmp), mode="w") as out:
         video = _add_video_stream(out, info, settings)
-        audio = out.add_stream("aac", rate=48000) if audio_hz else None
+        audio = out.add_stream(audio_codec, rate=48000) if audio_hz else None
+        if audio is not None:
+            audio.bit_rate = 128_000  # some encoders (wmav2) have no default
         for rgb, time in zip(itertools.chain([first], frames), times, strict=True):
             frame = av.VideoFrame.from_ndarray(_pad_even(rgb), format="rgb24")
             frame.pts, frame.time_base = round(time / time_base), time_base
