@@ -86,7 +86,7 @@ def test_missing_weights_name_the_package() -> None:
 
 
 def test_cuda_request_without_cuda_lists_providers() -> None:
-    with pytest.raises(ValueError, match="CPUExecutionProvider"):
+    with pytest.raises(VeilError, match="CPUExecutionProvider"):
         providers_for("cuda", ["CPUExecutionProvider"])
     assert providers_for("auto", ["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
     assert providers_for("auto", ["CUDAExecutionProvider", "CPUExecutionProvider"])[0] == (

@@ -58,7 +58,7 @@ def load_detector(config: DetectorConfig) -> FaceDetector:
 
     Raises:
         VeilError: unknown name, or the package holding the weights is not installed.
-        ValueError: the requested device is not available.
+        VeilError: the requested device is not available.
     """
     # Imported here because the detector modules import DetectorConfig from this one.
     from veil.detect.centerface import CenterFaceDetector

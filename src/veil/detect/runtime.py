@@ -41,7 +41,7 @@ def providers_for(device: str, available: list[str]) -> list[str]:
     """Execution providers to request for ``device`` ("cpu", "cuda" or "auto").
 
     Raises:
-        ValueError: unknown device, or "cuda" asked for where onnxruntime has no CUDA.
+        VeilError: unknown device, or "cuda" asked for where onnxruntime has no CUDA.
     """
     if device == "cpu":
         return [_CPU]
@@ -49,9 +49,9 @@ def providers_for(device: str, available: list[str]) -> list[str]:
         return [_CUDA, _CPU] if _CUDA in available else [_CPU]
     if device == "cuda":
         if _CUDA not in available:
-            raise ValueError(f"device 'cuda' needs {_CUDA}; available providers: {available}")
+            raise VeilError(f"device 'cuda' needs {_CUDA}; available providers: {available}")
         return [_CUDA, _CPU]
-    raise ValueError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'auto'")
+    raise VeilError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'auto'")
 
 
 def open_session(model: bytes, device: str, threads: int) -> ort.InferenceSession:
