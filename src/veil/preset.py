@@ -26,6 +26,7 @@ from typing import TypeVar
 
 from veil.errors import InputError
 from veil.settings import BlurType, Mode
+from veil.userfiles import load_json, read_bytes
 
 FACE_DETECTOR_ODATA_TYPE = "#Microsoft.Media.FaceDetectorPreset"
 RESOLUTIONS = ("SourceResolution", "StandardDefinition")
@@ -163,20 +164,5 @@ def read_preset(path: Path | str) -> Preset:
         InputError: missing or unreadable file, not JSON, or not a valid preset.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a directory, not a file") from None
-    except OSError as e:
-        raise InputError(path, f"cannot read: {e.strerror or e}") from None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as e:
-        raise InputError(
-            path, f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError(path, "not valid JSON: the text is not UTF-8, UTF-16 or UTF-32") from None
+    data = load_json(read_bytes(path), path)
     return parse_preset(data, path)

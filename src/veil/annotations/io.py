@@ -8,43 +8,15 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from veil.annotations.models import Annotations
+from veil.atomic import write_atomic
 from veil.errors import InputError
-
-# Mode of a newly written file; an existing file keeps its own. (The usual
-# 0o666 & ~umask cannot be read without briefly changing the process umask.)
-_NEW_FILE_MODE = 0o644
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a directory, not a file") from None
-    except OSError as e:
-        raise InputError(path, f"cannot read: {e.strerror or e}") from None
-
-
-def _load_json(data: bytes | str, source: Path | str) -> object:
-    try:
-        return json.loads(data)
-    except json.JSONDecodeError as e:
-        raise InputError(
-            source, f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError(
-            source, "not valid JSON: the text is not UTF-8, UTF-16 or UTF-32"
-        ) from None
+from veil.userfiles import load_json, read_bytes
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -89,7 +61,7 @@ def validate_annotations(data: object, source: Path | str) -> Annotations:
 
 def parse_annotations(data: bytes | str, source: Path | str) -> Annotations:
     """Annotations from JSON text (UTF-8/16/32 bytes or str)."""
-    return validate_annotations(_load_json(data, source), source)
+    return validate_annotations(load_json(data, source), source)
 
 
 def read_annotations(path: Path | str) -> Annotations:
@@ -100,7 +72,7 @@ def read_annotations(path: Path | str) -> Annotations:
             or has an invalid value (the first one is named).
     """
     path = Path(path)
-    return parse_annotations(_read_bytes(path), path)
+    return parse_annotations(read_bytes(path), path)
 
 
 def dump_annotations(annotations: Annotations) -> str:
@@ -135,34 +107,13 @@ def dump_annotations(annotations: Annotations) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Writes via a temporary file in the same directory, so readers and a
-    crash never see a half-written file."""
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except OSError:
-        mode = _NEW_FILE_MODE
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise InputError(path, f"cannot write: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise InputError(path, f"cannot write: {e.strerror or e}") from None
-        raise
-
-
 def write_annotations(annotations: Annotations, path: Path | str) -> None:
     """Writes annotations as JSON (see :func:`dump_annotations`), atomically."""
-    _write_atomic(Path(path), dump_annotations(annotations).encode("utf-8"))
+    path = Path(path)
+    try:
+        write_atomic(path, dump_annotations(annotations).encode("utf-8"))
+    except OSError as e:
+        raise InputError(path, f"cannot write: {e.strerror or e}") from None
 
 
 # --- Azure ID list -------------------------------------------------------------
@@ -242,4 +193,4 @@ def read_id_list(path: Path | str) -> frozenset[int] | None:
             something other than IDs (the line number is named).
     """
     path = Path(path)
-    return parse_id_list(_decode_text(_read_bytes(path), path), path)
+    return parse_id_list(_decode_text(read_bytes(path), path), path)

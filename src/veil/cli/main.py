@@ -158,6 +158,15 @@ def _redaction(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_REDACTED_OUTPUT = "output file, or folder for several inputs (<stem>_redacted.mp4)"
+
+
+def _output(parser: argparse.ArgumentParser, metavar: str, what: str) -> None:
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar=metavar, help=f"{what}; default: beside each input"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="veil",
@@ -168,14 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="find and track faces: annotations JSON + thumbnails")
     _common(p)
     _detection(p)
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        metavar="DIR",
-        help="folder for <stem>_annotations.json and <stem>_thumbNNNNNN.jpg "
-        "(default: beside each input)",
-    )
+    _output(p, "DIR", "folder for <stem>_annotations.json and <stem>_thumbNNNNNN.jpg")
 
     p = sub.add_parser("redact", help="hide the faces of an annotations file")
     _common(p)
@@ -194,27 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="file of face IDs to hide, one per line (empty file: all faces)",
     )
     _redaction(p)
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        metavar="OUT",
-        help="output file, or folder for several inputs "
-        "(default: <stem>_redacted.mp4 beside the input)",
-    )
+    _output(p, "OUT", _REDACTED_OUTPUT)
 
     p = sub.add_parser("combined", help="find and hide all faces in one command")
     _common(p)
     _detection(p)
     _redaction(p)
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        metavar="OUT",
-        help="output file, or folder for several inputs "
-        "(default: <stem>_redacted.mp4 beside the input)",
-    )
+    _output(p, "OUT", _REDACTED_OUTPUT)
     p.add_argument(
         "--annotations-out",
         action="store_true",
@@ -316,7 +304,7 @@ def run(args: argparse.Namespace) -> int:
         with Progress(src.name, _frame_total(src, passes) if show else None, show) as progress:
             try:
                 result = _job(args, config, detector, src, many, progress.update)
-            except VeilError as exc:
+            except (VeilError, OSError) as exc:  # OSError: unreadable input, disk full...
                 failures += 1
                 progress.close()
                 print(f"veil: error: {exc}", file=sys.stderr)
@@ -350,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         return run(args)
-    except VeilError as exc:
+    except (VeilError, OSError) as exc:
         print(f"veil: error: {exc}", file=sys.stderr)
         log.debug("details", exc_info=True)
         return 2

@@ -6,7 +6,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import onnx
 from numpy.typing import NDArray
 
 from veil.detect import DetectorConfig
@@ -38,6 +37,8 @@ def dynamic_model(path: Path) -> bytes:
     graph inputs, which stops onnxruntime from folding batch norms into the
     convolutions, so they are removed from the inputs.
     """
+    import onnx  # only this detector edits a graph; keep it off the default start-up
+
     model = onnx.load(str(path))
     graph = model.graph
     weights = {init.name for init in graph.initializer}
