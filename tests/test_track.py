@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from veil.track import FaceTracker, TrackerConfig
+from veil.track import FaceTracker, TrackedFace, TrackerConfig
 from veil.types import Detections
 
 
@@ -17,17 +17,28 @@ def _walk(frame: int, x0: float = 10, speed: float = 4, y: float = 50, size: flo
     return (x0 + speed * frame, y, x0 + speed * frame + size, y + size)
 
 
+def _run(tracker: FaceTracker, detections: dict[int, Detections], frames: int):
+    """Feed the tracker like the pipeline does; returns each frame's faces once settled."""
+    settled: list[list[TrackedFace]] = []
+    for frame in range(frames):
+        if frame in detections:
+            tracker.update(frame, detections[frame])
+        while len(settled) < min(tracker.settled_until(), frame + 1):
+            settled.append(tracker.faces_at(len(settled)))
+            tracker.forget_before(len(settled))
+    tracker.close()
+    while len(settled) < frames:
+        settled.append(tracker.faces_at(len(settled)))
+    return settled
+
+
 def test_a_face_missed_for_some_frames_keeps_its_id_and_is_interpolated():
-    tracker = FaceTracker(TrackerConfig(max_gap=10, pad_frames=0))
     missed = set(range(8, 15))
-    for frame in range(30):
-        tracker.update(frame, _dets() if frame in missed else _dets(_walk(frame)))
-    result = tracker.finish(30)
-    assert len(result.tracks) == 1
-    track = result.tracks[0]
-    assert track.frames.tolist() == list(range(30))
-    assert not track.detected[list(missed)].any()
-    np.testing.assert_allclose(track.xyxy[11], _walk(11), atol=1e-3)
+    detections = {f: _dets() if f in missed else _dets(_walk(f)) for f in range(30)}
+    faces = _run(FaceTracker(TrackerConfig(max_gap=10, pad_frames=0)), detections, 30)
+    assert all([f.track_id for f in frame] == [1] for frame in faces)
+    assert not any(faces[f][0].detected for f in missed)
+    np.testing.assert_allclose(faces[11][0].xyxy, _walk(11), atol=1e-3)
 
 
 def test_two_crossing_faces_keep_their_ids():
@@ -35,33 +46,49 @@ def test_two_crossing_faces_keep_their_ids():
     for frame in range(40):
         left = _walk(frame, x0=0, speed=5, y=40)
         right = _walk(frame, x0=200, speed=-5, y=100)
-        ids = tracker.update(frame, _dets(left, right))
-        assert ids.tolist() == [1, 2]
-    assert [t.track_id for t in tracker.finish(40).tracks] == [1, 2]
+        assert tracker.update(frame, _dets(left, right)).tolist() == [1, 2]
 
 
 def test_tracks_are_padded_before_the_first_and_after_the_last_detection():
-    tracker = FaceTracker(TrackerConfig(pad_frames=3))
-    for frame in range(10, 20):
-        tracker.update(frame, _dets(_walk(0)))
-    track = tracker.finish(21).tracks[0]
-    assert (track.first_frame, track.last_frame) == (7, 20)  # clipped at the video's end
+    detections = {f: _dets(_walk(0)) for f in range(10, 20)}
+    faces = _run(FaceTracker(TrackerConfig(pad_frames=3)), detections, 30)
+    covered = [i for i, frame in enumerate(faces) if frame]
+    assert (covered[0], covered[-1]) == (7, 22)
+
+
+def test_detecting_on_a_stride_covers_every_frame_in_between():
+    # detections on every 4th frame only: the frames between are interpolated,
+    # and the padding grows by the stride so the unseen ends stay covered
+    detections = {f: _dets(_walk(f)) for f in range(8, 40, 4)}
+    faces = _run(FaceTracker(TrackerConfig(pad_frames=2), stride=4), detections, 50)
+    covered = [i for i, frame in enumerate(faces) if frame]
+    assert covered == list(range(8 - 5, 36 + 5 + 1))
+    np.testing.assert_allclose(faces[10][0].xyxy, _walk(10), atol=1e-3)
 
 
 @pytest.mark.parametrize("gap", [3, 20])
 def test_a_face_gone_longer_than_max_gap_gets_a_new_id(gap: int):
-    tracker = FaceTracker(TrackerConfig(max_gap=10, pad_frames=0))
-    for frame in [*range(5), *range(5 + gap, 10 + gap)]:
-        tracker.update(frame, _dets(_walk(0)))
-    ids = [t.track_id for t in tracker.finish(10 + gap).tracks]
+    frames = [*range(5), *range(5 + gap, 10 + gap)]
+    detections = {f: _dets(_walk(0)) for f in frames}
+    faces = _run(FaceTracker(TrackerConfig(max_gap=10, pad_frames=0)), detections, 10 + gap)
+    ids = sorted({f.track_id for frame in faces for f in frame})
     assert ids == ([1] if gap <= 10 else [1, 2])
 
 
+def test_settled_frames_need_only_a_bounded_look_ahead():
+    tracker = FaceTracker(TrackerConfig(max_gap=25, pad_frames=5), stride=1)
+    for frame in range(100):
+        tracker.update(frame, _dets(_walk(frame % 10)))
+    assert tracker.settled_until() == 99 - tracker.lookahead
+    assert tracker.lookahead <= 26
+
+
 def test_no_cap_on_faces_per_frame():
-    boxes = [
+    grid = [
         (x * 12.0, y * 12.0, x * 12.0 + 10, y * 12.0 + 10) for x in range(10) for y in range(10)
     ]
     tracker = FaceTracker()
     for frame in range(3):
-        tracker.update(frame, _dets(*boxes))
-    assert len(tracker.finish(3).tracks) == 100
+        tracker.update(frame, _dets(*grid))
+    tracker.close()
+    assert len(tracker.faces_at(1)) == 100

@@ -88,6 +88,15 @@ def _detection(parser: argparse.ArgumentParser) -> None:
         default=defaults.device,
         help="where the detector runs (default: %(default)s)",
     )
+    group.add_argument(
+        "--detect-every",
+        type=int,
+        default=PipelineConfig().detect_every,
+        metavar="N",
+        help="run the detector on every N-th frame and track in between; faster, "
+        "but a face is found up to N-1 frames late (covered by padding) "
+        "(default: %(default)s)",
+    )
     tracking = parser.add_argument_group("tracking")
     tdefaults = TrackerConfig()
     tracking.add_argument(
@@ -233,7 +242,11 @@ def pipeline_config(args: argparse.Namespace, preset: Preset) -> PipelineConfig:
         if preset.resolution is not None and args.detect_size == DetectorConfig().input_size:
             detector = replace(detector, input_size=_RESOLUTION_INPUT_SIZE[preset.resolution])
         tracker = TrackerConfig(max_gap=args.max_gap, pad_frames=args.pad_frames)
-        config = replace(config, detector=detector, tracker=tracker)
+        if args.detect_every < 1:
+            raise VeilError("--detect-every must be 1 or more")
+        config = replace(
+            config, detector=detector, tracker=tracker, detect_every=args.detect_every
+        )
     if hasattr(args, "blur"):
         blur = args.blur or preset.blur_type or RedactionConfig().blur
         config = replace(

@@ -18,6 +18,8 @@ import av
 import av.error
 
 from veil.errors import InputError
+from veil.media.picture import VideoPicture
+from veil.media.prefetch import prefetch
 from veil.types import DecodedFrame, MediaInfo
 
 log = logging.getLogger(__name__)
@@ -112,7 +114,7 @@ def _first_frame(
 
 
 class VideoDecoder:
-    """Decodes a video stream packet by packet into numbered, timed RGB frames.
+    """Decodes a video stream packet by packet into numbered, timed pictures.
 
     Counts what the decoder rejects or conceals in ``report``, and makes frame
     times strictly increasing: files with missing or repeated timestamps (seen
@@ -124,7 +126,7 @@ class VideoDecoder:
         self.path, self.info, self.report = path, info, report
         self._last: Fraction | None = None
 
-    def decode(self, packet: av.Packet) -> Iterator[tuple[av.VideoFrame, DecodedFrame]]:
+    def decode(self, packet: av.Packet) -> Iterator[VideoPicture]:
         try:
             frames = packet.decode()
         except av.error.InvalidDataError:
@@ -138,8 +140,7 @@ class VideoDecoder:
             if frame.is_corrupt:
                 self.report.damaged_frames.append(index)
             self.report.frames += 1
-            rgb = frame.to_ndarray(format="rgb24")
-            yield frame, DecodedFrame(index, self._time(frame), rgb)
+            yield VideoPicture(frame, index, self._time(frame))
 
     def _time(self, frame: av.VideoFrame) -> Fraction:
         step = 1 / self.info.frame_rate
@@ -185,17 +186,27 @@ class VideoDecoder:
             )
 
 
-def read_frames(path: Path, report: DecodeReport | None = None) -> Iterator[DecodedFrame]:
-    """Yield every frame of the first video stream as RGB, in storage orientation.
+def read_pictures(path: Path, report: DecodeReport | None = None) -> Iterator[VideoPicture]:
+    """Yield every frame of the first video stream, in storage orientation.
 
+    Decoding runs in a background thread, a few frames ahead of the consumer.
     Raises InputError (after the last frame) if the video turns out truncated.
     """
     info = probe(path)
     decoder = VideoDecoder(path, info, report if report is not None else DecodeReport())
-    with open_input(path) as container:
-        stream = _video_stream(container, path)
-        stream.thread_type = "AUTO"
-        for packet in container.demux(stream):
-            for _, frame in decoder.decode(packet):
-                yield frame
-    decoder.finish()
+
+    def pictures() -> Iterator[VideoPicture]:
+        with open_input(path) as container:
+            stream = _video_stream(container, path)
+            stream.thread_type = "AUTO"
+            for packet in container.demux(stream):
+                yield from decoder.decode(packet)
+        decoder.finish()
+
+    return prefetch(pictures())
+
+
+def read_frames(path: Path, report: DecodeReport | None = None) -> Iterator[DecodedFrame]:
+    """Every frame as full-size RGB, in storage orientation."""
+    for picture in read_pictures(path, report):
+        yield DecodedFrame(picture.index, picture.time, picture.rgb())

@@ -13,10 +13,11 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import av
 import av.error
@@ -25,12 +26,12 @@ from numpy.typing import NDArray
 
 from veil.atomic import atomic_path
 from veil.errors import VeilError
+from veil.media.picture import VideoPicture
+from veil.media.prefetch import prefetch
 from veil.media.reader import DecodeReport, VideoDecoder, open_input, probe
-from veil.types import DecodedFrame, MediaInfo
+from veil.types import MediaInfo
 
 log = logging.getLogger(__name__)
-
-FrameTransform = Callable[[DecodedFrame], NDArray[np.uint8]]
 
 # Audio codecs each container takes as they are; anything else becomes AAC.
 _AUDIO_COPYABLE = {
@@ -109,24 +110,39 @@ def _pad_even(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return np.pad(rgb, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
 
 
+class PictureProcessor(Protocol):
+    """Turns decoded pictures into pictures to encode, in order, possibly later.
+
+    ``push`` may hold pictures back (a look-ahead) and return them on a later
+    call; ``flush`` returns the rest at the end of the video.
+    """
+
+    def push(self, picture: VideoPicture) -> Iterable[VideoPicture]: ...
+
+    def flush(self) -> Iterable[VideoPicture]: ...
+
+
 def transcode(
     src: Path,
     dst: Path,
-    transform: FrameTransform,
+    processor: PictureProcessor,
     settings: EncoderSettings = EncoderSettings(),
     report: DecodeReport | None = None,
     on_frame: Callable[[int], None] | None = None,
 ) -> DecodeReport:
-    """Write ``dst``: ``src`` with every video frame passed through ``transform``.
+    """Write ``dst``: ``src`` with every video frame passed through ``processor``.
+
+    Decoding runs in a background thread; audio and subtitles are copied (or
+    re-encoded to AAC) as they are demuxed.
 
     Args:
         src: input video; only ever opened for reading.
         dst: output path; its suffix picks the container (.mp4 by default).
-        transform: gets each decoded frame (RGB, storage orientation), returns
-            the pixels to encode, same shape.
+        processor: gets each decoded picture (storage orientation) and gives
+            back the pictures to encode, every one, in order.
         settings: video encoder settings.
         report: filled with decoding problems (damaged frames).
-        on_frame: called with the number of frames done, for progress.
+        on_frame: called with the number of frames encoded, for progress.
 
     Raises:
         InputError: the input cannot be read whole.
@@ -136,17 +152,63 @@ def transcode(
     report = report if report is not None else DecodeReport()
     with open_input(src) as container, atomic_path(dst) as tmp:
         try:
-            _transcode_into(container, tmp, info, transform, settings, report, on_frame, src)
+            _transcode_into(container, tmp, info, processor, settings, report, on_frame, src)
         except av.error.FFmpegError as exc:
             raise VeilError(f"{dst}: cannot write output ({exc})") from exc
     return report
+
+
+class _VideoEncoder:
+    """Encodes pictures with the input's timestamps, padding odd sizes for 4:2:0."""
+
+    def __init__(
+        self, out: av.container.OutputContainer, info: MediaInfo, settings: EncoderSettings
+    ) -> None:
+        self.out, self.info, self.settings = out, info, settings
+        self.stream = _add_video_stream(out, info, settings)
+        self.count = 0
+        self._last_pts = -1
+
+    def encode(self, picture: VideoPicture) -> None:
+        source = picture.frame
+        if (self.stream.width, self.stream.height) != (source.width, source.height):
+            frame = av.VideoFrame.from_ndarray(_pad_even(picture.rgb()), format="rgb24")
+        elif source.format.name != self.stream.pix_fmt:
+            frame = source.reformat(format=self.stream.pix_fmt)
+        else:
+            frame = source
+        # the decoder's times are increasing; rounding must not undo that
+        self._last_pts = max(round(picture.time / self.info.time_base), self._last_pts + 1)
+        frame.pts = self._last_pts
+        frame.time_base = _rational(self.info.time_base)
+        frame.duration = source.duration
+        self.out.mux(self.stream.encode(frame))
+        self.count += 1
+
+    def close(self) -> None:
+        self.out.mux(self.stream.encode(None))
+
+
+def _demuxed(
+    container: av.container.InputContainer,
+    streams: list[av.stream.Stream],
+    decoder: VideoDecoder,
+) -> Iterator[VideoPicture | av.Packet]:
+    """Decoded pictures of the first stream, and the other streams' packets as they are."""
+    video = streams[0]
+    for packet in container.demux(*streams):
+        if packet.stream is video:
+            yield from decoder.decode(packet)
+        else:
+            yield packet
+    decoder.finish()
 
 
 def _transcode_into(
     container: av.container.InputContainer,
     tmp: Path,
     info: MediaInfo,
-    transform: FrameTransform,
+    processor: PictureProcessor,
     settings: EncoderSettings,
     report: DecodeReport,
     on_frame: Callable[[int], None] | None,
@@ -157,28 +219,25 @@ def _transcode_into(
     options = {"movflags": "+faststart"} if tmp.suffix.lower() in (".mp4", ".mov") else {}
     with av.open(str(tmp), mode="w", container_options=options) as out:
         kind = _container_kind(out)
-        out_video = _add_video_stream(out, info, settings)
+        encoder = _VideoEncoder(out, info, settings)
         passthrough = _map_other_streams(container, out, kind, src)
         decoder = VideoDecoder(src, info, report)
-        last_pts = -1
-        for packet in container.demux(in_video, *passthrough):
-            if packet.stream is not in_video:
-                passthrough[packet.stream](packet)
-                continue
-            for frame, decoded in decoder.decode(packet):
-                rgb = transform(decoded)
-                padded = _pad_even(rgb) if _needs_even(settings) else rgb
-                out_frame = av.VideoFrame.from_ndarray(padded, format="rgb24")
-                # the decoder's times are increasing; rounding must not undo that
-                last_pts = max(round(decoded.time / info.time_base), last_pts + 1)
-                out_frame.pts = last_pts
-                out_frame.time_base = _rational(info.time_base)
-                out_frame.duration = frame.duration
-                out.mux(out_video.encode(out_frame))
+
+        def encode_all(pictures: Iterable[VideoPicture]) -> None:
+            for picture in pictures:
+                encoder.encode(picture)
                 if on_frame is not None:
-                    on_frame(report.frames)
-        decoder.finish()
-        out.mux(out_video.encode(None))
+                    on_frame(encoder.count)
+
+        for item in prefetch(_demuxed(container, [in_video, *passthrough], decoder)):
+            if isinstance(item, VideoPicture):
+                encode_all(processor.push(item))
+            else:
+                passthrough[item.stream](item)
+        encode_all(processor.flush())
+        if encoder.count != report.frames:
+            raise VeilError(f"internal: {report.frames} frames decoded, {encoder.count} encoded")
+        encoder.close()
         for handler in passthrough.values():
             handler(None)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -10,14 +10,13 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from veil.annotations import Annotations, FrameClock, tracks_to_annotations
-from veil.detect import FaceDetector
-from veil.errors import InputError
-from veil.media import DecodeReport, probe, read_frames, read_image
-from veil.media.orientation import to_upright, upright_size
+from veil.annotations import Annotations
+from veil.detect import DetectorConfig, FaceDetector
+from veil.media import DecodeReport, probe, read_image, read_pictures
+from veil.pipeline.faces import FaceFinder, TrackRecorder
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackerConfig
-from veil.types import DecodedFrame, MediaInfo
+from veil.types import MediaInfo
 
 ProgressCallback = Callable[[int], None]
 
@@ -31,56 +30,31 @@ class Analysis:
     report: DecodeReport
 
 
-def timescale_for(time_base: Fraction) -> int:
-    """Ticks per second that make every frame time whole (Azure used 24000/30000-style)."""
-    return time_base.denominator if time_base.numerator == 1 else 90000
-
-
-def analyze_frames(
-    frames: Iterable[DecodedFrame],
-    info: MediaInfo,
-    detector: FaceDetector,
-    tracker_config: TrackerConfig,
-    report: DecodeReport,
-    source: Path,
-    on_frame: ProgressCallback | None = None,
-) -> Analysis:
-    """Detect and track faces over ``frames`` (upright coordinates in the result)."""
-    tracker = FaceTracker(tracker_config)
-    thumbnails = ThumbnailPicker()
-    times: list[Fraction] = []
-    for frame in frames:
-        upright = to_upright(frame.rgb, info.rotation)
-        detections = detector.detect(upright)
-        ids = tracker.update(frame.index, detections)
-        thumbnails.offer(upright, detections, ids)
-        times.append(frame.time)
-        if on_frame is not None:
-            on_frame(frame.index + 1)
-    result = tracker.finish(len(times))
-    width, height = upright_size(info.width, info.height, info.rotation)
-    timescale = timescale_for(info.time_base)
-    end = times[-1] + 1 / info.frame_rate if times else Fraction(0)
-    try:
-        clock = FrameClock.from_times(times, end, timescale)
-    except ValueError as exc:
-        raise InputError(source, f"frame timestamps are broken ({exc})") from exc
-    annotations = tracks_to_annotations(
-        result.tracks, clock, width, height, framerate=float(info.frame_rate)
-    )
-    return Analysis(annotations, thumbnails.best_per_track(result.id_of_tracklet), report)
-
-
 def analyze_video(
     path: Path,
     detector: FaceDetector,
+    detector_config: DetectorConfig = DetectorConfig(),
     tracker_config: TrackerConfig = TrackerConfig(),
+    detect_every: int = 1,
     on_frame: ProgressCallback | None = None,
 ) -> Analysis:
-    report = DecodeReport()
+    """Find and track every face of a video (upright coordinates in the result)."""
     info = probe(path)
-    frames = read_frames(path, report)
-    return analyze_frames(frames, info, detector, tracker_config, report, path, on_frame)
+    report = DecodeReport()
+    thumbnails = ThumbnailPicker()
+    finder = FaceFinder(detector, detector_config, tracker_config, info, detect_every, thumbnails)
+    recorder = TrackRecorder(info)
+
+    def record(settled_frames) -> None:
+        for settled in settled_frames:
+            recorder.add(settled.picture.index, settled.picture.time, settled.faces)
+            if on_frame is not None:
+                on_frame(recorder.frames)
+
+    for picture in read_pictures(path, report):
+        record(finder.push(picture))
+    record(finder.flush())
+    return Analysis(recorder.annotations(str(path)), thumbnails.best(), report)
 
 
 def image_info(rgb: NDArray[np.uint8]) -> MediaInfo:
@@ -99,9 +73,15 @@ def image_info(rgb: NDArray[np.uint8]) -> MediaInfo:
 
 
 def analyze_image(path: Path, detector: FaceDetector) -> Analysis:
+    """Faces of a still image, as a one-frame video (upright, EXIF orientation applied)."""
     rgb = read_image(path)
-    report = DecodeReport(frames=1)
-    frames = [DecodedFrame(0, Fraction(0), rgb)]
-    # a single frame needs no track padding
-    config = TrackerConfig(pad_frames=0)
-    return analyze_frames(frames, image_info(rgb), detector, config, report, path)
+    detections = detector.detect(rgb)
+    # a single frame needs no padding in time
+    tracker = FaceTracker(TrackerConfig(pad_frames=0))
+    ids = tracker.update(0, detections)
+    tracker.close()
+    thumbnails = ThumbnailPicker()
+    thumbnails.offer(rgb, 1.0, lambda: rgb, detections, ids)
+    recorder = TrackRecorder(image_info(rgb))
+    recorder.add(0, Fraction(0), tracker.faces_at(0))
+    return Analysis(recorder.annotations(str(path)), thumbnails.best(), DecodeReport(frames=1))

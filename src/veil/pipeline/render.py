@@ -1,26 +1,26 @@
-"""Rendering: annotations -> redacted frames -> encoded output."""
+"""Rendering: faces -> redacted pictures -> encoded output.
+
+Two sources of faces, one redaction: :class:`AnnotatedRedaction` reads them
+from annotations (the two-pass ``redact``), :class:`TrackedRedaction` from the
+detector and tracker as the video streams (``combined``).
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import NDArray
 
 from veil.annotations import AnnotationIndex, Annotations
 from veil.atomic import atomic_path
 from veil.errors import InputError
-from veil.media import DecodeReport, EncoderSettings, probe, read_image, transcode, write_image
+from veil.media import VideoPicture, read_image, write_image
 from veil.media.orientation import boxes_to_storage, upright_size
-from veil.redact import RedactionConfig, redact_frame
-from veil.types import DecodedFrame, FaceBox, MediaInfo
-
-log = logging.getLogger(__name__)
-
-ProgressCallback = Callable[[int], None]
+from veil.pipeline.faces import FaceFinder, SettledFrame, TrackRecorder
+from veil.redact import RedactionConfig, redact_frame, redact_planes
+from veil.types import FaceBox, MediaInfo
 
 # Annotations made on a proxy of another size are fine; another shape is another video.
 _ASPECT_TOLERANCE = 0.02
@@ -37,57 +37,73 @@ def check_matches(annotations: Annotations, width: int, height: int, source: Pat
         )
 
 
-def faces_in_storage(faces: list[FaceBox], info: MediaInfo) -> list[FaceBox]:
-    """Upright annotation boxes -> boxes in the stored frame's pixels."""
+def faces_in_storage(faces: Sequence[FaceBox], info: MediaInfo) -> list[FaceBox]:
+    """Upright boxes -> boxes in the stored frame's pixels."""
     if not faces or not info.rotation:
-        return faces
+        return list(faces)
     xyxy = np.array([[f.x0, f.y0, f.x1, f.y1] for f in faces], np.float32)
     stored = boxes_to_storage(xyxy, info.rotation, info.width, info.height)
     return [FaceBox(f.face_id, *map(float, box)) for f, box in zip(faces, stored, strict=True)]
 
 
-def redaction_transform(
-    index: AnnotationIndex, info: MediaInfo, config: RedactionConfig
-) -> Callable[[DecodedFrame], NDArray[np.uint8]]:
-    def transform(frame: DecodedFrame) -> NDArray[np.uint8]:
-        faces = faces_in_storage(index.faces_at(frame.time), info)
-        return redact_frame(frame.rgb, faces, config)
+def redact_picture(
+    picture: VideoPicture, faces: Sequence[FaceBox], info: MediaInfo, config: RedactionConfig
+) -> VideoPicture:
+    """Hide ``faces`` (upright pixels) in the picture's own planes; no faces, no copy."""
+    if faces:
+        black, white = picture.levels
+        redact_planes(picture.planes(), faces_in_storage(faces, info), config, black, white)
+    return picture
 
-    return transform
+
+class AnnotatedRedaction:
+    """Redacts each picture with the faces the annotations give for its time."""
+
+    def __init__(
+        self, annotations: Annotations, info: MediaInfo, config: RedactionConfig, source: Path
+    ) -> None:
+        size = upright_size(info.width, info.height, info.rotation)
+        check_matches(annotations, *size, source)
+        self.index = AnnotationIndex(annotations, size)
+        self.info, self.config = info, config
+
+    def push(self, picture: VideoPicture) -> Iterator[VideoPicture]:
+        yield redact_picture(picture, self.index.faces_at(picture.time), self.info, self.config)
+
+    def flush(self) -> Iterator[VideoPicture]:
+        return iter(())
 
 
-def render_video(
-    src: Path,
-    dst: Path,
-    annotations: Annotations,
-    redaction: RedactionConfig,
-    encoder: EncoderSettings,
-    annotations_source: Path,
-    on_frame: ProgressCallback | None = None,
-) -> DecodeReport:
-    """Write ``dst``: ``src`` with the faces in ``annotations`` hidden."""
-    info = probe(src)
-    size = upright_size(info.width, info.height, info.rotation)
-    check_matches(annotations, *size, annotations_source)
-    index = AnnotationIndex(annotations, size)
-    transform = redaction_transform(index, info, redaction)
-    return transcode(src, dst, transform, encoder, on_frame=on_frame)
+class TrackedRedaction:
+    """Redacts each picture with the faces found and tracked as the video streams."""
+
+    def __init__(
+        self, finder: FaceFinder, recorder: TrackRecorder, config: RedactionConfig
+    ) -> None:
+        self.finder, self.recorder, self.config = finder, recorder, config
+
+    def push(self, picture: VideoPicture) -> Iterator[VideoPicture]:
+        return map(self._redacted, self.finder.push(picture))
+
+    def flush(self) -> Iterator[VideoPicture]:
+        return map(self._redacted, self.finder.flush())
+
+    def _redacted(self, settled: SettledFrame) -> VideoPicture:
+        picture = settled.picture
+        self.recorder.add(picture.index, picture.time, settled.faces)
+        faces = [FaceBox(f.track_id, *f.xyxy) for f in settled.faces]
+        return redact_picture(picture, faces, self.finder.info, self.config)
 
 
 def render_image(
-    src: Path,
-    dst: Path,
-    annotations: Annotations,
-    redaction: RedactionConfig,
-    annotations_source: Path,
-) -> DecodeReport:
+    src: Path, dst: Path, annotations: Annotations, redaction: RedactionConfig, source: Path
+) -> None:
     rgb = read_image(src)
     height, width = rgb.shape[:2]
-    check_matches(annotations, width, height, annotations_source)
+    check_matches(annotations, width, height, source)
     # an image is a one-frame video: its faces are the first event's
     first = annotations.fragments[0].start if annotations.fragments else 0
     time = Fraction(annotations.offset + first, annotations.timescale)
     faces = AnnotationIndex(annotations, (width, height)).faces_at(time)
     with atomic_path(dst) as tmp:
         write_image(redact_frame(rgb, faces, redaction), tmp)
-    return DecodeReport(frames=1)

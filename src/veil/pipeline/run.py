@@ -23,9 +23,10 @@ from veil.annotations import (
 from veil.atomic import atomic_path
 from veil.detect import DetectorConfig, FaceDetector
 from veil.errors import VeilError
-from veil.media import EncoderSettings, is_image, write_image
+from veil.media import DecodeReport, EncoderSettings, is_image, probe, transcode, write_image
 from veil.pipeline.analyze import Analysis, analyze_image, analyze_video
-from veil.pipeline.render import render_image, render_video
+from veil.pipeline.faces import FaceFinder, TrackRecorder
+from veil.pipeline.render import AnnotatedRedaction, TrackedRedaction, render_image
 from veil.redact import RedactionConfig
 from veil.track import TrackerConfig
 
@@ -40,6 +41,8 @@ class PipelineConfig:
     tracker: TrackerConfig = TrackerConfig()
     redaction: RedactionConfig = RedactionConfig()
     encoder: EncoderSettings = EncoderSettings()
+    # detect on every n-th frame; the tracker interpolates and pads in between
+    detect_every: int = 1
 
 
 @dataclass
@@ -97,7 +100,9 @@ def _analysis(
 ) -> Analysis:
     if is_image(src):
         return analyze_image(src, detector)
-    return analyze_video(src, detector, config.tracker, on_frame)
+    return analyze_video(
+        src, detector, config.detector, config.tracker, config.detect_every, on_frame
+    )
 
 
 def analyze(
@@ -114,37 +119,20 @@ def analyze(
     # the annotations go last: their presence means the analysis is complete
     json_path = annotations_path(out_dir, src.stem)
     write_annotations(analysis.annotations, json_path)
-    return _result(src, [json_path, *thumbs], analysis, started)
+    return _result(src, [json_path, *thumbs], analysis.annotations, analysis.report, started)
 
 
-def _result(src: Path, outputs: list[Path], analysis: Analysis, started: float) -> JobResult:
+def _result(
+    src: Path, outputs: list[Path], annotations: Annotations, report: DecodeReport, started: float
+) -> JobResult:
     return JobResult(
         input=src,
         outputs=outputs,
-        frames=analysis.report.frames,
-        face_ids=sorted(analysis.annotations.face_ids()),
-        damaged_frames=list(analysis.report.damaged_frames),
+        frames=report.frames,
+        face_ids=sorted(annotations.face_ids()),
+        damaged_frames=list(report.damaged_frames),
         seconds=time.perf_counter() - started,
     )
-
-
-def render(
-    src: Path,
-    dst: Path,
-    annotations: Annotations,
-    annotations_source: Path,
-    config: PipelineConfig = PipelineConfig(),
-    on_frame: ProgressCallback | None = None,
-) -> tuple[int, list[int]]:
-    """Hide the faces of ``annotations`` in ``src``; returns (frames, damaged frames)."""
-    refuse_overwriting_input(src, dst)
-    if is_image(src):
-        report = render_image(src, dst, annotations, config.redaction, annotations_source)
-    else:
-        report = render_video(
-            src, dst, annotations, config.redaction, config.encoder, annotations_source, on_frame
-        )
-    return report.frames, list(report.damaged_frames)
 
 
 def redact(
@@ -157,6 +145,7 @@ def redact(
 ) -> JobResult:
     """Blur the faces listed in ``annotations_file`` (only ``ids`` if given) into ``dst``."""
     started = time.perf_counter()
+    refuse_overwriting_input(src, dst)
     annotations = read_annotations(annotations_file)
     unknown = sorted(ids - annotations.face_ids()) if ids else []
     if unknown:
@@ -165,15 +154,13 @@ def redact(
             + ", ".join(map(str, unknown))
         )
     chosen = select_ids(annotations, ids)
-    frames, damaged = render(src, dst, chosen, annotations_file, config, on_frame)
-    return JobResult(
-        input=src,
-        outputs=[dst],
-        frames=frames,
-        face_ids=sorted(chosen.face_ids()),
-        damaged_frames=damaged,
-        seconds=time.perf_counter() - started,
-    )
+    if is_image(src):
+        render_image(src, dst, chosen, config.redaction, annotations_file)
+        report = DecodeReport(frames=1)
+    else:
+        processor = AnnotatedRedaction(chosen, probe(src), config.redaction, annotations_file)
+        report = transcode(src, dst, processor, config.encoder, on_frame=on_frame)
+    return _result(src, [dst], chosen, report, started)
 
 
 def combined(
@@ -184,16 +171,22 @@ def combined(
     annotations_out: Path | None = None,
     on_frame: ProgressCallback | None = None,
 ) -> JobResult:
-    """Analyze and redact in one go; the annotations are written too if asked."""
+    """Find, track and hide faces in one pass; the annotations are written too if asked."""
     started = time.perf_counter()
     refuse_overwriting_input(src, dst)
-    analysis = _analysis(src, detector, config, on_frame)
+    if is_image(src):
+        analysis = analyze_image(src, detector)
+        annotations, report = analysis.annotations, analysis.report
+        render_image(src, dst, annotations, config.redaction, src)
+    else:
+        info = probe(src)
+        finder = FaceFinder(detector, config.detector, config.tracker, info, config.detect_every)
+        recorder = TrackRecorder(info)
+        processor = TrackedRedaction(finder, recorder, config.redaction)
+        report = transcode(src, dst, processor, config.encoder, on_frame=on_frame)
+        annotations = recorder.annotations(str(src))
     outputs = [dst]
-    done = analysis.report.frames
-    # progress continues across the second pass: frames analysed + frames rendered
-    render_progress = None if on_frame is None else (lambda n: on_frame(done + n))
-    render(src, dst, analysis.annotations, src, config, render_progress)
     if annotations_out is not None:
-        write_annotations(analysis.annotations, annotations_out)
+        write_annotations(annotations, annotations_out)
         outputs.append(annotations_out)
-    return _result(src, outputs, analysis, started)
+    return _result(src, outputs, annotations, report, started)

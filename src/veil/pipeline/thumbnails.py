@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -47,34 +48,52 @@ def crop_face(rgb: NDArray[np.uint8], box: NDArray[np.float32]) -> NDArray[np.ui
 
 
 class ThumbnailPicker:
-    """Keeps the best crop seen so far for each tracklet."""
+    """Keeps the best crop seen so far for each track."""
 
     def __init__(self) -> None:
         self._best: dict[int, Thumbnail] = {}
 
-    def offer(self, rgb: NDArray[np.uint8], detections: Detections, ids: NDArray[np.int64]) -> None:
-        for k, tracklet_id in enumerate(ids.tolist()):
+    def offer(
+        self,
+        small: NDArray[np.uint8],
+        scale: float,
+        full: Callable[[], NDArray[np.uint8]],
+        detections: Detections,
+        ids: NDArray[np.int64],
+    ) -> None:
+        """Consider this frame's faces.
+
+        Args:
+            small: the (downscaled) upright frame the detector saw, for judging.
+            scale: full-frame pixels per ``small`` pixel.
+            full: returns the full-resolution upright frame; called only when a
+                face here beats its best view so far.
+            detections: faces in full-frame pixels.
+            ids: track ID of each detection.
+        """
+        full_frame: NDArray[np.uint8] | None = None
+        for k, track_id in enumerate(ids.tolist()):
             box = detections.xyxy[k]
-            size = float(max(box[2] - box[0], box[3] - box[1]))
-            landmarks = None if detections.landmarks is None else detections.landmarks[k]
-            crop = crop_face(rgb, box)
-            if crop is None:
+            judged = crop_face(small, box / scale)
+            if judged is None:
                 continue
+            landmarks = None if detections.landmarks is None else detections.landmarks[k]
+            size = float(max(box[2] - box[0], box[3] - box[1]))
             quality = (
                 np.log1p(size)
-                * np.sqrt(sharpness(crop) + 1.0)
+                * np.sqrt(sharpness(judged) + 1.0)
                 * (0.25 + frontality(landmarks))
                 * float(detections.score[k])
             )
-            best = self._best.get(tracklet_id)
-            if best is None or quality > best.quality:
-                self._best[tracklet_id] = Thumbnail(quality, crop)
+            best = self._best.get(track_id)
+            if best is not None and quality <= best.quality:
+                continue
+            if full_frame is None:
+                full_frame = full()
+            crop = crop_face(full_frame, box)
+            if crop is not None:
+                self._best[track_id] = Thumbnail(quality, crop)
 
-    def best_per_track(self, id_of_tracklet: dict[int, int]) -> dict[int, NDArray[np.uint8]]:
-        """The best crop of each final track, merging its tracklets."""
-        best: dict[int, Thumbnail] = {}
-        for tracklet_id, thumb in self._best.items():
-            track_id = id_of_tracklet[tracklet_id]
-            if track_id not in best or thumb.quality > best[track_id].quality:
-                best[track_id] = thumb
-        return {track_id: thumb.crop for track_id, thumb in sorted(best.items())}
+    def best(self) -> dict[int, NDArray[np.uint8]]:
+        """The best crop of each track, by track ID."""
+        return {track_id: thumb.crop for track_id, thumb in sorted(self._best.items())}

@@ -129,32 +129,61 @@ def _filled(
     region[inside] = changed[inside]
 
 
-def _outline(frame: NDArray[np.uint8], box: Box) -> None:
+def _outline(plane: NDArray[np.uint8], box: Box, value: int, thickness: int) -> None:
     x0, y0, x1, y1 = box
-    thickness = max(2, round(max(x1 - x0, y1 - y0) / 40))
-    cv2.rectangle(frame, (x0, y0), (x1 - 1, y1 - 1), (255, 255, 255), thickness)
+    colour = (value,) * (plane.shape[2] if plane.ndim == 3 else 1)
+    cv2.rectangle(plane, (x0, y0), (x1 - 1, y1 - 1), colour, thickness)
+
+
+def _scaled(face: FaceBox, sx: float, sy: float) -> FaceBox:
+    return FaceBox(face.face_id, face.x0 * sx, face.y0 * sy, face.x1 * sx, face.y1 * sy)
+
+
+def redact_planes(
+    planes: Sequence[NDArray[np.uint8]],
+    boxes: Sequence[FaceBox],
+    config: RedactionConfig,
+    black: Sequence[int],
+    white: Sequence[int],
+) -> None:
+    """Hide every box, in place, in an image stored as planes (RGB, or Y/U/V).
+
+    Boxes are in pixels of the first plane; the others (subsampled chroma) get
+    the same boxes scaled to their size. ``black`` and ``white`` are each
+    plane's levels, for the fill and the outline.
+    """
+    height, width = planes[0].shape[:2]
+    for plane, black_level, white_level in zip(planes, black, white, strict=True):
+        sx, sy = plane.shape[1] / width, plane.shape[0] / height
+        for face in boxes:
+            scaled = _scaled(face, sx, sy)
+            box = grow_box(scaled, config.mask_scale, plane.shape[1], plane.shape[0])
+            if box is None:
+                continue
+            size = float(max(scaled.x1 - scaled.x0, scaled.y1 - scaled.y0))
+            if config.blur is BlurType.BOX:
+                full_size = max(face.x1 - face.x0, face.y1 - face.y0) * config.mask_scale
+                thickness = max(1, round(max(2, full_size / 40) * sx))
+                _outline(plane, box, white_level, thickness)
+            elif config.blur is BlurType.BLACK:
+                _filled(plane, box, lambda r, v=black_level: np.full_like(r, v), 0, config.mask)
+            elif config.blur is BlurType.PIXELATE:
+                _filled(plane, box, lambda r, s=size: pixelate(r, s), 0, config.mask)
+            else:
+                sigma = max(size * _SIGMA_FRACTION[config.blur], 1.0)
+                _filled(
+                    plane,
+                    box,
+                    lambda r, s=sigma: gaussian_blur(r, s),
+                    round(2 * sigma),
+                    config.mask,
+                )
 
 
 def redact_frame(
     rgb: NDArray[np.uint8], boxes: Sequence[FaceBox], config: RedactionConfig = RedactionConfig()
 ) -> NDArray[np.uint8]:
-    """A copy of ``rgb`` with every box hidden by ``config.blur``."""
+    """A copy of an RGB image with every box hidden by ``config.blur``."""
     frame = rgb.copy()
-    height, width = frame.shape[:2]
-    for face in boxes:
-        box = grow_box(face, config.mask_scale, width, height)
-        if box is None:
-            continue
-        size = float(max(face.x1 - face.x0, face.y1 - face.y0))
-        if config.blur is BlurType.BOX:
-            _outline(frame, box)
-        elif config.blur is BlurType.BLACK:
-            _filled(frame, box, np.zeros_like, 0, config.mask)
-        elif config.blur is BlurType.PIXELATE:
-            _filled(frame, box, lambda r, s=size: pixelate(r, s), 0, config.mask)
-        else:
-            sigma = max(size * _SIGMA_FRACTION[config.blur], 1.0)
-            _filled(
-                frame, box, lambda r, s=sigma: gaussian_blur(r, s), round(2 * sigma), config.mask
-            )
+    redact_planes([frame], boxes, config, black=[0], white=[255])
     return frame

@@ -1,5 +1,5 @@
 """Stage 3: follow faces through the video and give each a stable ID."""
 
-from veil.track.tracker import FaceTracker, TrackerConfig, TrackingResult
+from veil.track.tracker import FaceTracker, TrackedFace, TrackerConfig
 
-__all__ = ["FaceTracker", "TrackerConfig", "TrackingResult"]
+__all__ = ["FaceTracker", "TrackedFace", "TrackerConfig"]

@@ -1,28 +1,29 @@
-"""Face tracking: link per-frame detections into tracks with stable IDs.
+"""Face tracking: link detections into tracks with stable IDs, as the video streams.
 
-Three passes, all on boxes only:
+Detections may come every frame or every few frames. Each detection frame's
+faces are matched to where the live tracks are predicted to be (constant
+velocity), by overlap and by centre distance relative to face size, with an
+optimal assignment; unmatched detections start new tracks. A track that goes
+undetected for more than ``max_gap`` frames ends.
 
-1. Forwards, online: each frame's detections are matched to where the live
-   tracks are predicted to be (constant velocity), by overlap and by centre
-   distance relative to face size; unmatched detections start tracklets.
-2. Backwards, offline: a tracklet that starts shortly after another one ended,
-   where that one was heading, continues it (one person, one ID, despite the
-   detector missing them for a while).
-3. Filling: gaps inside a track are interpolated, and every track is padded a
-   few frames before its first and after its last detection, because the
-   detector usually finds a face a little after it becomes visible and loses
-   it a little before it leaves.
+Between a track's detections its box is interpolated, and it is held for
+``pad_frames`` (plus the detection stride) before its first and after its last
+detection, because a detector finds a face a little after it becomes visible
+and loses it a little before it leaves. The box of frame ``i`` is final once
+the tracker has seen detections ``lookahead`` frames past it: a renderer keeps
+that many frames in hand (:meth:`FaceTracker.settled_until`).
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from veil.track.association import assign, match_cost
-from veil.types import Detections, FaceTrack
+from veil.types import Detections
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,9 @@ class TrackerConfig:
     Attributes:
         max_gap: frames a face may go undetected and still keep its ID; the gap
             is covered by interpolated boxes.
-        pad_frames: frames added before a track's first and after its last detection.
-        max_distance: how far (in face sizes) a face may move between frames.
+        pad_frames: frames a track is held before its first and after its last
+            detection (the detection stride is added to this).
+        max_distance: how far (in face sizes) a face may move between detections.
     """
 
     max_gap: int = 25
@@ -42,20 +44,23 @@ class TrackerConfig:
 
 
 @dataclass(frozen=True)
-class TrackingResult:
-    """Final tracks, numbered 1..N by first appearance, and the tracklet -> track map."""
+class TrackedFace:
+    """A face's box in one frame, in the coordinates the detector was given."""
 
-    tracks: list[FaceTrack]
-    id_of_tracklet: dict[int, int]
+    track_id: int
+    xyxy: tuple[float, float, float, float]
+    detected: bool
+    score: float
 
 
 @dataclass
-class _Tracklet:
-    tracklet_id: int
+class _Track:
+    track_id: int
     frames: list[int] = field(default_factory=list)
     boxes: list[NDArray[np.float32]] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     velocity: NDArray[np.float32] = field(default_factory=lambda: np.zeros(4, np.float32))
+    ended: bool = False
 
     def add(self, frame: int, box: NDArray[np.float32], score: float) -> None:
         if self.frames:
@@ -69,103 +74,92 @@ class _Tracklet:
     def predict(self, frame: int) -> NDArray[np.float32]:
         return self.boxes[-1] + self.velocity * (frame - self.frames[-1])
 
+    def face_at(self, frame: int, pad: int) -> TrackedFace | None:
+        first, last = self.frames[0], self.frames[-1]
+        if frame < first - pad or frame > last + pad:
+            return None
+        k = bisect.bisect_left(self.frames, frame)
+        if k < len(self.frames) and self.frames[k] == frame:
+            return TrackedFace(self.track_id, _xyxy(self.boxes[k]), True, self.scores[k])
+        if frame < first:
+            box = self.boxes[0]
+        elif frame > last:
+            box = self.boxes[-1]
+        else:
+            f0, f1 = self.frames[k - 1], self.frames[k]
+            w = (frame - f0) / (f1 - f0)
+            box = (1 - w) * self.boxes[k - 1] + w * self.boxes[k]
+        return TrackedFace(self.track_id, _xyxy(box), False, 0.0)
+
+
+def _xyxy(box: NDArray[np.float32]) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return x0, y0, x1, y1
+
 
 class FaceTracker:
-    """Online association of detections; call :meth:`update` per frame, then :meth:`finish`.
+    """Online tracker with a bounded look-ahead.
 
     Example:
-        >>> tracker = FaceTracker()
+        >>> tracker = FaceTracker(TrackerConfig(), stride=1)
         >>> for index, dets in enumerate(per_frame_detections):
-        ...     tracklet_ids = tracker.update(index, dets)
-        >>> result = tracker.finish(frame_count)
+        ...     tracker.update(index, dets)
+        ...     while done < tracker.settled_until():
+        ...         faces = tracker.faces_at(done); done += 1
+        >>> tracker.close()  # then every frame is settled
     """
 
-    def __init__(self, config: TrackerConfig = TrackerConfig()) -> None:
+    def __init__(self, config: TrackerConfig = TrackerConfig(), stride: int = 1) -> None:
         self.config = config
-        self._live: list[_Tracklet] = []
-        self._done: list[_Tracklet] = []
+        self.pad = config.pad_frames + stride - 1
+        # a live track ends once undetected for max_gap frames, and a later track
+        # reaches back at most pad frames: past both, nothing can change a frame
+        self.lookahead = max(config.max_gap, self.pad) + stride
+        self._tracks: list[_Track] = []
         self._next_id = 1
+        self._last_update = -1
+        self._closed = False
 
     def update(self, frame: int, detections: Detections) -> NDArray[np.int64]:
-        """Match this frame's detections; returns a tracklet ID per detection."""
-        self._retire(frame)
-        predicted = np.array([t.predict(frame) for t in self._live], np.float32).reshape(-1, 4)
+        """Match the detections made on ``frame``; returns a track ID per detection."""
+        self._last_update = frame
+        for track in self._tracks:
+            if not track.ended and frame - track.frames[-1] > self.config.max_gap:
+                track.ended = True
+        live = [t for t in self._tracks if not t.ended]
+        predicted = np.array([t.predict(frame) for t in live], np.float32).reshape(-1, 4)
         cost = match_cost(predicted, detections.xyxy, self.config.max_distance)
         ids = np.zeros(len(detections), np.int64)
-        matched = set()
         for row, col in assign(cost):
-            tracklet = self._live[row]
-            tracklet.add(frame, detections.xyxy[col], float(detections.score[col]))
-            ids[col] = tracklet.tracklet_id
-            matched.add(col)
-        for col in range(len(detections)):
-            if col not in matched:
-                tracklet = _Tracklet(self._next_id)
-                self._next_id += 1
-                tracklet.add(frame, detections.xyxy[col], float(detections.score[col]))
-                self._live.append(tracklet)
-                ids[col] = tracklet.tracklet_id
+            live[row].add(frame, detections.xyxy[col], float(detections.score[col]))
+            ids[col] = live[row].track_id
+        for col in np.flatnonzero(ids == 0):
+            track = _Track(self._next_id)
+            self._next_id += 1
+            track.add(frame, detections.xyxy[col], float(detections.score[col]))
+            self._tracks.append(track)
+            ids[col] = track.track_id
         return ids
 
-    def _retire(self, frame: int) -> None:
-        still_live = []
-        for tracklet in self._live:
-            if frame - tracklet.frames[-1] > self.config.max_gap:
-                self._done.append(tracklet)
-            else:
-                still_live.append(tracklet)
-        self._live = still_live
+    def settled_until(self) -> int:
+        """Frames before this index have final boxes."""
+        if self._closed:
+            return np.iinfo(np.int64).max
+        return self._last_update - self.lookahead
 
-    def finish(self, frame_count: int) -> TrackingResult:
-        """Stitch, interpolate and pad all tracklets into final tracks."""
-        tracklets = sorted(self._done + self._live, key=lambda t: (t.frames[0], t.tracklet_id))
-        self._done, self._live = [], []
-        chains = stitch(tracklets, self.config)
-        tracks: list[FaceTrack] = []
-        id_of_tracklet: dict[int, int] = {}
-        for track_id, chain in enumerate(chains, start=1):
-            tracks.append(fill_track(track_id, chain, frame_count, self.config.pad_frames))
-            for tracklet in chain:
-                id_of_tracklet[tracklet.tracklet_id] = track_id
-        return TrackingResult(tracks, id_of_tracklet)
+    def faces_at(self, frame: int) -> list[TrackedFace]:
+        """Every track's box on ``frame`` (which must be settled), by track ID."""
+        faces = (t.face_at(frame, self.pad) for t in self._tracks)
+        return [f for f in faces if f is not None]
 
-
-def stitch(tracklets: list[_Tracklet], config: TrackerConfig) -> list[list[_Tracklet]]:
-    """Join tracklets that continue one another across a detection gap.
-
-    Tracklets must be sorted by first frame; the result is sorted the same way.
-    """
-    chains: list[list[_Tracklet]] = []
-    for tracklet in tracklets:
-        start, box = tracklet.frames[0], tracklet.boxes[0][None, :]
-        candidates = [
-            chain for chain in chains if 0 < start - chain[-1].frames[-1] <= config.max_gap
+    def forget_before(self, frame: int) -> None:
+        """Drop ended tracks that cannot cover ``frame`` or later (constant memory)."""
+        self._tracks = [
+            t for t in self._tracks if not (t.ended and t.frames[-1] + self.pad < frame)
         ]
-        if candidates:
-            predicted = np.array([c[-1].predict(start) for c in candidates], np.float32)
-            pairs = assign(match_cost(predicted, box, config.max_distance).astype(np.float32))
-            if pairs:
-                candidates[pairs[0][0]].append(tracklet)
-                continue
-        chains.append([tracklet])
-    return chains
 
-
-def fill_track(
-    track_id: int, chain: list[_Tracklet], frame_count: int, pad_frames: int
-) -> FaceTrack:
-    """One contiguous FaceTrack from a chain of tracklets: gaps interpolated, ends padded."""
-    frames = np.array([f for t in chain for f in t.frames], np.int64)
-    boxes = np.array([b for t in chain for b in t.boxes], np.float32)
-    scores = np.array([s for t in chain for s in t.scores], np.float32)
-    first = max(int(frames[0]) - pad_frames, 0)
-    last = min(int(frames[-1]) + pad_frames, max(frame_count - 1, int(frames[-1])))
-    all_frames = np.arange(first, last + 1, dtype=np.int64)
-    # np.interp holds the end values outside the detected range: that is the padding
-    filled = np.stack(
-        [np.interp(all_frames, frames, boxes[:, k]) for k in range(4)], axis=1
-    ).astype(np.float32)
-    detected = np.isin(all_frames, frames)
-    all_scores = np.zeros(len(all_frames), np.float32)
-    all_scores[frames - first] = scores
-    return FaceTrack(track_id, all_frames, filled, detected, all_scores)
+    def close(self) -> None:
+        """No more detections: every track ends and every frame is settled."""
+        for track in self._tracks:
+            track.ended = True
+        self._closed = True

@@ -1,0 +1,131 @@
+"""Detect and track faces as the pictures stream past, with a bounded look-ahead.
+
+:class:`FaceFinder` runs the detector on every ``detect_every``-th frame (on a
+downscaled, upright copy), feeds the tracker, and releases each picture with
+its faces once the tracker has settled them. :class:`TrackRecorder` collects
+what was released into Azure annotations.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from veil.annotations import Annotations, FrameClock, tracks_to_annotations
+from veil.detect import DetectorConfig, FaceDetector
+from veil.errors import InputError
+from veil.media import VideoPicture
+from veil.media.orientation import to_upright, upright_size
+from veil.pipeline.thumbnails import ThumbnailPicker
+from veil.track import FaceTracker, TrackedFace, TrackerConfig
+from veil.types import FaceTrack, MediaInfo
+
+
+@dataclass(frozen=True)
+class SettledFrame:
+    """A picture and its faces (upright pixel coordinates), final."""
+
+    picture: VideoPicture
+    faces: list[TrackedFace]
+
+
+class FaceFinder:
+    """Pictures in, pictures with their faces out, in order, ``lookahead`` frames later."""
+
+    def __init__(
+        self,
+        detector: FaceDetector,
+        detector_config: DetectorConfig,
+        tracker_config: TrackerConfig,
+        info: MediaInfo,
+        detect_every: int = 1,
+        thumbnails: ThumbnailPicker | None = None,
+    ) -> None:
+        self.detector = detector
+        self.info = info
+        self.detect_every = max(1, detect_every)
+        # the model resizes to its input size anyway: scaling while converting
+        # from YUV is cheaper, unless the full frame is needed to upscale
+        use_full = detector_config.upscale > 1 or detector_config.input_size == 0
+        self.detect_side = 0 if use_full else detector_config.input_size
+        self.tracker = FaceTracker(tracker_config, stride=self.detect_every)
+        self.thumbnails = thumbnails
+        self._held: deque[VideoPicture] = deque()
+
+    def push(self, picture: VideoPicture) -> Iterator[SettledFrame]:
+        if picture.index % self.detect_every == 0:
+            self._detect(picture)
+        self._held.append(picture)
+        yield from self._release(self.tracker.settled_until())
+
+    def flush(self) -> Iterator[SettledFrame]:
+        self.tracker.close()
+        yield from self._release(self.tracker.settled_until())
+
+    def _release(self, settled_until: int) -> Iterator[SettledFrame]:
+        while self._held and self._held[0].index < settled_until:
+            picture = self._held.popleft()
+            yield SettledFrame(picture, self.tracker.faces_at(picture.index))
+            self.tracker.forget_before(picture.index)
+
+    def _detect(self, picture: VideoPicture) -> None:
+        small = to_upright(picture.rgb(self.detect_side), self.info.rotation)
+        detections = self.detector.detect(small)
+        full_width, _ = upright_size(picture.width, picture.height, self.info.rotation)
+        scale = full_width / small.shape[1]
+        detections = detections.scaled(scale) if scale != 1 else detections
+        ids = self.tracker.update(picture.index, detections)
+        if self.thumbnails is not None:
+            self.thumbnails.offer(
+                small, scale, lambda: to_upright(picture.rgb(), self.info.rotation), detections, ids
+            )
+
+
+class TrackRecorder:
+    """Collects settled frames into annotations (the only per-frame state kept)."""
+
+    def __init__(self, info: MediaInfo) -> None:
+        self.info = info
+        self._times: list[Fraction] = []
+        self._boxes: dict[int, list[tuple[int, tuple[float, ...], bool, float]]] = {}
+
+    def add(self, index: int, time: Fraction, faces: list[TrackedFace]) -> None:
+        self._times.append(time)
+        for face in faces:
+            self._boxes.setdefault(face.track_id, []).append(
+                (index, face.xyxy, face.detected, face.score)
+            )
+
+    @property
+    def frames(self) -> int:
+        return len(self._times)
+
+    def annotations(self, source: str) -> Annotations:
+        info = self.info
+        tracks = [
+            FaceTrack(
+                track_id,
+                np.array([r[0] for r in rows], np.int64),
+                np.array([r[1] for r in rows], np.float32),
+                np.array([r[2] for r in rows], bool),
+                np.array([r[3] for r in rows], np.float32),
+            )
+            for track_id, rows in sorted(self._boxes.items())
+        ]
+        width, height = upright_size(info.width, info.height, info.rotation)
+        timescale = timescale_for(info.time_base)
+        end = self._times[-1] + 1 / info.frame_rate if self._times else Fraction(0)
+        try:
+            clock = FrameClock.from_times(self._times, end, timescale)
+        except ValueError as exc:
+            raise InputError(source, f"frame timestamps are broken ({exc})") from exc
+        return tracks_to_annotations(tracks, clock, width, height, framerate=float(info.frame_rate))
+
+
+def timescale_for(time_base: Fraction) -> int:
+    """Ticks per second that make every frame time whole (Azure used 24000/30000-style)."""
+    return time_base.denominator if time_base.numerator == 1 else 90000

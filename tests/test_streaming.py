@@ -1,0 +1,64 @@
+"""The streaming pipeline decides exactly what a simple sequential reference decides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from veil.detect import DetectorConfig, load_detector
+from veil.media import probe, read_pictures
+from veil.pipeline.faces import FaceFinder, TrackRecorder
+from veil.pipeline.render import TrackedRedaction, redact_picture
+from veil.redact import RedactionConfig
+from veil.samples import MovingFace, make_sample_video
+from veil.track import FaceTracker, TrackerConfig
+from veil.types import FaceBox
+
+
+def _reference(path: Path, detect_every: int) -> list[np.ndarray]:
+    """Decode everything, detect, track to the end, then redact each frame: no look-ahead."""
+    config = DetectorConfig()
+    detector = load_detector(config)
+    info = probe(path)
+    pictures = list(read_pictures(path))
+    tracker = FaceTracker(TrackerConfig(), stride=detect_every)
+    for picture in pictures[::detect_every]:
+        small = picture.rgb(config.input_size)
+        detections = detector.detect(small)
+        scale = picture.width / small.shape[1]
+        tracker.update(picture.index, detections.scaled(scale) if scale != 1 else detections)
+    tracker.close()
+    frames = []
+    for picture in pictures:
+        faces = [FaceBox(f.track_id, *f.xyxy) for f in tracker.faces_at(picture.index)]
+        frames.append(redact_picture(picture, faces, info, RedactionConfig()).frame.to_ndarray())
+    return frames
+
+
+def _streamed(path: Path, detect_every: int) -> list[np.ndarray]:
+    config = DetectorConfig()
+    info = probe(path)
+    finder = FaceFinder(load_detector(config), config, TrackerConfig(), info, detect_every)
+    processor = TrackedRedaction(finder, TrackRecorder(info), RedactionConfig())
+    frames = []
+    for picture in read_pictures(path):
+        frames.extend(p.frame.to_ndarray() for p in processor.push(picture))
+    frames.extend(p.frame.to_ndarray() for p in processor.flush())
+    return frames
+
+
+@pytest.mark.parametrize("detect_every", [1, 3])
+def test_streamed_redaction_equals_the_sequential_reference(tmp_path: Path, detect_every: int):
+    clip = tmp_path / "clip.mp4"
+    # a face that enters late and one that leaves early exercise the look-ahead
+    faces = [
+        MovingFace(size=70, start=(-120, 80), end=(300, 100)),
+        MovingFace(size=50, start=(500, 200), end=(700, 180)),
+    ]
+    make_sample_video(clip, frames=45, faces=faces, audio=False)
+    streamed, reference = _streamed(clip, detect_every), _reference(clip, detect_every)
+    assert len(streamed) == len(reference) == 45
+    for index, (a, b) in enumerate(zip(streamed, reference, strict=True)):
+        assert np.array_equal(a, b), f"frame {index} differs"
