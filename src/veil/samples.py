@@ -7,6 +7,7 @@ exactly. Needs scikit-image (the ``test`` extra).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -31,6 +32,7 @@ class MovingFace:
     end: tuple[float, float]
 
 
+@functools.lru_cache(maxsize=32)
 def head_patch(face_height: int) -> tuple[NDArray[np.uint8], tuple[int, int, int, int]]:
     """The astronaut's head scaled so the face is ``face_height`` px; and its face box."""
     from skimage import data
@@ -95,14 +97,22 @@ def make_sample_video(
     """Write a video of moving faces; returns each frame's face boxes (stored orientation)."""
     faces = DEFAULT_FACES if faces is None else faces
     times = times or [Fraction(i, fps) for i in range(frames)]
-    rendered = [scene(width, height, faces, i / max(len(times) - 1, 1)) for i in range(len(times))]
+    boxes: list[list[tuple[int, int, int, int]]] = []
+
+    def frames_and_boxes():
+        # rendered one at a time, so long samples need no memory per frame
+        for i in range(len(times)):
+            frame, frame_boxes = scene(width, height, faces, i / max(len(times) - 1, 1))
+            boxes.append(frame_boxes)
+            yield frame
+
     write_video(
         path,
-        (f for f, _ in rendered),
+        frames_and_boxes(),
         times,
         rotation,
         audio_hz=440.0 if audio else None,
         settings=settings,
         audio_codec=audio_codec,
     )
-    return [boxes for _, boxes in rendered]
+    return boxes

@@ -32,7 +32,10 @@ log = logging.getLogger("veil")
 _RESOLUTION_INPUT_SIZE = {"SourceResolution": 0, "StandardDefinition": 640}
 
 
-def add_common_options(parser: argparse.ArgumentParser) -> None:
+def add_common_options(
+    parser: argparse.ArgumentParser,
+    preset_help: str = "an Azure Media Redactor preset JSON (v1 or v3 form)",
+) -> None:
     parser.add_argument(
         "inputs", nargs="+", type=Path, metavar="INPUT", help="videos, images, or folders of them"
     )
@@ -40,7 +43,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         "--preset",
         type=Path,
         metavar="FILE",
-        help="an Azure Media Redactor preset JSON (v1 or v3 form)",
+        help=preset_help,
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no warnings")
     parser.add_argument(
@@ -51,7 +54,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and details")
 
 
-def _detection(parser: argparse.ArgumentParser) -> None:
+def add_detection_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("detection")
     defaults = DetectorConfig()
     group.add_argument(
@@ -180,7 +183,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("analyze", help="find and track faces: annotations JSON + thumbnails")
     add_common_options(p)
-    _detection(p)
+    add_detection_options(p)
     _output(p, "DIR", "folder for <stem>_annotations.json and <stem>_thumbNNNNNN.jpg")
 
     p = sub.add_parser("redact", help="hide the faces of an annotations file")
@@ -204,7 +207,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("combined", help="find and hide all faces in one command")
     add_common_options(p)
-    _detection(p)
+    add_detection_options(p)
     _redaction(p)
     _output(p, "OUT", _REDACTED_OUTPUT)
     p.add_argument(
@@ -244,9 +247,7 @@ def pipeline_config(args: argparse.Namespace, preset: Preset) -> PipelineConfig:
         tracker = TrackerConfig(max_gap=args.max_gap, pad_frames=args.pad_frames)
         if args.detect_every < 1:
             raise VeilError("--detect-every must be 1 or more")
-        config = replace(
-            config, detector=detector, tracker=tracker, detect_every=args.detect_every
-        )
+        config = replace(config, detector=detector, tracker=tracker, detect_every=args.detect_every)
     if hasattr(args, "blur"):
         blur = args.blur or preset.blur_type or RedactionConfig().blur
         config = replace(
