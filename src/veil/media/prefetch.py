@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -68,3 +68,44 @@ def prefetch(items: Iterator[T], depth: int = 8) -> Iterator[T]:
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+class SerialWorker:
+    """Runs submitted calls one after another in a background thread.
+
+    At most ``depth`` calls wait; ``submit`` blocks beyond that, so the caller
+    cannot run ahead without bound. The first exception a call raises is
+    raised again by the next ``submit`` or by leaving the ``with`` block, and
+    the calls after it are skipped.
+    """
+
+    def __init__(self, depth: int = 8) -> None:
+        self._calls: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="veil-encode", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            call = self._calls.get()
+            if call is _DONE:
+                return
+            if self._error is None:
+                try:
+                    call()
+                except BaseException as error:  # re-raised in the submitting thread
+                    self._error = error
+
+    def submit(self, call: Callable[[], object]) -> None:
+        if self._error is not None:
+            raise self._error
+        self._calls.put(call)
+
+    def __enter__(self) -> SerialWorker:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        self._calls.put(_DONE)
+        self._thread.join()
+        if exc_type is None and self._error is not None:
+            raise self._error

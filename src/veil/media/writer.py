@@ -10,6 +10,7 @@ when complete.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -27,7 +28,7 @@ from numpy.typing import NDArray
 from veil.atomic import atomic_path
 from veil.errors import VeilError
 from veil.media.picture import VideoPicture
-from veil.media.prefetch import prefetch
+from veil.media.prefetch import SerialWorker, prefetch
 from veil.media.reader import DecodeReport, VideoDecoder, open_input, probe
 from veil.types import MediaInfo
 
@@ -223,18 +224,25 @@ def _transcode_into(
         passthrough = _map_other_streams(container, out, kind, src)
         decoder = VideoDecoder(src, info, report)
 
-        def encode_all(pictures: Iterable[VideoPicture]) -> None:
-            for picture in pictures:
-                encoder.encode(picture)
-                if on_frame is not None:
-                    on_frame(encoder.count)
+        submitted = 0
+        # encoding (and all muxing) runs in its own thread: libx264 releases the
+        # GIL, so it overlaps the detector working on later frames
+        with SerialWorker() as worker:
 
-        for item in prefetch(_demuxed(container, [in_video, *passthrough], decoder)):
-            if isinstance(item, VideoPicture):
-                encode_all(processor.push(item))
-            else:
-                passthrough[item.stream](item)
-        encode_all(processor.flush())
+            def encode_all(pictures: Iterable[VideoPicture]) -> None:
+                nonlocal submitted
+                for picture in pictures:
+                    worker.submit(functools.partial(encoder.encode, picture))
+                    submitted += 1
+                    if on_frame is not None:
+                        on_frame(submitted)
+
+            for item in prefetch(_demuxed(container, [in_video, *passthrough], decoder)):
+                if isinstance(item, VideoPicture):
+                    encode_all(processor.push(item))
+                else:
+                    worker.submit(functools.partial(passthrough[item.stream], item))
+            encode_all(processor.flush())
         if encoder.count != report.frames:
             raise VeilError(f"internal: {report.frames} frames decoded, {encoder.count} encoded")
         encoder.close()
