@@ -143,7 +143,7 @@ def transcode(
             back the pictures to encode, every one, in order.
         settings: video encoder settings.
         report: filled with decoding problems (damaged frames).
-        on_frame: called with the number of frames encoded, for progress.
+        on_frame: called with the number of frames read so far, for progress.
 
     Raises:
         InputError: the input cannot be read whole.
@@ -224,22 +224,20 @@ def _transcode_into(
         passthrough = _map_other_streams(container, out, kind, src)
         decoder = VideoDecoder(src, info, report)
 
-        submitted = 0
         # encoding (and all muxing) runs in its own thread: libx264 releases the
         # GIL, so it overlaps the detector working on later frames
         with SerialWorker() as worker:
 
             def encode_all(pictures: Iterable[VideoPicture]) -> None:
-                nonlocal submitted
                 for picture in pictures:
                     worker.submit(functools.partial(encoder.encode, picture))
-                    submitted += 1
-                    if on_frame is not None:
-                        on_frame(submitted)
 
             for item in prefetch(_demuxed(container, [in_video, *passthrough], decoder)):
                 if isinstance(item, VideoPicture):
                     encode_all(processor.push(item))
+                    # progress counts frames read: the processor may hold some back
+                    if on_frame is not None:
+                        on_frame(report.frames)
                 else:
                     worker.submit(functools.partial(passthrough[item.stream], item))
             encode_all(processor.flush())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from veil.annotations import Annotations
 from veil.detect import DetectorConfig, FaceDetector
 from veil.media import DecodeReport, probe, read_image, read_pictures
-from veil.pipeline.faces import FaceFinder, TrackRecorder
+from veil.pipeline.faces import FaceFinder, SettledFrame, TrackRecorder
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackerConfig
 from veil.types import MediaInfo
@@ -45,14 +45,14 @@ def analyze_video(
     finder = FaceFinder(detector, detector_config, tracker_config, info, detect_every, thumbnails)
     recorder = TrackRecorder(info)
 
-    def record(settled_frames) -> None:
+    def record(settled_frames: Iterable[SettledFrame]) -> None:
         for settled in settled_frames:
             recorder.add(settled.picture.index, settled.picture.time, settled.faces)
-            if on_frame is not None:
-                on_frame(recorder.frames)
 
     for picture in read_pictures(path, report):
         record(finder.push(picture))
+        if on_frame is not None:
+            on_frame(report.frames)
     record(finder.flush())
     return Analysis(recorder.annotations(str(path)), thumbnails.best(), report)
 

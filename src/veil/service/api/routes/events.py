@@ -1,0 +1,77 @@
+"""``POST /v1/events/s3``: bucket notifications (the MinIO/AWS event JSON) become jobs.
+
+Only objects under a watched source (``veil watch s3://bucket/prefix --out ...``)
+with a media suffix are taken; each object version makes exactly one job, however
+often its event arrives (and whether or not the watcher's listing saw it first).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import unquote_plus
+
+from fastapi import APIRouter, Body, status
+
+from veil.service.api.deps import StoreDep, TokenDep
+from veil.service.files import is_media_name
+from veil.service.s3 import parse_s3_url
+from veil.service.schemas import EventResult
+from veil.service.store import Store, WatchRule
+from veil.service.submit import s3_job
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+
+
+def _rule_for(rules: list[WatchRule], bucket: str, key: str) -> WatchRule | None:
+    best = None
+    for rule in rules:
+        loc = parse_s3_url(rule.source)
+        longer = best is None or len(loc.key) > len(parse_s3_url(best.source).key)
+        if loc.bucket == bucket and key.startswith(loc.key) and longer:
+            best = rule
+    return best
+
+
+def submit_record(store: Store, record: dict[str, Any], token: str | None) -> dict[str, Any]:
+    """One event record -> {"job": id, "created": bool} or {"ignored": reason}."""
+    name = str(record.get("eventName", ""))
+    s3info = record.get("s3") or {}
+    bucket = (s3info.get("bucket") or {}).get("name")
+    obj = s3info.get("object") or {}
+    key = unquote_plus(str(obj.get("key", "")))  # keys arrive URL-encoded
+    where = f"s3://{bucket}/{key}"
+    if "ObjectCreated" not in name:
+        return {"object": where, "ignored": f"event {name or '(none)'} is not an object creation"}
+    if not bucket or not key:
+        return {"object": where, "ignored": "no bucket or key"}
+    rule = _rule_for(store.watch_rules(), bucket, key)
+    if rule is None:
+        return {"object": where, "ignored": "not under a watched prefix"}
+    suffixes = tuple(s.lower() for s in rule.suffixes)
+    if not key.lower().endswith(suffixes) or not is_media_name(key.rsplit("/", 1)[-1]):
+        return {"object": where, "ignored": "not a media file suffix"}
+    spec = s3_job(
+        store,
+        bucket=bucket,
+        key=key,
+        etag=obj.get("eTag") or obj.get("etag"),
+        version_id=obj.get("versionId"),
+        source_prefix=parse_s3_url(rule.source).key,
+        output=rule.output,
+        preset=rule.preset,
+        token_name=token,
+    )
+    job, created = store.submit(spec)
+    return {"object": where, "job": job.id, "created": created}
+
+
+@router.post("/s3", status_code=status.HTTP_200_OK, response_model=EventResult)
+def s3_event(
+    store: StoreDep, token: TokenDep, event: Annotated[dict[str, Any], Body()]
+) -> EventResult:
+    """Accepts ``{"Records": [...]}`` as AWS S3 and MinIO send it."""
+    jobs, ignored = [], []
+    for record in event.get("Records") or []:
+        outcome = submit_record(store, record, token)
+        (jobs if "job" in outcome else ignored).append(outcome)
+    return EventResult(jobs=jobs, ignored=ignored)

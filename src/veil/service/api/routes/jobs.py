@@ -1,0 +1,195 @@
+"""Jobs: create, list, follow, cancel, retry, delete, download outputs."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.responses import FileResponse, StreamingResponse
+
+from veil.service import s3
+from veil.service.api.deps import SettingsDep, StoreDep, TokenDep
+from veil.service.api.routes.uploads import FilenameQuery, receive_whole
+from veil.service.files import content_type
+from veil.service.runner import job_outputs
+from veil.service.schemas import JobCreate, JobList, JobPublic
+from veil.service.settings import ServiceSettings
+from veil.service.store import Job, JobState, Store
+from veil.service.submit import api_job
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+def _submit(store: Store, settings: ServiceSettings, body: JobCreate, token: str) -> Job:
+    spec = api_job(
+        store,
+        settings,
+        source=body.input.model_dump(),
+        preset=body.preset,
+        azure=body.azure_preset,
+        detector=body.detector.model_dump(exclude_none=True) if body.detector else None,
+        encoder=body.encoder.model_dump(exclude_none=True) if body.encoder else None,
+        mode=body.mode,
+        output=body.output,
+        webhook_url=body.webhook_url,
+        webhook_secret=body.webhook_secret,
+        annotations_upload_id=body.annotations_upload_id,
+        ids=body.ids,
+        token_name=token,
+    )
+    job, _ = store.submit(spec)
+    return job
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+def create_job(
+    body: JobCreate, store: StoreDep, settings: SettingsDep, token: TokenDep
+) -> JobPublic:
+    """Queue a job on an upload, an allow-listed URL or an ``s3://`` object."""
+    return JobPublic.from_job(_submit(store, settings, body, token))
+
+
+@router.post("/upload", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+async def create_job_from_body(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    token: TokenDep,
+    filename: FilenameQuery,
+    preset: str | None = None,
+    mode: Literal["analyze", "combined"] | None = None,
+    output: str | None = None,
+    webhook_url: str | None = None,
+) -> JobPublic:
+    """Upload and queue in one request: the body is the file (``--data-binary @clip.mp4``)."""
+    if preset is not None:
+        store.get_preset(preset)  # 404 before reading the body
+    upload = await receive_whole(request, store, settings, filename, token)
+    body = JobCreate.model_validate(
+        {
+            "input": {"upload_id": upload.id},
+            "preset": preset,
+            "mode": mode,
+            "output": output,
+            "webhook_url": webhook_url,
+        }
+    )
+    return JobPublic.from_job(_submit(store, settings, body, token))
+
+
+def _time(value: str | None, name: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError as exc:
+        raise HTTPException(422, f"{name}: give an ISO 8601 time or Unix seconds") from exc
+
+
+@router.get("", response_model=JobList)
+def list_jobs(
+    store: StoreDep,
+    _token: TokenDep,
+    state: Annotated[list[JobState] | None, Query()] = None,
+    preset: str | None = None,
+    token_name: str | None = None,
+    created_after: str | None = None,
+    created_before: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobList:
+    """Newest first; filter by state (repeatable), preset, token name, creation time."""
+    jobs = store.list_jobs(
+        states=[s.value for s in state or []],
+        preset=preset,
+        token_name=token_name,
+        created_after=_time(created_after, "created_after"),
+        created_before=_time(created_before, "created_before"),
+        limit=limit,
+        offset=offset,
+    )
+    return JobList(jobs=[JobPublic.from_job(j) for j in jobs], count=len(jobs))
+
+
+@router.get("/{job_id}", response_model=JobPublic)
+def get_job(job_id: str, store: StoreDep, _token: TokenDep) -> JobPublic:
+    return JobPublic.from_job(store.get_job(job_id))
+
+
+@router.post("/{job_id}/cancel", response_model=JobPublic)
+def cancel_job(job_id: str, store: StoreDep, _token: TokenDep) -> JobPublic:
+    """A queued job never runs; a running one stops at its next frame, leaving no output."""
+    return JobPublic.from_job(store.cancel(job_id))
+
+
+@router.post("/{job_id}/retry", response_model=JobPublic)
+def retry_job(job_id: str, store: StoreDep, _token: TokenDep) -> JobPublic:
+    """Queue a failed or canceled job again, with its tries reset."""
+    return JobPublic.from_job(store.retry(job_id))
+
+
+@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_job(job_id: str, store: StoreDep, settings: SettingsDep, _token: TokenDep) -> Response:
+    """Remove the job and the outputs veil keeps for it (not those written to S3)."""
+    job = store.delete_job(job_id)
+    shutil.rmtree(settings.outputs_dir / job.id, ignore_errors=True)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{job_id}/events")
+def job_events(job_id: str, store: StoreDep, _token: TokenDep) -> list[dict[str, Any]]:
+    """Every state change of the job, oldest first."""
+    store.get_job(job_id)
+    return [
+        {k: v for k, v in e.items() if k in ("state", "attempt", "worker", "detail", "at")}
+        for e in store.events(job_id)
+    ]
+
+
+@router.get("/{job_id}/report")
+def job_report(job_id: str, store: StoreDep, _token: TokenDep) -> dict[str, Any]:
+    """The finished job's report: settings, who, timings, frames, faces, damaged frames."""
+    job = store.get_job(job_id)
+    if job.report is None:
+        raise HTTPException(409, f"job {job_id} is {job.state.value}; the report comes at the end")
+    return job.report
+
+
+@router.get("/{job_id}/outputs")
+def list_outputs(job_id: str, store: StoreDep, settings: SettingsDep, _token: TokenDep) -> dict:
+    job = store.get_job(job_id)
+    names = sorted(job_outputs(settings, job))
+    return {
+        "job": job.id,
+        "state": job.state.value,
+        "outputs": [{"name": n, "href": f"/v1/jobs/{job.id}/outputs/{n}"} for n in names],
+    }
+
+
+@router.get("/{job_id}/outputs/{name}")
+def download_output(
+    job_id: str, name: str, store: StoreDep, settings: SettingsDep, _token: TokenDep
+) -> Response:
+    """One output file (only names the job recorded; nothing else on the server)."""
+    job = store.get_job(job_id)
+    outputs = job_outputs(settings, job)
+    if name not in outputs:
+        raise HTTPException(404, f"job {job_id} has no output {name!r}")
+    where = outputs[name]
+    if isinstance(where, str):  # s3://
+        loc = s3.parse_s3_url(where)
+        obj = s3.client(settings).get_object(Bucket=loc.bucket, Key=loc.key)
+        return StreamingResponse(
+            obj["Body"].iter_chunks(1 << 20),
+            media_type=content_type(name),
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    if not where.is_file():
+        raise HTTPException(410, f"output {name!r} is no longer on the server")
+    return FileResponse(where, media_type=content_type(name), filename=name)

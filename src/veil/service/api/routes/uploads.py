@@ -1,0 +1,171 @@
+"""Uploads, streamed to disk: whole (``POST /v1/uploads``) or in resumable chunks.
+
+A chunked upload is opened with its size (``POST /v1/uploads/sessions``), then
+each chunk is sent with ``PATCH /v1/uploads/{id}`` and an ``Upload-Offset``
+header equal to the bytes already received (``GET /v1/uploads/{id}`` tells, so
+an interrupted upload resumes where it stopped). Once complete, the content is
+checked to be a video or image (or, for ``.json``, an annotations file); what
+is not is deleted and refused.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from starlette.concurrency import run_in_threadpool
+
+from veil.errors import VeilError
+from veil.service.api.deps import SettingsDep, StoreDep, TokenDep
+from veil.service.files import MEDIA_SUFFIXES, TooLarge, check_annotations, check_media, safe_name
+from veil.service.schemas import UploadPublic
+from veil.service.settings import ServiceSettings
+from veil.service.store import Store, Upload
+
+router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
+
+FilenameQuery = Annotated[
+    str, Query(min_length=1, max_length=512, description="original file name (sanitised)")
+]
+
+
+def _paths(settings: ServiceSettings, upload: Upload) -> tuple[Path, Path]:
+    folder = settings.uploads_dir / upload.id
+    return folder / upload.filename, folder / f".{upload.filename}.partial"
+
+
+def _checked_name(filename: str) -> str:
+    name = safe_name(filename)
+    suffix = Path(name).suffix.lower()
+    if suffix not in MEDIA_SUFFIXES and suffix != ".json":
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            f"{name}: not a video, image or annotations (.json) file name",
+        )
+    return name
+
+
+def _check_length(request: Request, limit: int) -> None:
+    """Refuse at once what announces itself as too large; the stream is counted too."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise TooLarge(f"upload of {length} bytes is over the limit of {limit} bytes")
+
+
+async def _append(request: Request, partial: Path, start: int, limit: int) -> int:
+    """Stream the body onto ``partial`` from offset ``start``; the new size."""
+    received = start
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    with open(partial, "r+b" if start else "wb") as f:
+        f.seek(start)
+        f.truncate()
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise TooLarge(f"upload is over the limit of {limit} bytes")
+            f.write(chunk)
+        f.flush()
+        os.fsync(f.fileno())
+    return received
+
+
+async def _complete(store: Store, settings: ServiceSettings, upload: Upload, size: int) -> Upload:
+    final, partial = _paths(settings, upload)
+    os.replace(partial, final)
+    check = check_annotations if final.suffix.lower() == ".json" else check_media
+    try:
+        kind = await run_in_threadpool(check, final)
+    except VeilError as exc:
+        _discard(store, settings, upload)
+        raise HTTPException(422, f"not a usable file: {exc}") from exc
+    return store.complete_upload(upload.id, kind=kind, size=size)
+
+
+def _discard(store: Store, settings: ServiceSettings, upload: Upload) -> None:
+    shutil.rmtree(settings.uploads_dir / upload.id, ignore_errors=True)
+    store.delete_upload(upload.id)
+
+
+async def receive_whole(
+    request: Request, store: Store, settings: ServiceSettings, filename: str, token: str
+) -> Upload:
+    """A whole file in the request body, streamed to disk and checked."""
+    name = _checked_name(filename)
+    _check_length(request, settings.max_upload_bytes)
+    upload = store.create_upload(filename=name, size=None, token_name=token)
+    _, partial = _paths(settings, upload)
+    try:
+        size = await _append(request, partial, 0, settings.max_upload_bytes)
+    except BaseException:
+        _discard(store, settings, upload)
+        raise
+    if size == 0:
+        _discard(store, settings, upload)
+        raise HTTPException(422, "the upload is empty")
+    return await _complete(store, settings, upload, size)
+
+
+@router.post("", status_code=201, response_model=UploadPublic)
+async def upload_file(
+    request: Request, store: StoreDep, settings: SettingsDep, token: TokenDep,
+    filename: FilenameQuery,
+) -> UploadPublic:  # fmt: skip
+    """The request body is the file (``curl --data-binary @clip.mp4``)."""
+    return UploadPublic.from_upload(await receive_whole(request, store, settings, filename, token))
+
+
+@router.post("/sessions", status_code=201, response_model=UploadPublic)
+def open_session(
+    store: StoreDep,
+    settings: SettingsDep,
+    token: TokenDep,
+    filename: FilenameQuery,
+    size: Annotated[int, Query(gt=0, description="the whole file's size in bytes")],
+) -> UploadPublic:
+    """Start a chunked, resumable upload of ``size`` bytes."""
+    name = _checked_name(filename)
+    if size > settings.max_upload_bytes:
+        raise TooLarge(f"{size} bytes is over the limit of {settings.max_upload_bytes} bytes")
+    upload = store.create_upload(filename=name, size=size, token_name=token)
+    _, partial = _paths(settings, upload)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.touch()
+    return UploadPublic.from_upload(upload)
+
+
+@router.get("/{upload_id}", response_model=UploadPublic)
+def get_upload(upload_id: str, store: StoreDep, _token: TokenDep) -> UploadPublic:
+    """An upload's state; ``received`` is where a chunked upload resumes."""
+    return UploadPublic.from_upload(store.get_upload(upload_id))
+
+
+@router.patch("/{upload_id}", response_model=UploadPublic)
+async def send_chunk(
+    upload_id: str,
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    _token: TokenDep,
+    upload_offset: Annotated[int, Header(ge=0, description="bytes already received")],
+) -> UploadPublic:
+    """Append a chunk; the upload completes (and is checked) with its last byte."""
+    upload = store.get_upload(upload_id)
+    if upload.complete:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the upload is already complete")
+    if upload_offset != upload.received:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"Upload-Offset must be {upload.received} (bytes received)"
+        )
+    assert upload.size is not None
+    _check_length(request, upload.size - upload.received)
+    _, partial = _paths(settings, upload)
+    received = await _append(request, partial, upload.received, upload.size)
+    if not store.upload_received(upload.id, before=upload.received, after=received):
+        raise HTTPException(status.HTTP_409_CONFLICT, "another chunk arrived meanwhile")
+    if received == upload.size:
+        upload = await _complete(store, settings, upload, received)
+        return UploadPublic.from_upload(upload)
+    return UploadPublic.from_upload(store.get_upload(upload.id))

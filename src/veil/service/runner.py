@@ -1,0 +1,275 @@
+"""Run one claimed job: fetch the input, call the pipeline, publish the outputs, report.
+
+The pipeline writes into a private work folder (``work/<job>/try<N>``) under
+temporary names (veil.atomic); outputs are published (renamed into the outputs
+folder, or uploaded to S3) only after the run succeeded and the lease was
+confirmed, and the job is marked finished only after they are published. A
+canceled job (the ``on_frame`` callback raises) or a killed worker leaves no
+output behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from veil.detect import DetectorConfig, FaceDetector, load_detector
+from veil.errors import VeilError
+from veil.pipeline import analyze, combined, redact
+from veil.service import s3
+from veil.service.files import check_media, content_type, frame_total, output_names
+from veil.service.options import JobOptions, pipeline_config
+from veil.service.settings import ServiceSettings
+from veil.service.store import Job, Store
+
+log = logging.getLogger("veil.service")
+
+
+class JobCanceled(Exception):
+    """The job is no longer this worker's (canceled, deleted, or its lease was taken)."""
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Lease:
+    """Keeps a job's lease alive from a thread and carries progress to the store."""
+
+    def __init__(self, store: Store, job: Job, worker: str, interval: float) -> None:
+        self.store, self.job, self.worker = store, job, worker
+        self.interval = interval
+        self.frames_done = 0
+        self.frames_total: int | None = None
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{job.id}", daemon=True)
+
+    def __enter__(self) -> Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def renew(self) -> bool:
+        try:
+            ok = self.store.heartbeat(
+                self.job.id,
+                self.worker,
+                self.job.tries,
+                frames_done=self.frames_done,
+                frames_total=self.frames_total,
+            )
+        except Exception:  # the database is briefly unreachable: try again next beat
+            log.warning("job %s: heartbeat failed", self.job.id, exc_info=True)
+            return not self.lost.is_set()
+        if not ok:
+            self.lost.set()
+        return ok
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            if not self.renew():
+                return
+
+    def on_frame(self, n: int) -> None:
+        """The pipeline's progress callback: raising here cancels the run."""
+        self.frames_done = n
+        if self.lost.is_set():
+            raise JobCanceled(self.job.id)
+
+
+class JobRunner:
+    """Runs jobs in this process; detectors are built once per configuration."""
+
+    def __init__(self, store: Store, settings: ServiceSettings, worker: str | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.worker = worker or worker_id()
+        self._detectors: dict[DetectorConfig, FaceDetector] = {}
+        # tests: called with (job, frames_done) on each frame, e.g. to slow a job down
+        self.frame_hook: Callable[[Job, int], None] | None = None
+        # set on shutdown: the running job stops and is given back to the queue
+        self.abort = threading.Event()
+
+    def detector(self, config: DetectorConfig) -> FaceDetector:
+        if config not in self._detectors:
+            self._detectors[config] = load_detector(config)
+        return self._detectors[config]
+
+    def run(self, job: Job) -> str:
+        """Run a claimed job to its end; returns what became of it (for logs and tests)."""
+        work = self.settings.work_dir / job.id
+        shutil.rmtree(work, ignore_errors=True)  # left by a worker that died on this job
+        attempt_dir = work / f"try{job.tries}"
+        try:
+            with Lease(self.store, job, self.worker, self.settings.heartbeat_seconds) as lease:
+                return self._run(job, attempt_dir, lease)
+        except JobCanceled:
+            if self.abort.is_set():
+                self.store.release(job.id, self.worker, job.tries)
+                return "released"
+            log.info("job %s: canceled or taken over; outputs discarded", job.id)
+            return "canceled"
+        except VeilError as exc:  # the input or the request: trying again will not help
+            self.store.fail(job.id, self.worker, job.tries, str(exc), retry=False)
+            return "error"
+        except Exception as exc:
+            log.warning("job %s: try %d failed", job.id, job.tries, exc_info=True)
+            reason = f"{type(exc).__name__}: {exc}"
+            self.store.fail(job.id, self.worker, job.tries, reason, retry=True)
+            return "failed"
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _run(self, job: Job, attempt_dir: Path, lease: Lease) -> str:
+        started = time.time()
+        options = JobOptions.model_validate(job.options)
+        config = pipeline_config(options)
+        src = self._fetch(job, attempt_dir / "in")
+        kind = check_media(src)
+        passes = 2 if options.mode == "combined" else 1
+        lease.frames_total = frame_total(src, passes) if kind == "video" else None
+        out = attempt_dir / "out"
+        out.mkdir(parents=True, exist_ok=True)
+        names = output_names(options.mode, Path(job.source_name).stem, src.suffix)
+
+        def on_frame(n: int) -> None:
+            if self.abort.is_set():
+                raise JobCanceled(job.id)
+            lease.on_frame(n)
+            if self.frame_hook is not None:
+                self.frame_hook(job, n)
+
+        if options.mode == "analyze":
+            result = analyze(src, out, self.detector(config.detector), config, on_frame)
+        elif options.mode == "combined":
+            result = combined(
+                src,
+                out / names["redacted"],
+                self.detector(config.detector),
+                config,
+                out / names["annotations"],
+                on_frame,
+            )
+        else:
+            if job.annotations is None:
+                raise VeilError("a redact job needs an annotations file")
+            ids = frozenset(job.ids) if job.ids else None
+            result = redact(
+                src, out / names["redacted"], Path(job.annotations), ids, config, on_frame
+            )
+        lease.on_frame(result.frames)
+        finished = time.time()
+        report = {
+            "job": job.id,
+            "mode": options.mode.value,
+            "preset": job.preset,
+            "settings": options.model_dump(mode="json"),
+            "who": job.token_name,
+            "source": job.source,
+            "worker": self.worker,
+            "attempt": job.tries,
+            "timings": {
+                "created_at": job.created_at,
+                "started_at": started,
+                "finished_at": finished,
+                "queued_seconds": round(started - job.created_at, 3),
+                "run_seconds": round(finished - started, 3),
+                "pipeline_seconds": round(result.seconds, 3),
+            },
+            "frames": result.frames,
+            "faces": len(result.face_ids),
+            "face_ids": result.face_ids,
+            "damaged_frames": result.damaged_frames,
+            "outputs": [*sorted(p.name for p in result.outputs), names["report"]],
+        }
+        (out / names["report"]).write_text(json.dumps(report, indent=2))
+        if not lease.renew():  # canceled while the last frames were written
+            raise JobCanceled(job.id)
+        published = self._publish(job, out)
+        if not self.store.finish(job.id, self.worker, job.tries, outputs=published, report=report):
+            self._unpublish(job, published)
+            raise JobCanceled(job.id)
+        return "finished"
+
+    # -- inputs and outputs ---------------------------------------------------
+
+    def _fetch(self, job: Job, folder: Path) -> Path:
+        source = job.source
+        kind = source.get("kind")
+        if kind in ("upload", "file"):
+            path = Path(source["path"])
+            if not path.is_file():
+                raise VeilError(f"{job.source_name}: the input is gone ({path})")
+            return path
+        folder.mkdir(parents=True, exist_ok=True)
+        dst = folder / job.source_name
+        if kind == "url":
+            from veil.service.fetch import download_url
+
+            download_url(source["url"], dst, self.settings)
+        elif kind == "s3":
+            loc = s3.S3Location(source["bucket"], source["key"])
+            s3.download(self.settings, loc, dst, source.get("version_id"))
+        else:
+            raise VeilError(f"unknown input kind {kind!r}")
+        return dst
+
+    def _outputs_dir(self, job: Job) -> Path:
+        return self.settings.outputs_dir / job.id
+
+    def _publish(self, job: Job, out: Path) -> list[str]:
+        files = sorted(p for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
+        if job.output and s3.is_s3_url(job.output):
+            base = s3.parse_s3_url(job.output)
+            for path in files:
+                s3.upload(self.settings, path, base.child(path.name), content_type(path.name))
+            return [base.child(p.name).url for p in files]
+        dest = Path(job.output) if job.output else self._outputs_dir(job)
+        dest.mkdir(parents=True, exist_ok=True)
+        for path in files:
+            if _same_device(path, dest):
+                os.replace(path, dest / path.name)
+            else:
+                _copy(path, dest)
+        return [str(dest / p.name) if job.output else p.name for p in files]
+
+    def _unpublish(self, job: Job, published: list[str]) -> None:
+        """Best effort: a job canceled between publishing and finishing keeps no outputs."""
+        if job.output:
+            return  # a user's folder or bucket: leave what is there
+        shutil.rmtree(self._outputs_dir(job), ignore_errors=True)
+
+
+def _same_device(path: Path, folder: Path) -> bool:
+    return path.stat().st_dev == folder.stat().st_dev
+
+
+def _copy(path: Path, folder: Path) -> None:
+    tmp = folder / f".{path.name}.partial-{os.getpid()}"
+    shutil.copyfile(path, tmp)
+    os.replace(tmp, folder / path.name)
+
+
+def job_outputs(settings: ServiceSettings, job: Job) -> dict[str, Any]:
+    """Where each output of a finished job is: {name: local path or s3:// URL}."""
+    found: dict[str, Any] = {}
+    for item in job.outputs or []:
+        if s3.is_s3_url(item):
+            found[item.rsplit("/", 1)[-1]] = item
+        elif job.output:
+            found[Path(item).name] = Path(item)
+        else:
+            found[item] = settings.outputs_dir / job.id / item
+    return found

@@ -1,0 +1,141 @@
+"""Service settings: one frozen value, built from the command line and ``VEIL_*`` variables.
+
+Nothing is read when a module is imported; :meth:`ServiceSettings.from_env`
+is called by the shell that starts the service.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from veil.errors import VeilError
+
+DEFAULT_DATA_DIR = Path("veil-data")
+MEDIA_SUFFIXES = (".mp4", ".mov", ".wmv", ".mkv", ".avi", ".webm", ".m4v", ".ts", ".mts")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise VeilError(f"{name}={value!r} is not a number") from exc
+
+
+def _list(name: str) -> tuple[str, ...]:
+    value = os.environ.get(name, "")
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Everything the API, workers and watchers need to agree on.
+
+    Attributes:
+        data_dir: uploads, job work folders and outputs (and the SQLite file).
+        database_url: SQLAlchemy URL; default ``sqlite:///<data_dir>/veil.db`` (WAL).
+        max_upload_bytes: uploads larger than this are refused (413).
+        lease_seconds: a worker that has not renewed its lease for this long is
+            presumed dead and its job is run again.
+        max_tries: a job whose runs fail (or whose worker dies) this many times
+            ends in ``error`` with the last reason.
+        url_allowlist: URL prefixes jobs may download their input from.
+        webhook_secret: HMAC key for callbacks that name no secret of their own.
+        webhook_attempts: deliveries per state change before giving up.
+        webhook_backoff: first retry delay in seconds, doubled each time.
+        s3_endpoint: S3-compatible endpoint URL (None: AWS); credentials the usual
+            AWS way (environment, profile).
+        s3_multipart_bytes: outputs larger than this are uploaded in parts of this size.
+        poll_seconds: how often an idle worker looks for a job.
+    """
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    max_upload_bytes: int = 2 * 1024**3
+    lease_seconds: float = 30.0
+    max_tries: int = 3
+    url_allowlist: tuple[str, ...] = ()
+    webhook_secret: str | None = None
+    webhook_attempts: int = 8
+    webhook_backoff: float = 2.0
+    s3_endpoint: str | None = None
+    s3_region: str | None = None
+    s3_multipart_bytes: int = 8 * 1024**2
+    poll_seconds: float = 0.5
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> ServiceSettings:
+        """Defaults, then ``VEIL_*`` variables, then ``overrides`` that are not None."""
+        base = cls(
+            data_dir=Path(os.environ.get("VEIL_DATA_DIR", str(DEFAULT_DATA_DIR))),
+            database_url=os.environ.get("VEIL_DATABASE_URL") or None,
+            max_upload_bytes=int(_float("VEIL_MAX_UPLOAD_BYTES", cls.max_upload_bytes)),
+            lease_seconds=_float("VEIL_LEASE_SECONDS", cls.lease_seconds),
+            max_tries=int(_float("VEIL_MAX_TRIES", cls.max_tries)),
+            url_allowlist=_list("VEIL_URL_ALLOWLIST"),
+            webhook_secret=os.environ.get("VEIL_WEBHOOK_SECRET") or None,
+            webhook_attempts=int(_float("VEIL_WEBHOOK_ATTEMPTS", cls.webhook_attempts)),
+            webhook_backoff=_float("VEIL_WEBHOOK_BACKOFF", cls.webhook_backoff),
+            s3_endpoint=os.environ.get("VEIL_S3_ENDPOINT") or None,
+            s3_region=os.environ.get("VEIL_S3_REGION") or None,
+            poll_seconds=_float("VEIL_POLL_SECONDS", cls.poll_seconds),
+        )
+        chosen = {k: v for k, v in overrides.items() if v is not None}
+        settings = replace(base, **chosen)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.lease_seconds <= 0.5:
+            raise VeilError(f"lease must be longer than 0.5 s (got {self.lease_seconds})")
+        if self.max_tries < 1:
+            raise VeilError(f"max tries must be at least 1 (got {self.max_tries})")
+        if self.max_upload_bytes < 1:
+            raise VeilError("the upload size limit must be positive")
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'veil.db').resolve()}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
+
+    @property
+    def outputs_dir(self) -> Path:
+        return self.data_dir / "outputs"
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        return self.lease_seconds / 4
+
+    def env(self) -> dict[str, str]:
+        """These settings as ``VEIL_*`` variables, for worker processes started by ``serve``."""
+        values = {
+            "VEIL_DATA_DIR": str(self.data_dir.resolve()),
+            "VEIL_DATABASE_URL": self.db_url,
+            "VEIL_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
+            "VEIL_LEASE_SECONDS": str(self.lease_seconds),
+            "VEIL_MAX_TRIES": str(self.max_tries),
+            "VEIL_URL_ALLOWLIST": ",".join(self.url_allowlist),
+            "VEIL_WEBHOOK_ATTEMPTS": str(self.webhook_attempts),
+            "VEIL_WEBHOOK_BACKOFF": str(self.webhook_backoff),
+            "VEIL_POLL_SECONDS": str(self.poll_seconds),
+        }
+        for name, value in (
+            ("VEIL_WEBHOOK_SECRET", self.webhook_secret),
+            ("VEIL_S3_ENDPOINT", self.s3_endpoint),
+            ("VEIL_S3_REGION", self.s3_region),
+        ):
+            if value:
+                values[name] = value
+        return values

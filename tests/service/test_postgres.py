@@ -1,0 +1,135 @@
+"""The same store on PostgreSQL: a throwaway server started here, or $VEIL_TEST_DATABASE_URL.
+
+Skipped when neither is available (PostgreSQL's ``initdb`` and ``pg_ctl`` not installed).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.conftest import Api, Clip, ThreadWorker, free_port, serve_app
+from veil.service.settings import ServiceSettings
+from veil.service.store import JobSpec, JobState, Store
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    # initdb refuses to run as root: run it as the postgres user when we are root
+    if os.geteuid() == 0 and shutil.which("runuser"):
+        return ["runuser", "-u", "postgres", "--", *command]
+    return command
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("VEIL_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        pytest.skip("PostgreSQL is not installed (initdb, pg_ctl) and no $VEIL_TEST_DATABASE_URL")
+    if os.geteuid() == 0:
+        try:
+            import pwd
+
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root without a postgres user for initdb")
+    folder = Path(tempfile.gettempdir()) / f"veil-pg-{uuid.uuid4().hex[:8]}"
+    folder.mkdir(mode=0o700)
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    pgdata = folder / "data"
+    port = free_port()
+    subprocess.run(
+        _as_postgres([initdb, "-D", str(pgdata), "-U", "veil", "--auth=trust", "-E", "UTF8"]),
+        check=True,
+        capture_output=True,
+    )
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off"
+    log = str(folder / "log")
+    subprocess.run(
+        _as_postgres([pg_ctl, "-D", str(pgdata), "-o", options, "-l", log, "-w", "start"]),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        import psycopg
+
+        with psycopg.connect(
+            f"host=127.0.0.1 port={port} user=veil dbname=postgres", autocommit=True
+        ) as conn:
+            conn.execute("CREATE DATABASE veil")
+        yield f"postgresql+psycopg://veil@127.0.0.1:{port}/veil"
+    finally:
+        subprocess.run(
+            _as_postgres([pg_ctl, "-D", str(pgdata), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_settings(settings: ServiceSettings, postgres_url: str) -> ServiceSettings:
+    return replace(settings, database_url=postgres_url)
+
+
+def test_leases_and_unique_keys_on_postgres(pg_settings: ServiceSettings):
+    store = Store(pg_settings)
+    try:
+        key = f"s3://b/{uuid.uuid4().hex}#etag=1"
+        spec = JobSpec("combined", {"kind": "file", "path": "/x.mp4"}, "x.mp4", unique_key=key)
+        job, created = store.submit(spec)
+        again, created_again = store.submit(spec)
+        assert created and not created_again and again.id == job.id
+        claimed = store.claim("w1")
+        assert claimed is not None
+        assert store.heartbeat(claimed.id, "w1", claimed.tries, frames_done=1, frames_total=4)
+        time.sleep(pg_settings.lease_seconds + 0.1)
+        taken = store.claim("w2")
+        assert taken is not None and taken.id == claimed.id and taken.tries == claimed.tries + 1
+        assert not store.finish(claimed.id, "w1", claimed.tries, outputs=[], report={})
+        assert store.finish(taken.id, "w2", taken.tries, outputs=[], report={})
+        assert store.get_job(taken.id).state == JobState.FINISHED
+    finally:
+        store.close()
+
+
+def test_a_job_end_to_end_on_postgres(pg_settings: ServiceSettings, clip: Clip):
+    store = Store(pg_settings)
+    token = store.create_token(f"pg-{uuid.uuid4().hex[:6]}")
+    worker = ThreadWorker(pg_settings).start()
+    try:
+        with (
+            serve_app(pg_settings) as url,
+            httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http,
+        ):
+            api = Api(url, token, store, pg_settings, http)
+            job = api.upload_job(clip.path)
+            done = api.wait_state(job["id"], "finished", "error")
+            assert done["state"] == "finished", done["error"]
+            video = http.get(f"/v1/jobs/{job['id']}/outputs/walk_redacted.mp4")
+            assert video.status_code == 200 and len(video.content) > 1000
+    finally:
+        worker.close()
+        store.close()
