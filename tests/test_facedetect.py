@@ -17,6 +17,7 @@ from PIL import Image
 
 from conftest import run_veil
 from veil.annotations import read_annotations
+from veil.annotations.io import dump_document
 from veil.emotion import EMOTIONS
 from veil.errors import InputError, VeilError
 from veil.facedetect import (
@@ -24,7 +25,6 @@ from veil.facedetect import (
     FaceDetectMode,
     FaceEmotions,
     aggregate,
-    dump_document,
     parse_face_detector_preset,
     span_ticks,
 )

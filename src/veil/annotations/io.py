@@ -83,12 +83,18 @@ def dump_annotations(annotations: Annotations) -> str:
     or delete a face with any text editor, while the file stays a few times
     smaller than fully indented JSON.
     """
-    data = annotations.model_dump(mode="json", exclude_none=True)
+    return dump_document(annotations.model_dump(mode="json", exclude_none=True))
+
+
+def dump_document(document: dict) -> str:
+    """JSON text of an Azure-layout document with a line per top-level key, per
+    fragment header and per event, so a person can edit a frame by hand."""
 
     def dumps(value: object) -> str:
         return json.dumps(value, ensure_ascii=False)
 
     def fragment_text(fragment: dict) -> str:
+        fragment = dict(fragment)
         events = fragment.pop("events", None)
         head = dumps(fragment)
         if events is None:
@@ -98,7 +104,7 @@ def dump_annotations(annotations: Annotations) -> str:
         return f'  {head[:-1]}, "events": [{body}]}}'
 
     lines = []
-    for key, value in data.items():
+    for key, value in document.items():
         if key == "fragments" and value:
             fragments = ",\n".join(fragment_text(f) for f in value)
             lines.append(f' "fragments": [\n{fragments}\n ]')

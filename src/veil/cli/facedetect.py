@@ -10,10 +10,11 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from veil.cli.batch import each_input
 from veil.cli.inputs import expand_inputs
-from veil.cli.progress import Progress
 from veil.cli.redaction import add_common_options, add_detection_options, pipeline_config
 from veil.detect import FaceDetector, load_detector
 from veil.emotion import EmotionModel
@@ -38,7 +39,6 @@ from veil.facedetect.settings import (
     INTERVAL_RANGE_MS,
     WINDOW_RANGE_MS,
 )
-from veil.media import is_image, probe
 from veil.pipeline.run import refuse_overwriting_input
 from veil.preset import Preset
 
@@ -144,15 +144,6 @@ def _per_input(path: Path | None, src: Path, name: str, many: bool) -> Path:
     return path
 
 
-def _frame_total(src: Path, passes: int) -> int | None:
-    if is_image(src):
-        return None
-    try:
-        return probe(src).frame_count * passes or None
-    except VeilError:
-        return None  # the job itself reports the problem
-
-
 def _describe(result: FaceDetectResult) -> str:
     faces = result.summary.per_face
     parts = []
@@ -188,41 +179,31 @@ def run(args: argparse.Namespace) -> int:
             models.append(EmotionModel(device=detector_config.device))
         return models[0]
 
+    def job(src: Path, on_frame: Callable[[int], None]) -> FaceDetectResult:
+        json_path = _per_input(args.output, src, output_name(src, config.mode), many)
+        refuse_overwriting_input(src, json_path)
+        result = detect_faces(src, detector(), emotion_model, config, on_frame)
+        write_json(result, json_path)
+        result.outputs.append(json_path)
+        if args.plot is not None:
+            plot_path = _per_input(args.plot, src, f"{src.stem}_emotions.png", many)
+            write_plot(result, plot_path)
+            result.outputs.append(plot_path)
+        return result
+
     results: list[dict] = []
     summaries: list[tuple[str, Summary]] = []
     failures = 0
     passes = 2 if config.needs_emotions else 1
-    for src in inputs:
-        show = not args.quiet and sys.stderr.isatty()
-        with Progress(src.name, _frame_total(src, passes) if show else None, show) as progress:
-            try:
-                json_path = _per_input(args.output, src, output_name(src, config.mode), many)
-                refuse_overwriting_input(src, json_path)
-                result = detect_faces(src, detector(), emotion_model, config, progress.update)
-                write_json(result, json_path)
-                result.outputs.append(json_path)
-                if args.plot is not None:
-                    plot_path = _per_input(args.plot, src, f"{src.stem}_emotions.png", many)
-                    write_plot(result, plot_path)
-                    result.outputs.append(plot_path)
-            except (VeilError, OSError) as exc:
-                failures += 1
-                progress.close()
-                print(f"veil: error: {exc}", file=sys.stderr)
-                log.debug("details", exc_info=True)
-                results.append({"input": str(src), "error": str(exc)})
-                continue
-        if result.damaged_frames:
-            log.warning(
-                "%s: %d damaged frame(s) were analysed as decoded: %s",
-                src,
-                len(result.damaged_frames),
-                result.damaged_frames[:20],
-            )
+    for src, result, error in each_input(inputs, job, args.quiet, "analysed", passes):
+        if result is None:
+            failures += 1
+            results.append({"input": str(src), "error": error})
+            continue
         summaries.append((str(src), result.summary))
         results.append(result.to_json())
         if not args.json and not args.quiet:
-            print(f"{json_path}  {_describe(result)}")
+            print(f"{result.outputs[0]}  {_describe(result)}")
     if args.csv is not None and summaries:
         write_csv(summaries, args.csv)
         if not args.json and not args.quiet:

@@ -15,11 +15,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from veil.annotations import read_id_list
+from veil.cli.batch import each_input
 from veil.cli.inputs import expand_inputs, output_dir, output_file
-from veil.cli.progress import Progress
 from veil.detect import DETECTOR_NAMES, DetectorConfig, FaceDetector, load_detector
 from veil.errors import VeilError
-from veil.media import EncoderSettings, is_image, probe
+from veil.media import EncoderSettings
 from veil.pipeline import JobResult, PipelineConfig, analyze, annotations_path, combined, redact
 from veil.preset import Preset, read_preset
 from veil.redact import MaskShape, RedactionConfig
@@ -263,16 +263,6 @@ def pipeline_config(args: argparse.Namespace, preset: Preset) -> PipelineConfig:
     return config
 
 
-def _frame_total(src: Path, passes: int) -> int | None:
-    if is_image(src):
-        return None
-    try:
-        count = probe(src).frame_count
-    except VeilError:
-        return None  # the job itself reports the problem
-    return count * passes or None
-
-
 def _job(
     args: argparse.Namespace,
     config: PipelineConfig,
@@ -308,26 +298,16 @@ def run(args: argparse.Namespace) -> int:
         return loaded[0]
 
     results, failures = [], 0
-    passes = 2 if args.command == "combined" else 1
-    for src in inputs:
-        show = not args.quiet and sys.stderr.isatty()
-        with Progress(src.name, _frame_total(src, passes) if show else None, show) as progress:
-            try:
-                result = _job(args, config, detector, src, many, progress.update)
-            except (VeilError, OSError) as exc:  # OSError: unreadable input, disk full...
-                failures += 1
-                progress.close()
-                print(f"veil: error: {exc}", file=sys.stderr)
-                log.debug("details", exc_info=True)
-                results.append({"input": str(src), "error": str(exc)})
-                continue
-        if result.damaged_frames:
-            log.warning(
-                "%s: %d damaged frame(s) were redacted as decoded: %s",
-                src,
-                len(result.damaged_frames),
-                result.damaged_frames[:20],
-            )
+    for src, result, error in each_input(
+        inputs,
+        lambda src, progress: _job(args, config, detector, src, many, progress),
+        args.quiet,
+        "redacted",
+    ):
+        if result is None:
+            failures += 1
+            results.append({"input": str(src), "error": error})
+            continue
         results.append(result.to_json())
         if not args.json and not args.quiet:
             print(

@@ -11,7 +11,6 @@ from veil.facedetect.output import (
     aggregate,
     aggregate_document,
     aggregate_for,
-    dump_document,
     faces_document,
     span_ticks,
 )
@@ -49,7 +48,6 @@ __all__ = [
     "aggregate_for",
     "csv_text",
     "detect_faces",
-    "dump_document",
     "emotion_plot",
     "faces_document",
     "output_name",

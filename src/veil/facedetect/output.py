@@ -15,7 +15,6 @@ All three share Azure's header (``version``, ``timescale``, ``offset``,
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -219,29 +218,3 @@ def aggregate_document(annotations: Annotations, series: AggregateSeries) -> dic
             }
         )
     return {**_header(annotations), "fragments": fragments}
-
-
-def dump_document(document: dict) -> str:
-    """JSON text with a line per top-level key, per fragment header and per event."""
-
-    def dumps(value: object) -> str:
-        return json.dumps(value, ensure_ascii=False)
-
-    def fragment_text(fragment: dict) -> str:
-        fragment = dict(fragment)
-        events = fragment.pop("events", None)
-        head = dumps(fragment)
-        if events is None:
-            return f"  {head}"
-        lines = ",\n".join(f"   {dumps(event)}" for event in events)
-        body = f"\n{lines}\n  " if events else ""
-        return f'  {head[:-1]}, "events": [{body}]}}'
-
-    lines = []
-    for key, value in document.items():
-        if key == "fragments" and value:
-            fragments = ",\n".join(fragment_text(f) for f in value)
-            lines.append(f' "fragments": [\n{fragments}\n ]')
-        else:
-            lines.append(f" {dumps(key)}: {dumps(value)}")
-    return "{\n" + ",\n".join(lines) + "\n}\n"

@@ -9,6 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from veil.annotations import Annotations
+from veil.annotations.io import dump_document
 from veil.atomic import atomic_path, write_atomic
 from veil.detect import DetectorConfig, FaceDetector
 from veil.emotion import EmotionModel
@@ -18,7 +19,6 @@ from veil.facedetect.output import (
     AggregateSeries,
     aggregate_document,
     aggregate_for,
-    dump_document,
     faces_document,
 )
 from veil.facedetect.plot import emotion_plot
