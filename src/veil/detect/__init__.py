@@ -49,7 +49,7 @@ class DetectorConfig:
     threshold: float = 0.2
     input_size: int = 960
     upscale: float = 1.0
-    device: str = "cpu"
+    device: str = "auto"
     threads: int = 1
 
 

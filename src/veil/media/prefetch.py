@@ -22,7 +22,7 @@ class _Failure:
         self.error = error
 
 
-def prefetch(items: Iterator[T], depth: int = 8) -> Iterator[T]:
+def prefetch(items: Iterator[T], depth: int = 4) -> Iterator[T]:
     """Yield ``items`` as produced by a background thread, at most ``depth`` ahead.
 
     An exception in the producer is raised in the consumer at the same point
@@ -79,7 +79,7 @@ class SerialWorker:
     the calls after it are skipped.
     """
 
-    def __init__(self, depth: int = 8) -> None:
+    def __init__(self, depth: int = 4) -> None:
         self._calls: queue.Queue = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="veil-encode", daemon=True)
