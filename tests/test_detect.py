@@ -154,3 +154,14 @@ def test_enlarged_pass_keeps_small_faces_but_not_pieces_of_big_ones():
     )
     kept = small_faces_only(enlarged, base, base_scale=1.0)
     assert kept.xyxy.tolist() == [[500, 50, 512, 62]]
+
+
+def test_huge_uncertain_boxes_are_dropped_but_small_uncertain_ones_kept():
+    from veil.detect.boxes import plausible
+
+    dets = Detections(
+        np.array([[0, 0, 500, 500], [0, 0, 480, 480], [10, 10, 30, 30]], np.float32),
+        np.array([0.3, 0.98, 0.21], np.float32),
+    )
+    kept = plausible(dets, height=720, width=1280)
+    assert kept.score.tolist() == pytest.approx([0.98, 0.21])
