@@ -9,6 +9,7 @@ import pytest
 
 from veil.detect import DetectorConfig, load_detector
 from veil.media import probe, read_pictures
+from veil.pipeline.backtrack import backtrack_limit, extend_backwards
 from veil.pipeline.faces import FaceFinder, TrackRecorder
 from veil.pipeline.render import TrackedRedaction, redact_picture
 from veil.redact import RedactionConfig
@@ -28,7 +29,17 @@ def _reference(path: Path, detect_every: int) -> list[np.ndarray]:
         small = picture.rgb(config.input_size)
         detections = detector.detect(small)
         scale = picture.width / small.shape[1]
-        tracker.update(picture.index, detections.scaled(scale) if scale != 1 else detections)
+        ids = tracker.update(picture.index, detections.scaled(scale) if scale != 1 else detections)
+        for track_id in ids.tolist():
+            if tracker.born_at(picture.index, track_id):
+                extend_backwards(
+                    detector,
+                    tracker,
+                    track_id,
+                    picture.index,
+                    lambda index: pictures[index].rgb() if index >= 0 else None,
+                    backtrack_limit(tracker),
+                )
     tracker.close()
     frames = []
     for picture in pictures:

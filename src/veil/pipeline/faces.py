@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+from numpy.typing import NDArray
 
 from veil.annotations import Annotations, FrameClock, tracks_to_annotations
 from veil.detect import DetectorConfig, FaceDetector
 from veil.errors import InputError
 from veil.media import VideoPicture
 from veil.media.orientation import to_upright, upright_size
+from veil.pipeline.backtrack import backtrack_limit, extend_backwards
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackedFace, TrackerConfig
 from veil.types import FaceTrack, MediaInfo
@@ -72,6 +74,12 @@ class FaceFinder:
             yield SettledFrame(picture, self.tracker.faces_at(picture.index))
             self.tracker.forget_before(picture.index)
 
+    def _held_upright(self, index: int) -> NDArray[np.uint8] | None:
+        if not self._held or index < self._held[0].index:
+            return None
+        picture = self._held[index - self._held[0].index]
+        return to_upright(picture.rgb(), self.info.rotation)
+
     def _detect(self, picture: VideoPicture) -> None:
         small = to_upright(picture.rgb(self.detect_side), self.info.rotation)
         detections = self.detector.detect(small)
@@ -79,6 +87,16 @@ class FaceFinder:
         scale = full_width / small.shape[1]
         detections = detections.scaled(scale) if scale != 1 else detections
         ids = self.tracker.update(picture.index, detections)
+        for track_id in ids.tolist():
+            if self.tracker.born_at(picture.index, track_id):
+                extend_backwards(
+                    self.detector,
+                    self.tracker,
+                    track_id,
+                    picture.index,
+                    self._held_upright,
+                    backtrack_limit(self.tracker),
+                )
         if self.thumbnails is not None:
             self.thumbnails.offer(
                 small, scale, lambda: to_upright(picture.rgb(), self.info.rotation), detections, ids

@@ -141,6 +141,33 @@ class FaceTracker:
             ids[col] = track.track_id
         return ids
 
+    def born_at(self, frame: int, track_id: int) -> bool:
+        """True if ``track_id`` was first detected on ``frame``."""
+        track = self._track(track_id)
+        return track.frames[0] == frame
+
+    def box(self, track_id: int, frame: int) -> tuple[float, float, float, float]:
+        """The box of a track on one of its detection frames."""
+        track = self._track(track_id)
+        return _xyxy(track.boxes[track.frames.index(frame)])
+
+    def extend_back(
+        self, track_id: int, frame: int, box: NDArray[np.float32], score: float
+    ) -> None:
+        """Add a detection before the track's first one (found by searching backwards)."""
+        track = self._track(track_id)
+        if frame >= track.frames[0]:
+            raise ValueError("extend_back needs a frame before the track's first")
+        track.frames.insert(0, frame)
+        track.boxes.insert(0, np.asarray(box, np.float32))
+        track.scores.insert(0, score)
+
+    def _track(self, track_id: int) -> _Track:
+        for track in self._tracks:
+            if track.track_id == track_id:
+                return track
+        raise KeyError(track_id)
+
     def settled_until(self) -> int:
         """Frames before this index have final boxes."""
         if self._closed:

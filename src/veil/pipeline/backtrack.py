@@ -1,0 +1,100 @@
+"""Backward search: find a new face in the frames before the one it was detected on.
+
+A detector finds a face some frames after it becomes visible (small, dark,
+turned away, or simply between two detection frames). When a track is born,
+the frames still held in the look-ahead are searched backwards, one by one,
+in a small window around the face, enlarged so the face is comfortably big
+for the model. The search stops at the first frame without a match, so a
+face is covered from the first frame where it can be found at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from veil.detect import FaceDetector
+from veil.track import FaceTracker
+from veil.track.association import iou_matrix
+from veil.types import Detections
+
+# The window around the face, in face sizes, and the size the face is brought to.
+_WINDOW = 3.0
+_FACE_PX = 80
+_MAX_ENLARGE = 4.0
+_MIN_IOU = 0.3
+
+
+def search_window(
+    rgb: NDArray[np.uint8], box: tuple[float, float, float, float]
+) -> tuple[NDArray[np.uint8], float, float, float]:
+    """The region around ``box``, the face resized to about ``_FACE_PX``: (crop, x0, y0, scale)."""
+    height, width = rgb.shape[:2]
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    size = max(box[2] - box[0], box[3] - box[1], 1.0)
+    half = size * _WINDOW / 2
+    x0, y0 = max(int(cx - half), 0), max(int(cy - half), 0)
+    x1, y1 = min(int(np.ceil(cx + half)), width), min(int(np.ceil(cy + half)), height)
+    scale = min(max(_FACE_PX / size, 1.0), _MAX_ENLARGE)
+    crop = rgb[y0:y1, x0:x1]
+    if scale != 1.0:
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    return crop, x0, y0, scale
+
+
+def find_near(
+    detector: FaceDetector, rgb: NDArray[np.uint8], box: tuple[float, float, float, float]
+) -> tuple[NDArray[np.float32], float] | None:
+    """The detection in ``rgb`` that best overlaps ``box``, or None."""
+    crop, x0, y0, scale = search_window(rgb, box)
+    if crop.shape[0] < 8 or crop.shape[1] < 8:
+        return None
+    found: Detections = detector.detect(np.ascontiguousarray(crop))
+    if len(found) == 0:
+        return None
+    boxes = found.xyxy / scale + np.array([x0, y0, x0, y0], np.float32)
+    overlap = iou_matrix(np.array([box], np.float32), boxes)[0]
+    best = int(np.argmax(overlap))
+    if overlap[best] < _MIN_IOU:
+        return None
+    return boxes[best], float(found.score[best])
+
+
+def backtrack_limit(tracker: FaceTracker) -> int:
+    """How far back a new track may be searched while its frames are still held.
+
+    The track is also padded before its first detection, and those frames
+    must not have been released either.
+    """
+    return max(tracker.lookahead - tracker.pad, 0)
+
+
+def extend_backwards(
+    detector: FaceDetector,
+    tracker: FaceTracker,
+    track_id: int,
+    frame: int,
+    upright_rgb: Callable[[int], NDArray[np.uint8] | None],
+    max_frames: int,
+) -> int:
+    """Search frames ``frame - 1``, ``frame - 2``... for a newborn track; returns frames added.
+
+    ``upright_rgb(index)`` gives a held frame, full size and upright, or None
+    when that frame is no longer held.
+    """
+    box = tracker.box(track_id, frame)
+    added = 0
+    for index in range(frame - 1, frame - 1 - max_frames, -1):
+        rgb = upright_rgb(index)
+        if rgb is None:
+            break
+        match = find_near(detector, rgb, box)
+        if match is None:
+            break
+        tracker.extend_back(track_id, index, match[0], match[1])
+        box = tuple(float(v) for v in match[0])  # type: ignore[assignment]
+        added += 1
+    return added
