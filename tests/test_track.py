@@ -92,3 +92,24 @@ def test_no_cap_on_faces_per_frame():
         tracker.update(frame, _dets(*grid))
     tracker.close()
     assert len(tracker.faces_at(1)) == 100
+
+
+def test_a_face_lost_while_moving_is_followed_and_the_box_grows():
+    # walking right at 4 px/frame, last detected on frame 19
+    detections = {f: _dets(_walk(f)) for f in range(20)}
+    faces = _run(FaceTracker(TrackerConfig(pad_frames=5)), detections, 30)
+    (coasting,) = faces[23]
+    assert not coasting.detected
+    truth = _walk(23)
+    centre = (coasting.xyxy[0] + coasting.xyxy[2]) / 2
+    assert centre == pytest.approx((truth[0] + truth[2]) / 2, abs=2)
+    assert coasting.xyxy[2] - coasting.xyxy[0] > truth[2] - truth[0]
+
+
+def test_a_face_back_after_an_occlusion_keeps_its_id_though_it_moved_on():
+    # hidden for 20 frames behind something, and back two face sizes (60 px)
+    # away from where its walk predicted: it sped up while unseen
+    detections = {f: _dets(_walk(f, speed=6, size=30)) for f in range(10)}
+    detections |= {f: _dets(_walk(f, x0=70, speed=6, size=30)) for f in range(30, 40)}
+    faces = _run(FaceTracker(TrackerConfig(max_gap=25, max_distance=1.0)), detections, 40)
+    assert {f.track_id for frame in faces for f in frame} == {1}

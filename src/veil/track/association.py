@@ -40,13 +40,18 @@ def center_distance(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[n
 
 
 def match_cost(
-    predicted: NDArray[np.float32], detected: NDArray[np.float32], max_distance: float
+    predicted: NDArray[np.float32],
+    detected: NDArray[np.float32],
+    max_distance: float | NDArray[np.float32],
 ) -> NDArray[np.float32]:
     """Association cost in 0..2 (lower is better); pairs that may not match get inf.
 
     Pairs match when their boxes overlap, or when their centres are within
-    ``max_distance`` box sizes and the sizes agree within a factor of two.
+    ``max_distance`` box sizes (a scalar, or one per predicted box) and the
+    sizes agree within a factor of two.
     """
+    max_distance = np.broadcast_to(np.asarray(max_distance, np.float32), (len(predicted),))
+    max_distance = max_distance[:, None]
     iou = iou_matrix(predicted, detected)
     dist = center_distance(predicted, detected)
     size_p = np.maximum(predicted[:, 2] - predicted[:, 0], 1e-6)[:, None]

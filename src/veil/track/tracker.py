@@ -25,6 +25,11 @@ from numpy.typing import NDArray
 from veil.track.association import assign, match_cost
 from veil.types import Detections
 
+# A coasting box grows by this share of its size per unseen frame.
+_COAST_GROWTH = 0.03
+# The distance a returning face may be from its prediction doubles every this many frames.
+_REACH_GROWTH_FRAMES = 10
+
 
 @dataclass(frozen=True)
 class TrackerConfig:
@@ -74,6 +79,11 @@ class _Track:
     def predict(self, frame: int) -> NDArray[np.float32]:
         return self.boxes[-1] + self.velocity * (frame - self.frames[-1])
 
+    def _start_velocity(self) -> NDArray[np.float32]:
+        if len(self.frames) < 2:
+            return np.zeros(4, np.float32)
+        return (self.boxes[1] - self.boxes[0]) / (self.frames[1] - self.frames[0])
+
     def face_at(self, frame: int, pad: int) -> TrackedFace | None:
         first, last = self.frames[0], self.frames[-1]
         if frame < first - pad or frame > last + pad:
@@ -82,14 +92,29 @@ class _Track:
         if k < len(self.frames) and self.frames[k] == frame:
             return TrackedFace(self.track_id, _xyxy(self.boxes[k]), True, self.scores[k])
         if frame < first:
-            box = self.boxes[0]
+            box = _coast(self.boxes[0], -self._start_velocity(), first - frame)
         elif frame > last:
-            box = self.boxes[-1]
+            box = _coast(self.boxes[-1], self.velocity, frame - last)
         else:
             f0, f1 = self.frames[k - 1], self.frames[k]
             w = (frame - f0) / (f1 - f0)
             box = (1 - w) * self.boxes[k - 1] + w * self.boxes[k]
         return TrackedFace(self.track_id, _xyxy(box), False, 0.0)
+
+
+def _coast(
+    box: NDArray[np.float32], velocity: NDArray[np.float32], frames: int
+) -> NDArray[np.float32]:
+    """Where an unseen face may be ``frames`` after (or before) it was seen.
+
+    The box follows the face's motion and grows a little each frame, because
+    the longer a face goes unseen the less sure its place is.
+    """
+    moved = box + velocity * frames
+    cx, cy = (moved[0] + moved[2]) / 2, (moved[1] + moved[3]) / 2
+    half_w = (moved[2] - moved[0]) / 2 * (1 + _COAST_GROWTH * frames)
+    half_h = (moved[3] - moved[1]) / 2 * (1 + _COAST_GROWTH * frames)
+    return np.array([cx - half_w, cy - half_h, cx + half_w, cy + half_h], np.float32)
 
 
 def _xyxy(box: NDArray[np.float32]) -> tuple[float, float, float, float]:
@@ -128,7 +153,11 @@ class FaceTracker:
                 track.ended = True
         live = [t for t in self._tracks if not t.ended]
         predicted = np.array([t.predict(frame) for t in live], np.float32).reshape(-1, 4)
-        cost = match_cost(predicted, detections.xyxy, self.config.max_distance)
+        # the longer a face has been unseen, the further from its predicted place
+        # it may come back (occlusions: it walked on behind something)
+        unseen = np.array([frame - t.frames[-1] for t in live], np.float32)
+        reach = self.config.max_distance * (1 + unseen / _REACH_GROWTH_FRAMES)
+        cost = match_cost(predicted, detections.xyxy, reach)
         ids = np.zeros(len(detections), np.int64)
         for row, col in assign(cost):
             live[row].add(frame, detections.xyxy[col], float(detections.score[col]))
