@@ -19,8 +19,15 @@ demo: $(STAMP)
 	$(BIN)/veil combined out/demo/sample.mp4 -o out/demo/ --annotations-out
 	@echo "Redacted video: $(CURDIR)/out/demo/sample_redacted.mp4"
 
-test: $(STAMP)
+CHROMIUM := /usr/bin/chromium
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest -q
+
+# The browser tests drive Debian's Chromium (Playwright never downloads one).
+# Without root this fails and the browser tests skip, saying why.
+$(CHROMIUM):
+	-apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

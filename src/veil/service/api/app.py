@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from veil.errors import VeilError
+from veil.review import install as install_review
 from veil.service.api.routes import events, health, jobs, presets, uploads
 from veil.service.files import TooLarge
 from veil.service.settings import ServiceSettings
@@ -57,4 +58,5 @@ def create_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
 
     for module in (health, uploads, jobs, presets, events):
         app.include_router(module.router)
+    install_review(app)  # the review API (/v1/review) and the browser app at /
     return app

@@ -1,0 +1,251 @@
+"""Reviews kept on the server: one per analysed job, saved with every edit.
+
+A review lives in the job's output folder, ``<outputs>/<job>/review/``
+(deleting the job deletes it):
+
+- ``annotations.json``: the edited annotations, Azure's layout (what the
+  redaction uses and what a user downloads);
+- ``state.json``: the chosen IDs, the blur, the drawn tracks' keyframes, and
+  every redaction started from the review (job, IDs, blur, who, when);
+- ``thumbs/``: face crops made for IDs the analysis has no thumbnail for.
+
+Edits of one review are serialised by a lock and written atomically, so a
+reload (or a second tab) always sees the last edit whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from veil.annotations import (
+    Annotations,
+    dump_annotations,
+    parse_annotations,
+    read_annotations,
+    select_ids,
+)
+from veil.atomic import write_atomic
+from veil.errors import VeilError
+from veil.review import frames
+from veil.review.edits import ReviewState, _Edit, apply
+from veil.review.timeline import Timeline
+from veil.service import s3
+from veil.service.options import resolve_options
+from veil.service.runner import job_outputs
+from veil.service.settings import ServiceSettings
+from veil.service.store import Conflict, Job, JobSpec, JobState, Store
+from veil.settings import BlurType
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock(job_id: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(job_id, threading.Lock())
+
+
+@dataclass(frozen=True)
+class Review:
+    job: Job
+    stem: str
+    original: Timeline
+    timeline: Timeline
+    state: ReviewState
+    thumbnails: dict[int, str]  # the analysis's thumbnail output name of each ID
+
+    @property
+    def annotations(self) -> Annotations:
+        return self.timeline.to_annotations()
+
+    def seconds(self, frame: int) -> float:
+        a = self.timeline.template
+        return (self.timeline.starts[frame] + a.offset) / a.timescale
+
+    def media_tick(self, frame: int) -> int:
+        return self.timeline.starts[frame] + self.timeline.template.offset
+
+    def id_list(self) -> str:
+        """Azure's ID list: the chosen IDs, one per line."""
+        return "".join(f"{i}\n" for i in sorted(self.state.selected))
+
+
+class Reviews:
+    """Open, edit and redact reviews of finished analyses in one store."""
+
+    def __init__(self, store: Store, settings: ServiceSettings) -> None:
+        self.store, self.settings = store, settings
+
+    def folder(self, job_id: str) -> Path:
+        return self.settings.outputs_dir / job_id / "review"
+
+    # -- loading and saving -----------------------------------------------------------
+
+    def _analysis(self, job: Job) -> tuple[Annotations, dict[int, str], str]:
+        if job.mode not in ("analyze", "combined"):
+            raise Conflict(f"job {job.id} is a {job.mode} job; review an analyze job")
+        if job.state != JobState.FINISHED:
+            raise Conflict(f"job {job.id} is {job.state.value}; review it once it has finished")
+        outputs = job_outputs(self.settings, job)
+        stem = Path(job.source_name).stem
+        name = f"{stem}_annotations.json"
+        if name not in outputs:
+            raise Conflict(f"job {job.id} has no annotations output")
+        where = outputs[name]
+        if isinstance(where, str):  # s3://
+            loc = s3.parse_s3_url(where)
+            body = s3.client(self.settings).get_object(Bucket=loc.bucket, Key=loc.key)["Body"]
+            annotations = parse_annotations(body.read(), name)
+        else:
+            annotations = read_annotations(where)
+        prefix = f"{stem}_thumb"
+        thumbs = {
+            int(n[len(prefix) : -4]): n
+            for n in outputs
+            if n.startswith(prefix) and n.endswith(".jpg") and n[len(prefix) : -4].isdigit()
+        }
+        return annotations, thumbs, stem
+
+    def open(self, job_id: str) -> Review:
+        job = self.store.get_job(job_id)
+        annotations, thumbs, stem = self._analysis(job)
+        original = Timeline.from_annotations(annotations)
+        folder = self.folder(job.id)
+        edited, state_file = folder / "annotations.json", folder / "state.json"
+        if edited.is_file() and state_file.is_file():
+            timeline = Timeline.from_annotations(read_annotations(edited))
+            state = ReviewState.from_json(json.loads(state_file.read_text()))
+            if len(timeline) != len(original):  # the analysis was run again: start over
+                timeline, state = original, ReviewState.initial(original)
+        else:
+            timeline, state = original, ReviewState.initial(original)
+        return Review(job, stem, original, timeline, state, thumbs)
+
+    def _save(self, review: Review) -> None:
+        folder = self.folder(review.job.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        # the annotations first: a state naming boxes that are not saved would be worse
+        write_atomic(folder / "annotations.json", dump_annotations(review.annotations).encode())
+        write_atomic(folder / "state.json", json.dumps(review.state.to_json(), indent=1).encode())
+
+    def edit(self, job_id: str, edit: _Edit, who: str) -> Review:
+        """Apply one edit and store the result before answering."""
+        with _lock(job_id):
+            review = self.open(job_id)
+            timeline, state = apply(edit, review.timeline, review.state, review.original)
+            state = replace(state, updated_by=who, updated_at=time.time())
+            review = replace(review, timeline=timeline, state=state)
+            self._save(review)
+        return review
+
+    # -- pictures ----------------------------------------------------------------------
+
+    def source_path(self, job: Job) -> Path | None:
+        """The source file on this server (uploads and watched files), if it is still there."""
+        path = job.source.get("path")
+        if job.source.get("kind") in ("upload", "file") and path and Path(path).is_file():
+            return Path(path)
+        return None
+
+    def _source(self, review: Review) -> Path:
+        path = self.source_path(review.job)
+        if path is None:
+            raise Conflict(f"job {review.job.id}: the source is not kept on this server")
+        return path
+
+    def frame(self, review: Review, frame: int):
+        review.timeline.check_frame(frame)
+        a = review.timeline.template
+        return frames.frame_rgb(self._source(review), review.media_tick(frame), a.timescale)
+
+    def preview(self, review: Review, frame: int, blur: BlurType | None) -> bytes:
+        """The frame as the redaction would render it: chosen IDs hidden with the blur."""
+        from veil.redact import RedactionConfig
+
+        rgb = self.frame(review, frame)
+        height, width = rgb.shape[:2]
+        rects = [
+            (f.id, (f.x, f.y, f.width, f.height))
+            for f in review.timeline.faces[frame]
+            if f.id in review.state.selected
+        ]
+        config = RedactionConfig(blur=blur or review.state.blur)
+        boxes = frames.pixel_boxes(rects, width, height)
+        return frames.jpeg(frames.redacted_preview(rgb, boxes, config))
+
+    def thumbnail(self, review: Review, face_id: int) -> Path | bytes:
+        """The analysis's thumbnail of the ID, else a crop of its middle box (cached)."""
+        if face_id in review.thumbnails and face_id in review.original.ids():
+            outputs = job_outputs(self.settings, review.job)
+            where = outputs.get(review.thumbnails[face_id])
+            if isinstance(where, Path) and where.is_file():
+                return where
+        boxes = list(review.timeline.boxes_of(face_id))
+        if not boxes:
+            raise VeilError(f"there is no face {face_id}")
+        frame, face = boxes[len(boxes) // 2]
+        key = hashlib.sha256(f"{face_id}:{frame}:{face.model_dump_json()}".encode()).hexdigest()
+        cached = self.folder(review.job.id) / "thumbs" / f"{face_id}-{key[:16]}.jpg"
+        if cached.is_file():
+            return cached
+        rgb = self.frame(review, frame)
+        height, width = rgb.shape[:2]
+        [box] = frames.pixel_boxes(
+            [(face_id, (face.x, face.y, face.width, face.height))], width, height
+        )
+        data = frames.jpeg(frames.crop(rgb, box))
+        write_atomic(cached, data)
+        return cached
+
+    # -- redaction ---------------------------------------------------------------------
+
+    def redact(self, job_id: str, who: str, blur: BlurType | None = None) -> Job:
+        """Queue a redact job with the edited annotations and the chosen IDs; record it."""
+        with _lock(job_id):
+            review = self.open(job_id)
+            blur = blur or review.state.blur
+            annotations = review.annotations
+            chosen = sorted(review.state.selected)
+            if not chosen:  # an empty ID list means "every face" to veil and Azure
+                annotations = select_ids(annotations, frozenset())
+            name = f"{review.stem}_annotations.json"
+            data = dump_annotations(annotations).encode()
+            upload = self.store.create_upload(filename=name, size=None, token_name=who)
+            write_atomic(self.settings.uploads_dir / upload.id / name, data)
+            self.store.complete_upload(upload.id, kind="annotations", size=len(data))
+            source = review.job.options
+            options = resolve_options(
+                azure={"version": "1.0", "options": {"mode": "redact", "blurType": blur.value}},
+                detector=source.get("detector"),
+                encoder=source.get("encoder"),
+                mode="redact",
+                source="review",
+            )
+            spec = JobSpec(
+                mode=options.mode.value,
+                source=dict(review.job.source),
+                source_name=review.job.source_name,
+                options=options.model_dump(mode="json"),
+                annotations=str((self.settings.uploads_dir / upload.id / name).resolve()),
+                ids=chosen or None,
+                token_name=who,
+            )
+            job, _ = self.store.submit(spec)
+            record: dict[str, Any] = {
+                "job": job.id,
+                "ids": chosen,
+                "blur": blur.value,
+                "by": who,
+                "at": time.time(),
+                "revision": review.state.revision,
+                "manual_ids": sorted(review.state.manual),
+            }
+            state = replace(review.state, redactions=(*review.state.redactions, record))
+            self._save(replace(review, state=state))
+        return job

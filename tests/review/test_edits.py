@@ -1,0 +1,184 @@
+"""Review edits as pure functions on annotations: merge, split, draw, extend, move, delete."""
+
+from __future__ import annotations
+
+import pytest
+
+from veil.annotations import Annotations, dump_annotations, parse_annotations
+from veil.errors import VeilError
+from veil.review.edits import (
+    AddBox,
+    Delete,
+    Extend,
+    Merge,
+    Reset,
+    ReviewState,
+    Select,
+    SetBox,
+    Split,
+    apply,
+)
+from veil.review.timeline import Timeline
+
+
+def face(i: int, face_id: int, x: float = 0.1) -> dict:
+    return {
+        "index": i,
+        "id": face_id,
+        "x": x,
+        "y": 0.2,
+        "width": 0.1,
+        "height": 0.2,
+        "confidence": 0.9,
+    }
+
+
+def annotations(frames: int = 10) -> Annotations:
+    """Two faces: 1 on frames 0-5, 2 on frames 3-9; 10 ticks a frame, two fragments."""
+    events = [
+        [*([face(i, 1, 0.1 + i / 100)] if i <= 5 else []), *([face(i, 2, 0.6)] if i >= 3 else [])]
+        for i in range(frames)
+    ]
+    return Annotations.model_validate(
+        {
+            "timescale": 100,
+            "framerate": 10.0,
+            "width": 640,
+            "height": 360,
+            "fragments": [
+                {"start": 0, "duration": 60, "interval": 10, "events": events[:6]},
+                {"start": 60, "duration": 40, "interval": 10, "events": events[6:]},
+            ],
+        }
+    )
+
+
+def start() -> tuple[Timeline, ReviewState]:
+    tl = Timeline.from_annotations(annotations())
+    return tl, ReviewState.initial(tl)
+
+
+def ids_on(tl: Timeline, frame: int) -> list[int]:
+    return [f.id for f in tl.faces[frame]]
+
+
+def test_round_trip_keeps_every_fragment_and_tick():
+    a = annotations()
+    tl = Timeline.from_annotations(a)
+    assert len(tl) == 10
+    assert tl.starts == tuple(range(0, 100, 10))
+    assert tl.frame_at(59) == 5 and tl.frame_at(60) == 6 and tl.frame_at(100) is None
+    back = tl.to_annotations()
+    assert dump_annotations(back) == dump_annotations(a.model_copy(update={"facesDetected": 2}))
+
+
+def test_azure_fragment_without_events_gets_frames():
+    a = Annotations.model_validate(
+        {
+            "timescale": 100,
+            "framerate": 10.0,
+            "width": 64,
+            "height": 36,
+            "fragments": [{"start": 0, "duration": 30}],
+        }
+    )
+    tl = Timeline.from_annotations(a)
+    assert len(tl) == 3
+    state = ReviewState.initial(tl)
+    tl, state = apply(AddBox(op="add", frame=1, box=(0.1, 0.1, 0.2, 0.2)), tl, state, tl)
+    out = tl.to_annotations()
+    assert out.fragments[0].interval == 10
+    assert [len(e) for e in out.fragments[0].events] == [0, 1, 0]
+
+
+def test_initial_choice_is_every_face():
+    _, state = start()
+    assert state.selected == {1, 2}
+    assert state.next_id == 3
+
+
+def test_merge_renames_and_keeps_hidden_if_either_was():
+    tl, state = start()
+    tl, state = apply(Select(op="select", ids=[2]), tl, state, tl)
+    tl, state = apply(Merge(op="merge", keep=1, drop=2), tl, state, tl)
+    assert tl.ids() == {1}
+    assert ids_on(tl, 4) == [1, 1]
+    assert state.selected == {1}
+
+
+def test_split_gives_a_new_id_from_the_frame_on():
+    tl, state = start()
+    tl, state = apply(Split(op="split", id=2, frame=6), tl, state, tl)
+    assert ids_on(tl, 5) == [1, 2]
+    assert ids_on(tl, 6) == [3]
+    assert state.selected == {1, 2, 3}
+    assert state.next_id == 4
+    with pytest.raises(VeilError, match="after its first"):
+        apply(Split(op="split", id=1, frame=0), tl, state, tl)
+
+
+def test_drawn_box_is_interpolated_between_keyframes_and_held_to_its_range():
+    tl, state = start()
+    tl, state = apply(AddBox(op="add", frame=2, box=(0.1, 0.5, 0.1, 0.1)), tl, state, tl)
+    assert state.manual[3].start == state.manual[3].end == 2
+    assert 3 in state.selected
+    tl, state = apply(SetBox(op="box", id=3, frame=6, box=(0.5, 0.5, 0.2, 0.1)), tl, state, tl)
+    tl, state = apply(Extend(op="extend", id=3, frame=8), tl, state, tl)
+    boxes = {i: f for i, f in tl.boxes_of(3)}
+    assert sorted(boxes) == [2, 3, 4, 5, 6, 7, 8]
+    assert boxes[4].x == pytest.approx(0.3) and boxes[4].width == pytest.approx(0.15)
+    assert boxes[8].x == pytest.approx(0.5)  # held after the last keyframe
+    assert all(f.manual for f in boxes.values())
+    assert all(f.confidence is None for f in boxes.values())
+    written = parse_annotations(dump_annotations(tl.to_annotations()), "x")
+    assert written.face_ids() == {1, 2, 3}
+    # trimming and splitting a drawn track keep keyframes consistent
+    tl, state = apply(Delete(op="delete", id=3, frame=8), tl, state, tl)
+    assert state.manual[3].end == 7
+    tl, state = apply(Split(op="split", id=3, frame=5), tl, state, tl)
+    assert (state.manual[3].start, state.manual[3].end) == (2, 4)
+    assert (state.manual[4].start, state.manual[4].end) == (5, 7)
+    assert {i: f.x for i, f in tl.boxes_of(4)}[5] == pytest.approx(boxes[5].x)
+
+
+def test_moving_a_detected_box_marks_only_that_box():
+    tl, state = start()
+    tl, state = apply(SetBox(op="box", id=1, frame=2, box=(0.3, 0.3, 0.1, 0.1)), tl, state, tl)
+    moved = dict(tl.boxes_of(1))
+    assert moved[2].manual and moved[2].x == 0.3 and moved[2].index == 2
+    assert not moved[1].manual and moved[1].confidence == 0.9
+
+
+def test_extend_a_detected_track_holds_its_last_box():
+    tl, state = start()
+    tl, state = apply(Extend(op="extend", id=1, frame=8), tl, state, tl)
+    boxes = dict(tl.boxes_of(1))
+    assert sorted(boxes) == list(range(9))
+    assert boxes[8].manual and boxes[8].x == pytest.approx(boxes[5].x)
+
+
+def test_delete_and_reset():
+    tl, state = start()
+    original = tl
+    tl, state = apply(Delete(op="delete", id=2), tl, state, original)
+    assert tl.ids() == {1} and state.selected == {1}
+    tl, state = apply(Reset(op="reset"), tl, state, original)
+    assert tl.ids() == {1, 2} and state.selected == {1, 2}
+    assert state.revision == 2
+
+
+def test_unknown_ids_are_refused():
+    tl, state = start()
+    with pytest.raises(VeilError, match="no face 9"):
+        apply(Select(op="select", ids=[9]), tl, state, tl)
+    with pytest.raises(VeilError, match="no face 9"):
+        apply(Merge(op="merge", keep=1, drop=9), tl, state, tl)
+    with pytest.raises(VeilError, match="not in the video"):
+        apply(AddBox(op="add", frame=10, box=(0.1, 0.1, 0.1, 0.1)), tl, state, tl)
+
+
+def test_state_round_trips_through_json():
+    tl, state = start()
+    tl, state = apply(AddBox(op="add", frame=2, box=(0.1, 0.5, 0.1, 0.1)), tl, state, tl)
+    again = ReviewState.from_json(state.to_json())
+    assert again == state
