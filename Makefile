@@ -20,14 +20,16 @@ demo: $(STAMP)
 	@echo "Redacted video: $(CURDIR)/out/demo/sample_redacted.mp4"
 
 CHROMIUM := /usr/bin/chromium
+FFMPEG := /usr/bin/ffmpeg
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) $(FFMPEG)
 	$(BIN)/pytest -q
 
-# The browser tests drive Debian's Chromium (Playwright never downloads one).
-# Without root this fails and the browser tests skip, saying why.
-$(CHROMIUM):
-	-apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+# Test tools from Debian: Chromium for the browser tests (Playwright never
+# downloads one) and ffmpeg to serve live test streams (veil itself needs no
+# system ffmpeg). Without root this fails and those tests skip, saying why.
+$(CHROMIUM) $(FFMPEG):
+	-apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium ffmpeg
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

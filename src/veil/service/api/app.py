@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from veil.errors import VeilError
+from veil.live.http import live_router
 from veil.review import install as install_review
 from veil.service.api.routes import events, health, jobs, presets, uploads
 from veil.service.files import TooLarge
@@ -58,5 +59,7 @@ def create_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
 
     for module in (health, uploads, jobs, presets, events):
         app.include_router(module.router)
+    # HLS written by `veil live --hls <data>/live`, with a page at /live/<name>
+    app.include_router(live_router(settings.data_dir / "live"))
     install_review(app)  # the review API (/v1/review) and the browser app at /
     return app
