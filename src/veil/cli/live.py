@@ -15,7 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
-from veil.cli.redaction import add_detection_options, pipeline_config
+from veil.cli.redaction import add_detection_options, add_redaction_options, pipeline_config
 from veil.detect import load_detector
 from veil.errors import VeilError
 from veil.live.config import LIVE_ENCODER, LiveConfig, OutputConfig, check_name, parse_duration
@@ -23,8 +23,6 @@ from veil.live.hub import LiveHub
 from veil.live.session import LiveSession
 from veil.live.stats import summary_line
 from veil.preset import Preset
-from veil.redact import MaskShape, RedactionConfig
-from veil.settings import BlurType
 
 log = logging.getLogger("veil")
 
@@ -144,46 +142,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
 
     add_detection_options(p)
-    _redaction_options(p)
+    add_redaction_options(p, LIVE_ENCODER)
     p.add_argument("--quiet", action="store_true", help="no statistics lines, no warnings")
     p.add_argument("--json", action="store_true", help="print the final statistics as JSON")
     p.add_argument("--debug", action="store_true", help="show tracebacks and details")
     p.set_defaults(handler=run_live)
-
-
-def _redaction_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("redaction and encoding")
-    rdefaults = RedactionConfig()
-    group.add_argument(
-        "--blur",
-        type=BlurType,
-        choices=list(BlurType),
-        default=None,
-        help=f"how faces are hidden (default: {rdefaults.blur})",
-    )
-    group.add_argument(
-        "--mask",
-        type=MaskShape,
-        choices=list(MaskShape),
-        default=rdefaults.mask,
-        help="shape of the hidden area (default: %(default)s)",
-    )
-    group.add_argument(
-        "--mask-scale",
-        type=float,
-        default=rdefaults.mask_scale,
-        help="grow each face box by this factor first (default: %(default)s)",
-    )
-    group.add_argument("--codec", default=LIVE_ENCODER.codec, help="(default: %(default)s)")
-    group.add_argument("--crf", type=int, default=LIVE_ENCODER.crf, help="(default: %(default)s)")
-    group.add_argument(
-        "--encoder-preset",
-        default=LIVE_ENCODER.preset,
-        help="x264 speed preset; zerolatency tuning is always on (default: %(default)s)",
-    )
-    group.add_argument(
-        "--pix-fmt", default=LIVE_ENCODER.pixel_format, help="(default: %(default)s)"
-    )
 
 
 def live_config(args: argparse.Namespace) -> LiveConfig:

@@ -18,6 +18,7 @@ from veil.annotations import read_id_list
 from veil.cli.batch import each_input
 from veil.cli.inputs import expand_inputs, output_dir, output_file
 from veil.detect import DETECTOR_NAMES, DetectorConfig, FaceDetector, load_detector
+from veil.distributed import cli as distributed_cli
 from veil.errors import VeilError
 from veil.media import EncoderSettings
 from veil.pipeline import JobResult, PipelineConfig, analyze, annotations_path, combined, redact
@@ -120,7 +121,10 @@ def add_detection_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _redaction(parser: argparse.ArgumentParser) -> None:
+def add_redaction_options(
+    parser: argparse.ArgumentParser, encoder: EncoderSettings = EncoderSettings()
+) -> None:
+    """--blur, --mask, --mask-scale, and the encoder options with ``encoder``'s defaults."""
     group = parser.add_argument_group("redaction")
     rdefaults = RedactionConfig()
     group.add_argument(
@@ -145,7 +149,7 @@ def _redaction(parser: argparse.ArgumentParser) -> None:
         help="grow each face box by this factor first (default: %(default)s)",
     )
     encoding = parser.add_argument_group("video output")
-    edefaults = EncoderSettings()
+    edefaults = encoder
     encoding.add_argument(
         "--codec",
         default=edefaults.codec,
@@ -202,19 +206,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="LIST",
         help="file of face IDs to hide, one per line (empty file: all faces)",
     )
-    _redaction(p)
+    add_redaction_options(p)
     _output(p, "OUT", _REDACTED_OUTPUT)
 
     p = sub.add_parser("combined", help="find and hide all faces in one command")
     add_common_options(p)
     add_detection_options(p)
-    _redaction(p)
+    add_redaction_options(p)
     _output(p, "OUT", _REDACTED_OUTPUT)
     p.add_argument(
         "--annotations-out",
         action="store_true",
         help="also write <stem>_annotations.json beside the output",
     )
+    distributed_cli.add_options(p)
     for name in ("analyze", "redact", "combined"):
         sub.choices[name].set_defaults(handler=run)
 
@@ -276,6 +281,8 @@ def _job(
     dst = output_file(src, args.output, many)
     if args.command == "combined":
         ann_out = annotations_path(dst.parent, src.stem) if args.annotations_out else None
+        if args.executor is not None:  # segment-parallel (veil.distributed)
+            return distributed_cli.run_combined(args, config, src, dst, ann_out, on_frame)
         return combined(src, dst, detector(), config, ann_out, on_frame)
     ann = args.annotations
     if ann.is_dir():
