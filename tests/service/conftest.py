@@ -296,6 +296,9 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             "-ip=127.0.0.1",
             "-ip.bind=127.0.0.1",
             "-s3",
+            # the Iceberg and Lance catalogs listen on fixed ports: not needed here
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
             *(f"-{flag}={port}" for flag, port in ports.items()),
             "-volume.max=0",  # as many as the disk holds: each bucket takes 7
             "-master.volumeSizeLimitMB=16",

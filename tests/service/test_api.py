@@ -51,7 +51,8 @@ def test_upload_job_progress_finished_download(
     seen_progress: list[float] = []
 
     def slow(job, n: int) -> None:
-        time.sleep(0.05)
+        # progress reaches the store with each heartbeat: slow enough to see some
+        time.sleep(0.2)
 
     worker.runner.frame_hook = slow
     job = api.upload_job(clip.path)
