@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from veil.detect import DetectorConfig, FaceDetector, load_detector
+from veil.distributed.executors import Executor, make_executor
+from veil.distributed.job import combined_segments
 from veil.errors import VeilError
 from veil.pipeline import analyze, combined, redact
 from veil.service import s3
@@ -97,6 +99,7 @@ class JobRunner:
         self.settings = settings
         self.worker = worker or worker_id()
         self._detectors: dict[DetectorConfig, FaceDetector] = {}
+        self._ray: Executor | None = None
         # tests: called with (job, frames_done) on each frame, e.g. to slow a job down
         self.frame_hook: Callable[[Job, int], None] | None = None
         # set on shutdown: the running job stops and is given back to the queue
@@ -106,6 +109,12 @@ class JobRunner:
         if config not in self._detectors:
             self._detectors[config] = load_detector(config)
         return self._detectors[config]
+
+    def ray_executor(self) -> Executor:
+        """The Ray cluster of ``settings.ray_address``, connected once per worker."""
+        if self._ray is None:
+            self._ray = make_executor("ray", ray_address=self.settings.ray_address)
+        return self._ray
 
     def run(self, job: Job) -> str:
         """Run a claimed job to its end; returns what became of it (for logs and tests)."""
@@ -138,7 +147,9 @@ class JobRunner:
         config = pipeline_config(options)
         src = self._fetch(job, attempt_dir / "in")
         kind = check_media(src)
-        passes = 2 if options.mode == "combined" else 1
+        on_ray = options.mode == "combined" and self.settings.ray_address is not None
+        # segments report analysis and rendering separately: twice the frames
+        passes = 2 if on_ray else 1
         lease.frames_total = frame_total(src, passes) if kind == "video" else None
         out = attempt_dir / "out"
         out.mkdir(parents=True, exist_ok=True)
@@ -153,6 +164,16 @@ class JobRunner:
 
         if options.mode == "analyze":
             result = analyze(src, out, self.detector(config.detector), config, on_frame)
+        elif on_ray:
+            result = combined_segments(
+                src,
+                out / names["redacted"],
+                self.ray_executor(),
+                config,
+                out / names["annotations"],
+                on_frame,
+                segment_seconds=self.settings.segment_seconds,
+            )
         elif options.mode == "combined":
             result = combined(
                 src,

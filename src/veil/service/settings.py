@@ -67,6 +67,9 @@ class ServiceSettings:
     s3_region: str | None = None
     s3_multipart_bytes: int = 8 * 1024**2
     poll_seconds: float = 0.5
+    # combined jobs are split into segments and redacted on this Ray cluster
+    ray_address: str | None = None
+    segment_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> ServiceSettings:
@@ -84,6 +87,8 @@ class ServiceSettings:
             s3_endpoint=os.environ.get("VEIL_S3_ENDPOINT") or None,
             s3_region=os.environ.get("VEIL_S3_REGION") or None,
             poll_seconds=_float("VEIL_POLL_SECONDS", cls.poll_seconds),
+            ray_address=os.environ.get("VEIL_RAY_ADDRESS") or None,
+            segment_seconds=_float("VEIL_SEGMENT_SECONDS", cls.segment_seconds),
         )
         chosen = {k: v for k, v in overrides.items() if v is not None}
         settings = replace(base, **chosen)
@@ -130,11 +135,13 @@ class ServiceSettings:
             "VEIL_WEBHOOK_ATTEMPTS": str(self.webhook_attempts),
             "VEIL_WEBHOOK_BACKOFF": str(self.webhook_backoff),
             "VEIL_POLL_SECONDS": str(self.poll_seconds),
+            "VEIL_SEGMENT_SECONDS": str(self.segment_seconds),
         }
         for name, value in (
             ("VEIL_WEBHOOK_SECRET", self.webhook_secret),
             ("VEIL_S3_ENDPOINT", self.s3_endpoint),
             ("VEIL_S3_REGION", self.s3_region),
+            ("VEIL_RAY_ADDRESS", self.ray_address),
         ):
             if value:
                 values[name] = value
