@@ -21,8 +21,11 @@ DETECTOR_NAMES = ("centerface", "retinaface")
 class FaceDetector(Protocol):
     name: str
 
-    def detect(self, rgb: NDArray[np.uint8]) -> Detections:
-        """Faces in an (H, W, 3) uint8 RGB frame, boxes in that frame's pixels."""
+    def detect(self, rgb: NDArray[np.uint8], threshold: float | None = None) -> Detections:
+        """Faces in an (H, W, 3) uint8 RGB frame, boxes in that frame's pixels.
+
+        ``threshold`` overrides the configured confidence threshold for this call.
+        """
         ...
 
 

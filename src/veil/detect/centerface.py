@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from functools import lru_cache
 from pathlib import Path
 
@@ -102,13 +103,15 @@ class CenterFaceDetector:
         self._session = open_session(dynamic_model(weights_path()), config.device, config.threads)
         self._input = self._session.get_inputs()[0].name
 
-    def _infer(self, image: NDArray[np.uint8]) -> Detections:
+    def _infer(self, image: NDArray[np.uint8], threshold: float) -> Detections:
         # The network takes RGB in 0..255 with no normalisation.
         blob = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
         heatmap, size, offset, landmarks = self._session.run(_OUTPUTS, {self._input: blob})
-        return decode(heatmap[0], size[0], offset[0], landmarks[0], self.config.threshold)
+        return decode(heatmap[0], size[0], offset[0], landmarks[0], threshold)
 
-    def detect(self, rgb: NDArray[np.uint8]) -> Detections:
+    def detect(self, rgb: NDArray[np.uint8], threshold: float | None = None) -> Detections:
         """Faces in an (H, W, 3) uint8 RGB frame, boxes in that frame's pixels."""
         config = self.config
-        return search_frame(rgb, self._infer, config.input_size, config.upscale, _NMS_IOU)
+        chosen = config.threshold if threshold is None else threshold
+        infer = functools.partial(self._infer, threshold=chosen)
+        return search_frame(rgb, infer, config.input_size, config.upscale, _NMS_IOU)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from functools import lru_cache
 from pathlib import Path
 
@@ -115,15 +116,17 @@ class RetinaFaceDetector:
         self._session = open_session(model_bytes(weights_path()), config.device, config.threads)
         self._input = self._session.get_inputs()[0].name
 
-    def _infer(self, image: NDArray[np.uint8]) -> Detections:
+    def _infer(self, image: NDArray[np.uint8], threshold: float) -> Detections:
         # BGR minus the training mean, as NCHW float32 (one OpenCV pass, ~4x faster
         # than the NumPy equivalent); with swapRB the mean is given in BGR order
         blob = cv2.dnn.blobFromImage(image, 1.0, None, _BGR_MEAN, swapRB=True)
         loc, conf, landmarks = self._session.run(_OUTPUTS, {self._input: blob})
         priors = anchors(image.shape[0], image.shape[1])
-        return decode(loc[0], conf[0], landmarks[0], priors, self.config.threshold)
+        return decode(loc[0], conf[0], landmarks[0], priors, threshold)
 
-    def detect(self, rgb: NDArray[np.uint8]) -> Detections:
+    def detect(self, rgb: NDArray[np.uint8], threshold: float | None = None) -> Detections:
         """Faces in an (H, W, 3) uint8 RGB frame, boxes in that frame's pixels."""
         config = self.config
-        return search_frame(rgb, self._infer, config.input_size, config.upscale, _NMS_IOU)
+        chosen = config.threshold if threshold is None else threshold
+        infer = functools.partial(self._infer, threshold=chosen)
+        return search_frame(rgb, infer, config.input_size, config.upscale, _NMS_IOU)
