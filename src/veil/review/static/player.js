@@ -31,7 +31,14 @@ export class Player {
     });
     video.addEventListener("play", () => this.onFrame?.(this.current));
     const onVideoFrame = (_now, meta) => {
-      this.shown = this.frameAt(meta.mediaTime);
+      const presented = this.frameAt(meta.mediaTime);
+      // once paused, a late callback for a frame shown while playing must not
+      // undo the seek that followed the pause (its "seeked" marks the frame shown)
+      if (video.paused && presented !== this.current) {
+        video.requestVideoFrameCallback(onVideoFrame);
+        return;
+      }
+      this.shown = presented;
       if (!video.paused) this.current = this.shown;
       this.stage.dataset.shown = String(this.shown);
       this.stage.dataset.frame = String(this.current);
