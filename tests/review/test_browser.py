@@ -385,6 +385,14 @@ def test_keyboard_choices_merge_split_move_resize_play(
     expect(page, "+document.getElementById('stage').dataset.shown >= 6")
     page.keyboard.press("k")
     expect(page, "document.getElementById('video').paused")
+    # pausing settles on a whole frame (the player seeks to it, after the
+    # "pause" event): let that happen, then wait for the frame to be on screen
+    page.wait_for_timeout(500)
+    expect(
+        page,
+        "document.getElementById('stage').dataset.frame === "
+        "document.getElementById('stage').dataset.shown",
+    )
     frame = int(page.locator("#stage").get_attribute("data-frame"))
     at_frame(page, frame)
     assert f"Frame {frame + 1} / 24" in page.locator("#frame-label").inner_text()
