@@ -96,7 +96,6 @@ class MediaInfo:
     frame_count: int
     duration: Fraction
     rotation: int
-    is_image: bool = False
     # False when ``duration`` is the container's, which may include a longer audio track
     video_duration_known: bool = True
 

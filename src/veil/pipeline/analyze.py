@@ -68,7 +68,6 @@ def image_info(rgb: NDArray[np.uint8]) -> MediaInfo:
         frame_count=1,
         duration=Fraction(1),
         rotation=0,
-        is_image=True,
     )
 
 
