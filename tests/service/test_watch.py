@@ -21,8 +21,13 @@ from service.conftest import (
 )
 from veil.service import s3
 from veil.service.settings import ServiceSettings
-from veil.service.store import JobState, Store
+from veil.service.store import FINAL_STATES, JobState, Store
 from veil.service.watch import FolderWatcher, S3Watcher, watch_loop
+
+
+def _all_settled(store: Store) -> bool:
+    jobs = store.list_jobs()
+    return bool(jobs) and all(j.state in FINAL_STATES for j in jobs)
 
 
 def write_slowly(src: Path, dst: Path, pieces: int = 4) -> None:
@@ -50,7 +55,8 @@ def test_a_file_dropped_in_a_watched_folder_is_redacted_once(
     thread.start()
     try:
         write_slowly(clip.path, inbox / "cam 1.mp4")  # taken only once fully written
-        wait_until(lambda: (outbox / "cam_1_redacted.mp4").exists(), 60)
+        # outputs are published before the job is marked finished: wait for the state
+        wait_until(lambda: _all_settled(store), 60)
     finally:
         stop.set()
         thread.join()
@@ -145,7 +151,7 @@ def test_an_object_put_in_a_watched_bucket_is_redacted(
             found = client.list_objects_v2(Bucket="redacted1", Prefix="out/").get("Contents", [])
             return sorted(o["Key"] for o in found)
 
-        wait_until(lambda: "out/site/walk_redacted.mp4" in listed(), 60)
+        wait_until(lambda: _all_settled(store), 60)
     finally:
         stop.set()
         thread.join()
