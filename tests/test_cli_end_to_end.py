@@ -212,3 +212,22 @@ def test_image_keeps_format_loses_exif_and_hides_the_face(tmp_path: Path):
         redacted = np.asarray(image)
     face = (200, 80, 250, 160)
     assert region_diff(data.astronaut(), redacted, face) > BLURRED
+
+
+def test_faces_too_small_for_the_downscaled_pass_are_found_and_hidden(tmp_path: Path):
+    # 1080p is detected at 1280 px, where these faces shrink to 11 and 13 px: too
+    # small for the detector, but found by the enlarged pass and then followed
+    clip = tmp_path / "far.mp4"
+    faces = [
+        MovingFace(size=16, start=(300, 200), end=(360, 220)),
+        MovingFace(size=20, start=(500, 200), end=(560, 220)),
+    ]
+    boxes = make_sample_video(clip, width=1920, height=1080, frames=30, faces=faces, audio=False)
+    out = tmp_path / "out.mp4"
+    result = run_veil("combined", clip, "-o", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert_faces_hidden(clip, out, boxes)
+    without = run_veil(
+        "combined", clip, "-o", tmp_path / "without.mp4", "--small-faces", "1", "--json"
+    )
+    assert json.loads(without.stdout)["results"][0]["faces"] < 2  # the pass finds them

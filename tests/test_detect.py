@@ -165,3 +165,19 @@ def test_huge_uncertain_boxes_are_dropped_but_small_uncertain_ones_kept():
     )
     kept = plausible(dets, height=720, width=1280)
     assert kept.score.tolist() == pytest.approx([0.98, 0.21])
+
+
+def test_a_huge_uncertain_box_does_not_hide_a_small_face_inside_it():
+    from veil.detect.boxes import search_frame
+
+    def infer(image: np.ndarray) -> Detections:
+        # the base pass sees a dark wall as a huge weak "face"; the enlarged
+        # pass (a bigger image) sees a real tiny face inside that region
+        if image.shape[0] < 1000:  # the base pass: 720 rows, padded to 736
+            return Detections(np.array([[0, 0, 600, 600]], np.float32), np.array([0.3]))
+        return Detections(np.array([[200, 200, 230, 236]], np.float32), np.array([0.9]))
+
+    found = search_frame(np.zeros((720, 1280, 3), np.uint8), infer, 1280, 2.0, 0.4)
+    # the first tile's find, mapped back to the frame; nothing huge
+    assert [100, 100, 115, 118] in found.xyxy.tolist()
+    assert (found.xyxy[:, 2] - found.xyxy[:, 0]).max() < 20

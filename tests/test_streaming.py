@@ -9,9 +9,9 @@ import pytest
 
 from veil.detect import DetectorConfig, load_detector
 from veil.media import probe, read_pictures
-from veil.pipeline.backtrack import backtrack_limit, extend_backwards
-from veil.pipeline.faces import FaceFinder, TrackRecorder
+from veil.pipeline.faces import FaceFinder, SmallFacePass, TrackRecorder
 from veil.pipeline.render import TrackedRedaction, redact_picture
+from veil.pipeline.search import backtrack_limit, track_frame
 from veil.redact import RedactionConfig
 from veil.samples import MovingFace, make_sample_video
 from veil.track import FaceTracker, TrackerConfig
@@ -25,21 +25,23 @@ def _reference(path: Path, detect_every: int) -> list[np.ndarray]:
     info = probe(path)
     pictures = list(read_pictures(path))
     tracker = FaceTracker(TrackerConfig(), stride=detect_every)
+    # the enlarged pass comes round as far apart as the backward search reaches
+    enlarged_every = backtrack_limit(tracker) // detect_every * detect_every
     for picture in pictures[::detect_every]:
-        small = picture.rgb(config.input_size)
-        detections = detector.detect(small)
+        if picture.index % enlarged_every == 0:
+            small = picture.rgb()
+            detections = detector.detect(small, upscale=SmallFacePass().upscale)
+        else:
+            small = picture.rgb(config.input_size)
+            detections = detector.detect(small)
         scale = picture.width / small.shape[1]
-        ids = tracker.update(picture.index, detections.scaled(scale) if scale != 1 else detections)
-        for track_id in ids.tolist():
-            if tracker.born_at(picture.index, track_id):
-                extend_backwards(
-                    detector,
-                    tracker,
-                    track_id,
-                    picture.index,
-                    lambda index: pictures[index].rgb() if index >= 0 else None,
-                    backtrack_limit(tracker),
-                )
+        track_frame(
+            detector,
+            tracker,
+            picture.index,
+            detections.scaled(scale) if scale != 1 else detections,
+            lambda index: pictures[index].rgb() if index >= 0 else None,
+        )
     tracker.close()
     frames = []
     for picture in pictures:
@@ -63,10 +65,12 @@ def _streamed(path: Path, detect_every: int) -> list[np.ndarray]:
 @pytest.mark.parametrize("detect_every", [1, 3])
 def test_streamed_redaction_equals_the_sequential_reference(tmp_path: Path, detect_every: int):
     clip = tmp_path / "clip.mp4"
-    # a face that enters late and one that leaves early exercise the look-ahead
+    # a face that enters late and one that leaves early exercise the look-ahead,
+    # and one too small for the downscaled pass the enlarged pass
     faces = [
         MovingFace(size=70, start=(-120, 80), end=(300, 100)),
         MovingFace(size=50, start=(500, 200), end=(700, 180)),
+        MovingFace(size=14, start=(200, 300), end=(260, 290)),
     ]
     make_sample_video(clip, frames=45, faces=faces, audio=False)
     streamed, reference = _streamed(clip, detect_every), _reference(clip, detect_every)

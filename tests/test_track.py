@@ -113,3 +113,31 @@ def test_a_face_back_after_an_occlusion_keeps_its_id_though_it_moved_on():
     detections |= {f: _dets(_walk(f, x0=70, speed=6, size=30)) for f in range(30, 40)}
     faces = _run(FaceTracker(TrackerConfig(max_gap=25, max_distance=1.0)), detections, 40)
     assert {f.track_id for frame in faces for f in frame} == {1}
+
+
+def test_a_coasting_box_never_shrinks_though_the_face_was_shrinking():
+    # two jittery detections of a weak face say it shrinks by 4 px a frame:
+    # extrapolated before the first one, the box would vanish off the face
+    detections = {10: _dets((100, 100, 140, 140)), 11: _dets((102, 102, 138, 138))}
+    detections |= {f: _dets((102, 102, 138, 138)) for f in range(12, 20)}
+    faces = _run(FaceTracker(TrackerConfig(pad_frames=8)), detections, 20)
+    for frame in range(2, 10):
+        (face,) = faces[frame]
+        x0, y0, x1, y1 = face.xyxy
+        assert x1 - x0 >= 40 and y1 - y0 >= 40
+        assert x0 <= 100 and x1 >= 140
+
+
+def test_a_lost_face_is_offered_for_a_search_only_while_recently_confirmed():
+    tracker = FaceTracker(TrackerConfig(max_gap=10, pad_frames=3))
+    tracker.update(0, _dets(_walk(0)))
+    assert [track_id for track_id, _ in tracker.lost_at(1)] == [1]
+    # found near its place by a search on frames 1..12, never by the detector again
+    for frame in range(1, 13):
+        tracker.update(frame, _dets())
+        lost = tracker.lost_at(frame)
+        if frame <= 10:
+            assert [track_id for track_id, _ in lost] == [1]
+            tracker.extend_forward(1, frame, np.array(_walk(frame), np.float32), 0.1, sure=False)
+        else:
+            assert lost == []  # a search alone keeps a face no longer than max_gap

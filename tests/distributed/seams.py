@@ -11,17 +11,36 @@ import pytest
 
 from conftest import decode_frames, frame_pts, region_diff, shrink
 from distributed.conftest import SEAMS, Clip, Sequential
+from veil.detect.boxes import box_iou
 
 # A blurred face differs from the original by tens of levels; two encodes of the
 # same blurred picture (other keyframes) by about one.
 BLURRED = 12.0
 ENCODE_NOISE = 4.0
 NEAR_SEAM = 6
+SAME_BOX_IOU = 0.85
 
 
 def events(path: Path) -> list[list[dict]]:
     data = json.loads(path.read_text())
     return [event for fragment in data["fragments"] for event in fragment["events"]]
+
+
+def _xyxy(face: dict) -> tuple[float, float, float, float]:
+    return face["x"], face["y"], face["x"] + face["width"], face["y"] + face["height"]
+
+
+def assert_same_faces(index: int, ours: list[dict], theirs: list[dict]) -> None:
+    """The same IDs with nearly the same boxes.
+
+    Not identical: the searches near a known face start from where the
+    tracker last saw it, and a segment's tracker starts without the history
+    before its window, so a box found that way may differ by a pixel or two.
+    """
+    assert [f["id"] for f in ours] == [f["id"] for f in theirs], f"frame {index}"
+    for a, b in zip(ours, theirs, strict=True):
+        iou = box_iou(np.array([_xyxy(a)]), np.array([_xyxy(b)]))[0, 0]
+        assert iou > SAME_BOX_IOU, f"frame {index}: face {a['id']} {a} against {b}"
 
 
 def visible(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:
@@ -43,7 +62,8 @@ def assert_same_as_sequential(
     # the same faces, the same IDs, frame by frame
     ours_events, theirs_events = events(annotations), events(sequential.annotations)
     assert len(ours_events) == len(theirs_events)
-    assert ours_events == theirs_events
+    for index, (ours, theirs) in enumerate(zip(ours_events, theirs_events, strict=True)):
+        assert_same_faces(index, ours, theirs)
     # the pictures: every face hidden at the seams, as the sequential run hides it
     original, seq, par = (
         decode_frames(clip.path),

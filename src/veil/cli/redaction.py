@@ -22,6 +22,7 @@ from veil.distributed import cli as distributed_cli
 from veil.errors import VeilError
 from veil.media import EncoderSettings
 from veil.pipeline import JobResult, PipelineConfig, analyze, annotations_path, combined, redact
+from veil.pipeline.faces import SmallFacePass
 from veil.preset import Preset, read_preset
 from veil.redact import MaskShape, RedactionConfig
 from veil.settings import BlurType, Mode
@@ -55,7 +56,8 @@ def add_common_options(
     parser.add_argument("--debug", action="store_true", help="show tracebacks and details")
 
 
-def add_detection_options(parser: argparse.ArgumentParser) -> None:
+def add_detection_options(parser: argparse.ArgumentParser, live: bool = False) -> None:
+    """The detector and tracker options; ``live`` leaves out those of whole-file runs."""
     group = parser.add_argument_group("detection")
     defaults = DetectorConfig()
     group.add_argument(
@@ -92,10 +94,37 @@ def add_detection_options(parser: argparse.ArgumentParser) -> None:
         default=defaults.device,
         help="where the detector runs (default: %(default)s)",
     )
+    if not live:
+        small = SmallFacePass()
+        group.add_argument(
+            "--small-faces",
+            type=float,
+            default=small.upscale,
+            metavar="FACTOR",
+            help="every so often, also search the frame enlarged this much for faces "
+            "under about 24 px (found faces are then followed frame by frame); "
+            "1 = off (default: %(default)s)",
+        )
+        group.add_argument(
+            "--small-faces-every",
+            type=int,
+            default=small.every,
+            metavar="FRAMES",
+            help="frames between two enlarged searches; 0 = as far apart as the "
+            "backward search reaches (default: %(default)s)",
+        )
+    group.add_argument(
+        "--threads",
+        type=int,
+        default=defaults.threads,
+        metavar="N",
+        help="CPU threads for the detector; 0 = every core (default: %(default)s)",
+    )
     group.add_argument(
         "--detect-every",
         type=int,
-        default=PipelineConfig().detect_every,
+        # live detects on the newest frame whenever the detector is free
+        default=1 if live else PipelineConfig().detect_every,
         metavar="N",
         help="run the detector on every N-th frame and track in between; faster, "
         "but a face is found up to N-1 frames late (covered by padding) "
@@ -244,7 +273,10 @@ def pipeline_config(args: argparse.Namespace, preset: Preset) -> PipelineConfig:
             input_size=args.detect_size,
             upscale=args.upscale,
             device=args.device,
+            threads=args.threads,
         )
+        if args.threads < 0:
+            raise VeilError("--threads must be 0 (every core) or more")
         if args.threshold is not None:
             detector = replace(detector, threshold=args.threshold)
         if preset.resolution is not None and args.detect_size == DetectorConfig().input_size:
@@ -253,6 +285,12 @@ def pipeline_config(args: argparse.Namespace, preset: Preset) -> PipelineConfig:
         if args.detect_every < 1:
             raise VeilError("--detect-every must be 1 or more")
         config = replace(config, detector=detector, tracker=tracker, detect_every=args.detect_every)
+    if hasattr(args, "small_faces"):
+        if args.small_faces < 1 or args.small_faces_every < 0:
+            raise VeilError("--small-faces must be 1 (off) or more, --small-faces-every 0 or more")
+        config = replace(
+            config, small_faces=SmallFacePass(args.small_faces, args.small_faces_every)
+        )
     if hasattr(args, "blur"):
         blur = args.blur or preset.blur_type or RedactionConfig().blur
         config = replace(

@@ -146,12 +146,15 @@ def search_frame(
     Returns:
         Detections in pixels of ``rgb``.
     """
-    scale = fit_scale(rgb.shape[0], rgb.shape[1], input_size)
-    found = detect_scaled(rgb, scale, infer)
+    height, width = rgb.shape[:2]
+    scale = fit_scale(height, width, input_size)
+    # implausible boxes go first, so that none of them suppresses a real face
+    # (in the overlap test below, or in the suppression)
+    found = plausible(detect_scaled(rgb, scale, infer), height, width)
     if upscale > 1:
-        small = small_faces_only(detect_enlarged(rgb, upscale, input_size, infer), found, scale)
-        found = Detections.concat([found, small])
-    return plausible(nms(found, nms_iou), rgb.shape[0], rgb.shape[1])
+        enlarged = plausible(detect_enlarged(rgb, upscale, input_size, infer), height, width)
+        found = Detections.concat([found, small_faces_only(enlarged, found, scale)])
+    return nms(found, nms_iou)
 
 
 def plausible(dets: Detections, height: int, width: int) -> Detections:

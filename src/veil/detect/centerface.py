@@ -109,9 +109,12 @@ class CenterFaceDetector:
         heatmap, size, offset, landmarks = self._session.run(_OUTPUTS, {self._input: blob})
         return decode(heatmap[0], size[0], offset[0], landmarks[0], threshold)
 
-    def detect(self, rgb: NDArray[np.uint8], threshold: float | None = None) -> Detections:
+    def detect(
+        self, rgb: NDArray[np.uint8], threshold: float | None = None, upscale: float | None = None
+    ) -> Detections:
         """Faces in an (H, W, 3) uint8 RGB frame, boxes in that frame's pixels."""
         config = self.config
         chosen = config.threshold if threshold is None else threshold
         infer = functools.partial(self._infer, threshold=chosen)
-        return search_frame(rgb, infer, config.input_size, config.upscale, _NMS_IOU)
+        enlarge = config.upscale if upscale is None else upscale
+        return search_frame(rgb, infer, config.input_size, enlarge, _NMS_IOU)

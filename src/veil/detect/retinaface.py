@@ -124,9 +124,12 @@ class RetinaFaceDetector:
         priors = anchors(image.shape[0], image.shape[1])
         return decode(loc[0], conf[0], landmarks[0], priors, threshold)
 
-    def detect(self, rgb: NDArray[np.uint8], threshold: float | None = None) -> Detections:
+    def detect(
+        self, rgb: NDArray[np.uint8], threshold: float | None = None, upscale: float | None = None
+    ) -> Detections:
         """Faces in an (H, W, 3) uint8 RGB frame, boxes in that frame's pixels."""
         config = self.config
         chosen = config.threshold if threshold is None else threshold
         infer = functools.partial(self._infer, threshold=chosen)
-        return search_frame(rgb, infer, config.input_size, config.upscale, _NMS_IOU)
+        enlarge = config.upscale if upscale is None else upscale
+        return search_frame(rgb, infer, config.input_size, enlarge, _NMS_IOU)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import onnxruntime as ort
@@ -54,14 +55,19 @@ def providers_for(device: str, available: list[str]) -> list[str]:
     raise VeilError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'auto'")
 
 
-def open_session(model: bytes, device: str, threads: int) -> ort.InferenceSession:
-    """An inference session that stays on ``threads`` cores.
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, as containers set it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
-    Video decoding and encoding run beside the detector, so the session gets a
-    fixed, small thread budget and its pool does not spin while idle.
+
+def open_session(model: bytes, device: str, threads: int) -> ort.InferenceSession:
+    """An inference session on ``threads`` cores (0: every usable core).
+
+    Video decoding and encoding run beside the detector, so the session's pool
+    does not spin while idle: the codec threads get the cores between runs.
     """
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
+    options.intra_op_num_threads = threads or usable_cores()
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")

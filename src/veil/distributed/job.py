@@ -6,7 +6,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from veil.annotations import write_annotations
@@ -94,6 +94,10 @@ def combined_segments(
         detector = load_detector(config.detector)
         return combined(src, dst, detector, config, annotations_out, on_frame)
 
+    # the executor runs one segment per core: each detector keeps to one thread
+    config = replace(
+        config, detector=replace(config.detector, threads=config.detector.threads or 1)
+    )
     overlap = overlap_frames(config.tracker, config.detect_every)
     segments = plan_segments(index, segment_seconds, overlap)
     count = len(index)

@@ -121,7 +121,12 @@ def analyze_segment(
     """
     started = time.perf_counter()
     finder = FaceFinder(
-        _detector(config.detector), config.detector, config.tracker, info, config.detect_every
+        _detector(config.detector),
+        config.detector,
+        config.tracker,
+        info,
+        config.detect_every,
+        small_faces=config.small_faces,
     )
     tracker = _ColumnTracker(config.tracker, finder.detect_every)
     finder.tracker = tracker

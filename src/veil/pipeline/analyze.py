@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from veil.annotations import Annotations
 from veil.detect import DetectorConfig, FaceDetector
 from veil.media import DecodeReport, probe, read_image, read_pictures
-from veil.pipeline.faces import FaceFinder, SettledFrame, TrackRecorder
+from veil.pipeline.faces import FaceFinder, SettledFrame, SmallFacePass, TrackRecorder
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackerConfig
 from veil.types import MediaInfo
@@ -37,12 +37,15 @@ def analyze_video(
     tracker_config: TrackerConfig = TrackerConfig(),
     detect_every: int = 1,
     on_frame: ProgressCallback | None = None,
+    small_faces: SmallFacePass = SmallFacePass(),
 ) -> Analysis:
     """Find and track every face of a video (upright coordinates in the result)."""
     info = probe(path)
     report = DecodeReport()
     thumbnails = ThumbnailPicker()
-    finder = FaceFinder(detector, detector_config, tracker_config, info, detect_every, thumbnails)
+    finder = FaceFinder(
+        detector, detector_config, tracker_config, info, detect_every, thumbnails, small_faces
+    )
     recorder = TrackRecorder(info)
 
     def record(settled_frames: Iterable[SettledFrame]) -> None:

@@ -2,8 +2,10 @@
 
 :class:`FaceFinder` runs the detector on every ``detect_every``-th frame (on a
 downscaled, upright copy), feeds the tracker, and releases each picture with
-its faces once the tracker has settled them. :class:`TrackRecorder` collects
-what was released into Azure annotations.
+its faces once the tracker has settled them. Every so often it also searches
+the frame enlarged (:class:`SmallFacePass`) for faces too small for the
+downscaled copy. :class:`TrackRecorder` collects what was released into Azure
+annotations.
 """
 
 from __future__ import annotations
@@ -21,10 +23,32 @@ from veil.detect import DetectorConfig, FaceDetector
 from veil.errors import InputError
 from veil.media import VideoPicture
 from veil.media.orientation import to_upright, upright_size
-from veil.pipeline.backtrack import backtrack_limit, extend_backwards
+from veil.pipeline.search import backtrack_limit, track_frame
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackedFace, TrackerConfig
 from veil.types import FaceTrack, MediaInfo
+
+
+@dataclass(frozen=True)
+class SmallFacePass:
+    """A search of the whole frame enlarged, on some detection frames only.
+
+    Faces under about 24 px escape the downscaled pass. Enlarging every frame
+    costs many times the detector's time, but a face found on one frame is
+    then followed by the searches near known faces: backwards through the
+    held frames (which enlarge the face in a small window) and forwards while
+    the detector misses it. So the enlarged pass only has to come round again
+    before those searches lose their reach: by default, as many frames apart
+    as the backward search reaches back.
+
+    Attributes:
+        upscale: how much the frame is enlarged (1 = no such pass).
+        every: frames between two passes (0 = as far apart as the backward
+            search reaches; rounded down to a detection frame).
+    """
+
+    upscale: float = 2.0
+    every: int = 0
 
 
 @dataclass(frozen=True)
@@ -46,6 +70,7 @@ class FaceFinder:
         info: MediaInfo,
         detect_every: int = 1,
         thumbnails: ThumbnailPicker | None = None,
+        small_faces: SmallFacePass = SmallFacePass(),
     ) -> None:
         self.detector = detector
         self.info = info
@@ -56,12 +81,24 @@ class FaceFinder:
         self.detect_side = 0 if use_full else detector_config.input_size
         self.tracker = FaceTracker(tracker_config, stride=self.detect_every)
         self.thumbnails = thumbnails
+        self.small_faces = small_faces
+        # an upscale on every frame already does what the periodic pass would
+        periodic = small_faces.upscale > 1 and detector_config.upscale <= 1
+        self.small_faces_every = (
+            self._pass_interval(small_faces.every or backtrack_limit(self.tracker))
+            if periodic
+            else 0
+        )
         self._held: deque[VideoPicture] = deque()
 
+    def _pass_interval(self, frames: int) -> int:
+        """``frames`` rounded down to a whole number of detection strides (at least one)."""
+        return max(frames // self.detect_every, 1) * self.detect_every
+
     def push(self, picture: VideoPicture) -> Iterator[SettledFrame]:
+        self._held.append(picture)
         if picture.index % self.detect_every == 0:
             self._detect(picture)
-        self._held.append(picture)
         yield from self._release(self.tracker.settled_until())
 
     def flush(self) -> Iterator[SettledFrame]:
@@ -74,29 +111,25 @@ class FaceFinder:
             yield SettledFrame(picture, self.tracker.faces_at(picture.index))
             self.tracker.forget_before(picture.index)
 
-    def _held_upright(self, index: int) -> NDArray[np.uint8] | None:
-        if not self._held or index < self._held[0].index:
+    def _frame_at(self, index: int) -> NDArray[np.uint8] | None:
+        """A held frame (the one being detected on included), full size and upright."""
+        if not self._held or not self._held[0].index <= index <= self._held[-1].index:
             return None
         picture = self._held[index - self._held[0].index]
         return to_upright(picture.rgb(), self.info.rotation)
 
     def _detect(self, picture: VideoPicture) -> None:
-        small = to_upright(picture.rgb(self.detect_side), self.info.rotation)
-        detections = self.detector.detect(small)
+        every = self.small_faces_every
+        if every and picture.index % every == 0:
+            small = to_upright(picture.rgb(), self.info.rotation)
+            detections = self.detector.detect(small, upscale=self.small_faces.upscale)
+        else:
+            small = to_upright(picture.rgb(self.detect_side), self.info.rotation)
+            detections = self.detector.detect(small)
         full_width, _ = upright_size(picture.width, picture.height, self.info.rotation)
         scale = full_width / small.shape[1]
         detections = detections.scaled(scale) if scale != 1 else detections
-        ids = self.tracker.update(picture.index, detections)
-        for track_id in ids.tolist():
-            if self.tracker.born_at(picture.index, track_id):
-                extend_backwards(
-                    self.detector,
-                    self.tracker,
-                    track_id,
-                    picture.index,
-                    self._held_upright,
-                    backtrack_limit(self.tracker),
-                )
+        ids = track_frame(self.detector, self.tracker, picture.index, detections, self._frame_at)
         if self.thumbnails is not None:
             self.thumbnails.offer(
                 small, scale, lambda: to_upright(picture.rgb(), self.info.rotation), detections, ids

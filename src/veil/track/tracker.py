@@ -27,6 +27,8 @@ from veil.types import Detections
 
 # A coasting box grows by this share of its size per unseen frame.
 _COAST_GROWTH = 0.03
+# A track's motion before its first detection is also taken over up to this many detections.
+_START_VELOCITY_SPAN = 4
 # The distance a returning face may be from its prediction doubles every this many frames.
 _REACH_GROWTH_FRAMES = 10
 
@@ -66,6 +68,8 @@ class _Track:
     scores: list[float] = field(default_factory=list)
     velocity: NDArray[np.float32] = field(default_factory=lambda: np.zeros(4, np.float32))
     ended: bool = False
+    # the last frame the whole-frame detector (or a sure search) found this face
+    confirmed: int = -1
 
     def add(self, frame: int, box: NDArray[np.float32], score: float) -> None:
         if self.frames:
@@ -79,10 +83,24 @@ class _Track:
     def predict(self, frame: int) -> NDArray[np.float32]:
         return self.boxes[-1] + self.velocity * (frame - self.frames[-1])
 
-    def _start_velocity(self) -> NDArray[np.float32]:
+    def _start_velocities(self) -> list[NDArray[np.float32]]:
+        """Two guesses at the face's motion before its first detection.
+
+        From the first two detections (right for a face that moves fast and
+        slows down) and over the first few (right for a weak face whose
+        neighbouring boxes jitter by more than it moves).
+        """
         if len(self.frames) < 2:
-            return np.zeros(4, np.float32)
-        return (self.boxes[1] - self.boxes[0]) / (self.frames[1] - self.frames[0])
+            return [np.zeros(4, np.float32)]
+        k = min(len(self.frames) - 1, _START_VELOCITY_SPAN)
+        return [(self.boxes[i] - self.boxes[0]) / (self.frames[i] - self.frames[0]) for i in (1, k)]
+
+    def _end_velocities(self) -> list[NDArray[np.float32]]:
+        """Two guesses at the face's motion after its last detection: smoothed and latest."""
+        if len(self.frames) < 2:
+            return [self.velocity]
+        latest = (self.boxes[-1] - self.boxes[-2]) / (self.frames[-1] - self.frames[-2])
+        return [self.velocity, latest]
 
     def face_at(self, frame: int, pad: int) -> TrackedFace | None:
         first, last = self.frames[0], self.frames[-1]
@@ -92,9 +110,13 @@ class _Track:
         if k < len(self.frames) and self.frames[k] == frame:
             return TrackedFace(self.track_id, _xyxy(self.boxes[k]), True, self.scores[k])
         if frame < first:
-            box = _coast(self.boxes[0], -self._start_velocity(), first - frame)
+            box = _covering(
+                [_coast(self.boxes[0], -v, first - frame) for v in self._start_velocities()]
+            )
         elif frame > last:
-            box = _coast(self.boxes[-1], self.velocity, frame - last)
+            box = _covering(
+                [_coast(self.boxes[-1], v, frame - last) for v in self._end_velocities()]
+            )
         else:
             f0, f1 = self.frames[k - 1], self.frames[k]
             w = (frame - f0) / (f1 - f0)
@@ -108,13 +130,22 @@ def _coast(
     """Where an unseen face may be ``frames`` after (or before) it was seen.
 
     The box follows the face's motion and grows a little each frame, because
-    the longer a face goes unseen the less sure its place is.
+    the longer a face goes unseen the less sure its place is. It never
+    shrinks: a size trend from two jittery detections, extrapolated, would
+    shrink it off the face.
     """
     moved = box + velocity * frames
     cx, cy = (moved[0] + moved[2]) / 2, (moved[1] + moved[3]) / 2
-    half_w = (moved[2] - moved[0]) / 2 * (1 + _COAST_GROWTH * frames)
-    half_h = (moved[3] - moved[1]) / 2 * (1 + _COAST_GROWTH * frames)
+    grow = 1 + _COAST_GROWTH * frames
+    half_w = max(moved[2] - moved[0], box[2] - box[0]) / 2 * grow
+    half_h = max(moved[3] - moved[1], box[3] - box[1]) / 2 * grow
     return np.array([cx - half_w, cy - half_h, cx + half_w, cy + half_h], np.float32)
+
+
+def _covering(boxes: list[NDArray[np.float32]]) -> NDArray[np.float32]:
+    """The smallest box holding every one of ``boxes``: where a face may be, by each guess."""
+    stacked = np.stack(boxes)
+    return np.concatenate([stacked[:, :2].min(axis=0), stacked[:, 2:].max(axis=0)])
 
 
 def _xyxy(box: NDArray[np.float32]) -> tuple[float, float, float, float]:
@@ -161,14 +192,46 @@ class FaceTracker:
         ids = np.zeros(len(detections), np.int64)
         for row, col in assign(cost):
             live[row].add(frame, detections.xyxy[col], float(detections.score[col]))
+            live[row].confirmed = frame
             ids[col] = live[row].track_id
         for col in np.flatnonzero(ids == 0):
-            track = _Track(self._next_id)
+            track = _Track(self._next_id, confirmed=frame)
             self._next_id += 1
             track.add(frame, detections.xyxy[col], float(detections.score[col]))
             self._tracks.append(track)
             ids[col] = track.track_id
         return ids
+
+    def lost_at(self, frame: int) -> list[tuple[int, tuple[float, float, float, float]]]:
+        """Live tracks the detector just lost on ``frame``, with where each is predicted.
+
+        Only tracks seen within the padding and confirmed (found by the
+        whole-frame detector, or surely by a search) within ``max_gap`` frames:
+        weak finds near a face may keep it, but never for longer than that on
+        their own.
+        """
+        return [
+            (t.track_id, _xyxy(_coast(t.boxes[-1], t.velocity, frame - t.frames[-1])))
+            for t in self._tracks
+            if not t.ended
+            and t.frames[-1] < frame
+            and frame - t.frames[-1] <= self.pad
+            and frame - t.confirmed <= self.config.max_gap
+        ]
+
+    def extend_forward(
+        self, track_id: int, frame: int, box: NDArray[np.float32], score: float, sure: bool
+    ) -> None:
+        """Add a detection after the track's last one (found by searching near it).
+
+        ``sure``: the find is as good as the whole-frame detector's (it confirms the track).
+        """
+        track = self._track(track_id)
+        if frame <= track.frames[-1]:
+            raise ValueError("extend_forward needs a frame after the track's last")
+        track.add(frame, np.asarray(box, np.float32), score)
+        if sure:
+            track.confirmed = frame
 
     def born_at(self, frame: int, track_id: int) -> bool:
         """True if ``track_id`` was first detected on ``frame``."""
@@ -179,6 +242,10 @@ class FaceTracker:
         """The box of a track on one of its detection frames."""
         track = self._track(track_id)
         return _xyxy(track.boxes[track.frames.index(frame)])
+
+    def last_box(self, track_id: int) -> tuple[float, float, float, float]:
+        """The box of a track's latest detection."""
+        return _xyxy(self._track(track_id).boxes[-1])
 
     def extend_back(
         self, track_id: int, frame: int, box: NDArray[np.float32], score: float
