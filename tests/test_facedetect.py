@@ -42,8 +42,9 @@ AZURE_PRESET = {
         "aggregateEmotionIntervalMs": "342",
     },
 }
-# fast and exact: no padding in time, so faces are on screen from frame 60 exactly
-FAST = ("--quiet", "--detect-size", "480", "--pad-frames", "0")
+# fast and exact: no padding in time (nor a detection stride to pad for), so faces are
+# on screen from frame 60 exactly
+FAST = ("--quiet", "--detect-size", "480", "--pad-frames", "0", "--detect-every", "1")
 
 
 def feat_photo(name: str, size: int) -> np.ndarray:

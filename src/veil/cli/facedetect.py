@@ -132,6 +132,8 @@ def face_detect_config(args: argparse.Namespace, preset: FaceDetectorPreset) -> 
         detector=pipeline.detector,
         aggregate=aggregate,
         tracker=pipeline.tracker,
+        detect_every=pipeline.detect_every,
+        small_faces=pipeline.small_faces,
         emotions=args.plot is not None,
     )
 

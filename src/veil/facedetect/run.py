@@ -26,6 +26,8 @@ from veil.facedetect.settings import AggregateSettings, FaceDetectMode
 from veil.facedetect.stats import Summary, csv_text, summarize
 from veil.media import DecodeReport, is_image, probe, read_frames, read_image, write_image
 from veil.pipeline.analyze import analyze_image, analyze_video
+from veil.pipeline.faces import SmallFacePass
+from veil.pipeline.run import PipelineConfig
 from veil.track import TrackerConfig
 from veil.types import DecodedFrame
 
@@ -41,6 +43,7 @@ class FaceDetectConfig:
         detector: the detector's settings (the detector itself is passed built).
         aggregate: window and interval of aggregate emotion (and of the plot).
         tracker: the same tracking settings as redaction.
+        detect_every, small_faces: as in :class:`veil.pipeline.PipelineConfig`.
         smooth_ms: span of the per-track moving average of emotion scores.
         emotions: compute emotions even in faces mode (for the plot and the CSV).
     """
@@ -49,6 +52,8 @@ class FaceDetectConfig:
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     aggregate: AggregateSettings = field(default_factory=AggregateSettings)
     tracker: TrackerConfig = TrackerConfig()
+    detect_every: int = PipelineConfig.detect_every
+    small_faces: SmallFacePass = SmallFacePass()
     smooth_ms: float = SMOOTH_MS
     emotions: bool = False
 
@@ -100,12 +105,20 @@ def detect_faces(
     started = time.perf_counter()
     frames: Callable[[], Iterable[DecodedFrame]]
     if is_image(src):
-        analysis = analyze_image(src, detector)
+        analysis = analyze_image(src, detector, config.small_faces)
         rotation, frame_rate = 0, Fraction(1)
         frames = lambda: [DecodedFrame(0, Fraction(0), read_image(src))]  # noqa: E731
     else:
         info = probe(src)
-        analysis = analyze_video(src, detector, config.detector, config.tracker, on_frame=on_frame)
+        analysis = analyze_video(
+            src,
+            detector,
+            config.detector,
+            config.tracker,
+            config.detect_every,
+            on_frame,
+            config.small_faces,
+        )
         rotation, frame_rate = info.rotation, info.frame_rate
         frames = lambda: read_frames(src, DecodeReport())  # noqa: E731
 

@@ -74,10 +74,17 @@ def image_info(rgb: NDArray[np.uint8]) -> MediaInfo:
     )
 
 
-def analyze_image(path: Path, detector: FaceDetector) -> Analysis:
-    """Faces of a still image, as a one-frame video (upright, EXIF orientation applied)."""
+def analyze_image(
+    path: Path, detector: FaceDetector, small_faces: SmallFacePass = SmallFacePass()
+) -> Analysis:
+    """Faces of a still image, as a one-frame video (upright, EXIF orientation applied).
+
+    A photo is one frame: it always gets the enlarged pass for small faces
+    (unless that is off), since nothing can follow a face into it.
+    """
     rgb = read_image(path)
-    detections = detector.detect(rgb)
+    enlarge = small_faces.upscale if small_faces.upscale > 1 else None
+    detections = detector.detect(rgb, upscale=enlarge)
     # a single frame needs no padding in time
     tracker = FaceTracker(TrackerConfig(pad_frames=0))
     ids = tracker.update(0, detections)

@@ -102,7 +102,7 @@ def _analysis(
     src: Path, detector: FaceDetector, config: PipelineConfig, on_frame: ProgressCallback | None
 ) -> Analysis:
     if is_image(src):
-        return analyze_image(src, detector)
+        return analyze_image(src, detector, config.small_faces)
     return analyze_video(
         src,
         detector,
@@ -184,7 +184,7 @@ def combined(
     started = time.perf_counter()
     refuse_overwriting_input(src, dst)
     if is_image(src):
-        analysis = analyze_image(src, detector)
+        analysis = analyze_image(src, detector, config.small_faces)
         annotations, report = analysis.annotations, analysis.report
         render_image(src, dst, annotations, config.redaction, src)
     else:
