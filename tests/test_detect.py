@@ -14,7 +14,7 @@ import pytest
 from skimage import data
 
 from veil.detect import DETECTOR_NAMES, DetectorConfig, FaceDetector, load_detector
-from veil.detect.boxes import box_iou, fit_scale, nms, resize_padded, tile_starts
+from veil.detect.boxes import box_iou, fit_scale, nms, resize_padded, tile_spans
 from veil.detect.runtime import package_file, providers_for
 from veil.errors import VeilError
 from veil.types import Detections
@@ -103,11 +103,17 @@ def test_resize_pads_to_the_network_stride() -> None:
     assert fit_scale(360, 640, 960) == 1.0
 
 
-def test_tiles_cover_the_frame_with_overlap() -> None:
-    starts = tile_starts(1280, 500, 0.15)
+@pytest.mark.parametrize(("length", "window"), [(1280, 500), (1920, 1280), (2160, 1280)])
+def test_tiles_cover_the_frame_with_overlap(length: int, window: int) -> None:
+    spans = tile_spans(length, window, 0.15)
+    (first, size), (last, _) = spans[0], spans[-1]
+    assert first == 0 and last + size == length and size <= window
+    assert all(size == s for _, s in spans)
+    assert all(b - a <= 0.85 * size for (a, _), (b, _) in itertools.pairwise(spans))
 
-    assert starts[0] == 0 and starts[-1] + 500 == 1280
-    assert all(b - a < 500 for a, b in itertools.pairwise(starts))
+
+def test_a_frame_that_fits_the_window_is_one_tile() -> None:
+    assert tile_spans(720, 1280, 0.15) == [(0, 720)]
 
 
 def test_nms_keeps_the_best_of_overlapping_boxes() -> None:
@@ -173,7 +179,7 @@ def test_a_huge_uncertain_box_does_not_hide_a_small_face_inside_it():
     def infer(image: np.ndarray) -> Detections:
         # the base pass sees a dark wall as a huge weak "face"; the enlarged
         # pass (a bigger image) sees a real tiny face inside that region
-        if image.shape[0] < 1000:  # the base pass: 720 rows, padded to 736
+        if image.shape[:2] == (736, 1280):  # the base pass: 720 rows, padded to 736
             return Detections(np.array([[0, 0, 600, 600]], np.float32), np.array([0.3]))
         return Detections(np.array([[200, 200, 230, 236]], np.float32), np.array([0.9]))
 

@@ -28,11 +28,10 @@ def _reference(path: Path, detect_every: int) -> list[np.ndarray]:
     # the enlarged pass comes round as far apart as the backward search reaches
     enlarged_every = backtrack_limit(tracker) // detect_every * detect_every
     for picture in pictures[::detect_every]:
+        small = picture.rgb(config.input_size)
         if picture.index % enlarged_every == 0:
-            small = picture.rgb()
             detections = detector.detect(small, upscale=SmallFacePass().upscale)
         else:
-            small = picture.rgb(config.input_size)
             detections = detector.detect(small)
         scale = picture.width / small.shape[1]
         track_frame(

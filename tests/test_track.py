@@ -70,9 +70,22 @@ def test_detecting_on_a_stride_covers_every_frame_in_between():
 def test_a_face_gone_longer_than_max_gap_gets_a_new_id(gap: int):
     frames = [*range(5), *range(5 + gap, 10 + gap)]
     detections = {f: _dets(_walk(0)) for f in frames}
-    faces = _run(FaceTracker(TrackerConfig(max_gap=10, pad_frames=0)), detections, 10 + gap)
+    config = TrackerConfig(max_gap=10, pad_frames=0, relink_frames=0)
+    faces = _run(FaceTracker(config), detections, 10 + gap)
     ids = sorted({f.track_id for frame in faces for f in frame})
     assert ids == ([1] if gap <= 10 else [1, 2])
+
+
+def test_a_face_back_from_a_long_hiding_keeps_its_id_but_the_hiding_place_is_not_blurred():
+    # walking at 3 px/frame behind a pillar for 40 frames (max_gap 25), and out
+    # again where its walk predicts; another face turns up far away meanwhile
+    seen = [*range(0, 20), *range(60, 80)]
+    detections = {f: _dets(_walk(f, speed=3)) for f in seen}
+    detections[70] = _dets(_walk(70, speed=3), (400, 300, 440, 340))
+    faces = _run(FaceTracker(TrackerConfig(max_gap=25, pad_frames=2)), detections, 80)
+    assert [f.track_id for f in faces[65]] == [1]
+    assert sorted(f.track_id for f in faces[70]) == [1, 2]
+    assert faces[40] == []  # not interpolated through the hiding
 
 
 def test_settled_frames_need_only_a_bounded_look_ahead():

@@ -4,6 +4,7 @@ back, non-maximum suppression and the tiled search for small faces."""
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 
 import cv2
@@ -102,19 +103,22 @@ def detect_scaled(rgb: NDArray[np.uint8], scale: float, infer: Infer) -> Detecti
     return clip_valid(infer(image), valid_h, valid_w).scaled(1 / scale)
 
 
-def tile_starts(length: int, window: int, overlap: float) -> list[int]:
-    """Start offsets of windows of ``window`` pixels covering ``length`` pixels."""
+def tile_spans(length: int, window: int, overlap: float) -> list[tuple[int, int]]:
+    """(start, size) of the fewest windows of at most ``window`` pixels covering
+    ``length`` pixels, of equal size, neighbours overlapping by at least ``overlap``
+    of a window (so the model's work is not spent twice on wide overlaps)."""
     if length <= window:
-        return [0]
-    step = max(1, int(window * (1 - overlap)))
-    starts = list(range(0, length - window, step))
-    return [*starts, length - window]
+        return [(0, length)]
+    count = math.ceil((length - window * overlap) / (window * (1 - overlap)))
+    size = min(window, math.ceil(length / (count - (count - 1) * overlap)))
+    last = length - size
+    return [(round(last * k / (count - 1)), size) for k in range(count)]
 
 
 def detect_enlarged(
     rgb: NDArray[np.uint8], upscale: float, input_size: int, infer: Infer
 ) -> Detections:
-    """Faces found in the frame enlarged by ``upscale``, in tiles of ``input_size``.
+    """Faces found in the frame enlarged by ``upscale``, in tiles of up to ``input_size``.
 
     Each tile is cut from the original frame and enlarged on its own, so the
     whole enlarged frame is never held in memory.
@@ -122,10 +126,10 @@ def detect_enlarged(
     height, width = rgb.shape[:2]
     window = max(height, width) if input_size <= 0 else max(1, int(input_size / upscale))
     parts = []
-    for y0, x0 in itertools.product(
-        tile_starts(height, window, TILE_OVERLAP), tile_starts(width, window, TILE_OVERLAP)
+    for (y0, tile_h), (x0, tile_w) in itertools.product(
+        tile_spans(height, window, TILE_OVERLAP), tile_spans(width, window, TILE_OVERLAP)
     ):
-        tile = rgb[y0 : y0 + window, x0 : x0 + window]
+        tile = rgb[y0 : y0 + tile_h, x0 : x0 + tile_w]
         parts.append(shifted(detect_scaled(tile, upscale, infer), x0, y0))
     return Detections.concat(parts)
 

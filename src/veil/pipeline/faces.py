@@ -31,10 +31,12 @@ from veil.types import FaceTrack, MediaInfo
 
 @dataclass(frozen=True)
 class SmallFacePass:
-    """A search of the whole frame enlarged, on some detection frames only.
+    """A search of the frame enlarged, on some detection frames only.
 
-    Faces under about 24 px escape the downscaled pass. Enlarging every frame
-    costs many times the detector's time, but a face found on one frame is
+    Faces under about 24 px (in the frame the detector sees, ``--detect-size``)
+    escape the detector; enlarging that frame ``upscale`` times (in tiles)
+    brings them in reach, at about ``upscale**2`` times the cost. Doing so on
+    every frame would cost that much more, but a face found on one frame is
     then followed by the searches near known faces: backwards through the
     held frames (which enlarge the face in a small window) and forwards while
     the detector misses it. So the enlarged pass only has to come round again
@@ -119,12 +121,11 @@ class FaceFinder:
         return to_upright(picture.rgb(), self.info.rotation)
 
     def _detect(self, picture: VideoPicture) -> None:
+        small = to_upright(picture.rgb(self.detect_side), self.info.rotation)
         every = self.small_faces_every
         if every and picture.index % every == 0:
-            small = to_upright(picture.rgb(), self.info.rotation)
             detections = self.detector.detect(small, upscale=self.small_faces.upscale)
         else:
-            small = to_upright(picture.rgb(self.detect_side), self.info.rotation)
             detections = self.detector.detect(small)
         full_width, _ = upright_size(picture.width, picture.height, self.info.rotation)
         scale = full_width / small.shape[1]

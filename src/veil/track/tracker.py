@@ -29,6 +29,8 @@ from veil.types import Detections
 _COAST_GROWTH = 0.03
 # A track's motion before its first detection is also taken over up to this many detections.
 _START_VELOCITY_SPAN = 4
+# A face back from hiding is looked for along its motion over this many frames.
+_COMEBACK_SPAN = 25
 # The distance a returning face may be from its prediction doubles every this many frames.
 _REACH_GROWTH_FRAMES = 10
 
@@ -43,11 +45,16 @@ class TrackerConfig:
         pad_frames: frames a track is held before its first and after its last
             detection (the detection stride is added to this).
         max_distance: how far (in face sizes) a face may move between detections.
+        relink_frames: a face hidden for longer than ``max_gap`` (behind a
+            pillar, a passer-by) that comes back where its motion predicts
+            within this many more frames keeps its ID. The hidden stretch is
+            not interpolated: this names the face, it does not blur the pillar.
     """
 
     max_gap: int = 25
     pad_frames: int = 5
     max_distance: float = 1.5
+    relink_frames: int = 50
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,8 @@ class _Track:
     ended: bool = False
     # the last frame the whole-frame detector (or a sure search) found this face
     confirmed: int = -1
+    # a later track took over this one's ID (it came back from hiding)
+    relinked: bool = False
 
     def add(self, frame: int, box: NDArray[np.float32], score: float) -> None:
         if self.frames:
@@ -82,6 +91,29 @@ class _Track:
 
     def predict(self, frame: int) -> NDArray[np.float32]:
         return self.boxes[-1] + self.velocity * (frame - self.frames[-1])
+
+    def comeback_box(self, frame: int) -> NDArray[np.float32]:
+        """Where the whole face would be on ``frame`` had it walked on unseen.
+
+        From its recent full-size views only: going behind something, the
+        visible part of a face shrinks and slows, which says nothing of the
+        face itself.
+        """
+        recent = [k for k, f in enumerate(self.frames) if self.frames[-1] - f <= _COMEBACK_SPAN]
+        sizes = [
+            max(self.boxes[k][2] - self.boxes[k][0], self.boxes[k][3] - self.boxes[k][1])
+            for k in recent
+        ]
+        whole = [k for k, size in zip(recent, sizes, strict=True) if size >= 0.8 * max(sizes)]
+        first, last = self.boxes[whole[0]], self.boxes[whole[-1]]
+        span = self.frames[whole[-1]] - self.frames[whole[0]]
+        centre = (last[:2] + last[2:]) / 2
+        if span:
+            centre = centre + ((last[:2] + last[2:]) - (first[:2] + first[2:])) / 2 / span * (
+                frame - self.frames[whole[-1]]
+            )
+        half = (last[2:] - last[:2]) / 2
+        return np.concatenate([centre - half, centre + half]).astype(np.float32)
 
     def _start_velocities(self) -> list[NDArray[np.float32]]:
         """Two guesses at the face's motion before its first detection.
@@ -142,6 +174,11 @@ def _coast(
     return np.array([cx - half_w, cy - half_h, cx + half_w, cy + half_h], np.float32)
 
 
+def _merged(a: TrackedFace, b: TrackedFace) -> TrackedFace:
+    box = _covering([np.array(a.xyxy, np.float32), np.array(b.xyxy, np.float32)])
+    return TrackedFace(a.track_id, _xyxy(box), a.detected or b.detected, max(a.score, b.score))
+
+
 def _covering(boxes: list[NDArray[np.float32]]) -> NDArray[np.float32]:
     """The smallest box holding every one of ``boxes``: where a face may be, by each guess."""
     stacked = np.stack(boxes)
@@ -172,6 +209,8 @@ class FaceTracker:
         # reaches back at most pad frames: past both, nothing can change a frame
         self.lookahead = max(config.max_gap, self.pad) + stride
         self._tracks: list[_Track] = []
+        # ended tracks no longer needed for any frame, kept while they may relink
+        self._dormant: list[_Track] = []
         self._next_id = 1
         self._last_update = -1
         self._closed = False
@@ -194,13 +233,40 @@ class FaceTracker:
             live[row].add(frame, detections.xyxy[col], float(detections.score[col]))
             live[row].confirmed = frame
             ids[col] = live[row].track_id
-        for col in np.flatnonzero(ids == 0):
-            track = _Track(self._next_id, confirmed=frame)
-            self._next_id += 1
+        new = np.flatnonzero(ids == 0)
+        returning = self._returning(frame, detections.xyxy[new])
+        for k, col in enumerate(new.tolist()):
+            if k in returning:
+                track = _Track(returning[k], confirmed=frame)
+            else:
+                track = _Track(self._next_id, confirmed=frame)
+                self._next_id += 1
             track.add(frame, detections.xyxy[col], float(detections.score[col]))
             self._tracks.append(track)
             ids[col] = track.track_id
         return ids
+
+    def _returning(self, frame: int, boxes: NDArray[np.float32]) -> dict[int, int]:
+        """New faces that are ended tracks come back: {row of ``boxes``: their old ID}.
+
+        A candidate must be where its motion predicts, within the plain reach
+        (not the widened one of live tracks), and of the same size.
+        """
+        horizon = self.config.max_gap + self.config.relink_frames
+        self._dormant = [t for t in self._dormant if frame - t.frames[-1] <= horizon]
+        candidates = [
+            t
+            for t in (*self._dormant, *self._tracks)
+            if t.ended and not t.relinked and frame - t.frames[-1] <= horizon
+        ]
+        if not candidates or len(boxes) == 0:
+            return {}
+        predicted = np.array([t.comeback_box(frame) for t in candidates], np.float32)
+        returning = {}
+        for row, col in assign(match_cost(predicted, boxes, self.config.max_distance)):
+            candidates[row].relinked = True
+            returning[col] = candidates[row].track_id
+        return returning
 
     def lost_at(self, frame: int) -> list[tuple[int, tuple[float, float, float, float]]]:
         """Live tracks the detector just lost on ``frame``, with where each is predicted.
@@ -259,7 +325,8 @@ class FaceTracker:
         track.scores.insert(0, score)
 
     def _track(self, track_id: int) -> _Track:
-        for track in self._tracks:
+        # the newest: a face back from hiding continues its ID in a new track
+        for track in reversed(self._tracks):
             if track.track_id == track_id:
                 return track
         raise KeyError(track_id)
@@ -271,15 +338,29 @@ class FaceTracker:
         return self._last_update - self.lookahead
 
     def faces_at(self, frame: int) -> list[TrackedFace]:
-        """Every track's box on ``frame`` (which must be settled), by track ID."""
-        faces = (t.face_at(frame, self.pad) for t in self._tracks)
-        return [f for f in faces if f is not None]
+        """Every track's box on ``frame`` (which must be settled), one per track ID."""
+        by_id: dict[int, TrackedFace] = {}
+        for track in self._tracks:
+            face = track.face_at(frame, self.pad)
+            if face is None:
+                continue
+            other = by_id.get(face.track_id)
+            # a face back from hiding, searched backwards into its old track's padding
+            by_id[face.track_id] = face if other is None else _merged(other, face)
+        return list(by_id.values())
 
     def forget_before(self, frame: int) -> None:
-        """Drop ended tracks that cannot cover ``frame`` or later (constant memory)."""
-        self._tracks = [
-            t for t in self._tracks if not (t.ended and t.frames[-1] + self.pad < frame)
-        ]
+        """Drop ended tracks that cannot cover ``frame`` or later (constant memory).
+
+        Those that may still come back keep their motion, until they no longer can.
+        """
+        keep: list[_Track] = []
+        for track in self._tracks:
+            if not (track.ended and track.frames[-1] + self.pad < frame):
+                keep.append(track)
+            elif not track.relinked:
+                self._dormant.append(track)
+        self._tracks = keep
 
     def close(self) -> None:
         """No more detections: every track ends and every frame is settled."""
