@@ -25,9 +25,8 @@ from veil.facedetect.plot import emotion_plot
 from veil.facedetect.settings import AggregateSettings, FaceDetectMode
 from veil.facedetect.stats import Summary, csv_text, summarize
 from veil.media import DecodeReport, is_image, probe, read_frames, read_image, write_image
-from veil.pipeline.analyze import analyze_image, analyze_video
 from veil.pipeline.faces import SmallFacePass
-from veil.pipeline.run import PipelineConfig
+from veil.pipeline.run import PipelineConfig, analyze_media
 from veil.track import TrackerConfig
 from veil.types import DecodedFrame
 
@@ -104,21 +103,18 @@ def detect_faces(
     """
     started = time.perf_counter()
     frames: Callable[[], Iterable[DecodedFrame]]
+    pipeline = PipelineConfig(
+        detector=config.detector,
+        tracker=config.tracker,
+        detect_every=config.detect_every,
+        small_faces=config.small_faces,
+    )
+    analysis = analyze_media(src, detector, pipeline, on_frame)
     if is_image(src):
-        analysis = analyze_image(src, detector, config.small_faces)
         rotation, frame_rate = 0, Fraction(1)
         frames = lambda: [DecodedFrame(0, Fraction(0), read_image(src))]  # noqa: E731
     else:
         info = probe(src)
-        analysis = analyze_video(
-            src,
-            detector,
-            config.detector,
-            config.tracker,
-            config.detect_every,
-            on_frame,
-            config.small_faces,
-        )
         rotation, frame_rate = info.rotation, info.frame_rate
         frames = lambda: read_frames(src, DecodeReport())  # noqa: E731
 

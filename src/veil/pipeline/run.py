@@ -98,9 +98,13 @@ def write_thumbnails(
     return paths
 
 
-def _analysis(
-    src: Path, detector: FaceDetector, config: PipelineConfig, on_frame: ProgressCallback | None
+def analyze_media(
+    src: Path,
+    detector: FaceDetector,
+    config: PipelineConfig,
+    on_frame: ProgressCallback | None = None,
 ) -> Analysis:
+    """Faces of a video or a photo, tracked, with thumbnails: what ``analyze`` writes."""
     if is_image(src):
         return analyze_image(src, detector, config.small_faces)
     return analyze_video(
@@ -123,7 +127,7 @@ def analyze(
 ) -> JobResult:
     """Write ``<stem>_annotations.json`` and one thumbnail per face ID into ``out_dir``."""
     started = time.perf_counter()
-    analysis = _analysis(src, detector, config, on_frame)
+    analysis = analyze_media(src, detector, config, on_frame)
     thumbs = write_thumbnails(analysis.thumbnails, out_dir, src.stem)
     # the annotations go last: their presence means the analysis is complete
     json_path = annotations_path(out_dir, src.stem)
