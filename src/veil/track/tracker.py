@@ -252,8 +252,7 @@ class FaceTracker:
         A candidate must be where its motion predicts, within the plain reach
         (not the widened one of live tracks), and of the same size.
         """
-        horizon = self.config.max_gap + self.config.relink_frames
-        self._dormant = [t for t in self._dormant if frame - t.frames[-1] <= horizon]
+        horizon = self._relink_horizon()
         candidates = [
             t
             for t in (*self._dormant, *self._tracks)
@@ -354,6 +353,8 @@ class FaceTracker:
 
         Those that may still come back keep their motion, until they no longer can.
         """
+        horizon = self._relink_horizon()
+        self._dormant = [t for t in self._dormant if frame - t.frames[-1] <= horizon]
         keep: list[_Track] = []
         for track in self._tracks:
             if not (track.ended and track.frames[-1] + self.pad < frame):
@@ -361,6 +362,10 @@ class FaceTracker:
             elif not track.relinked:
                 self._dormant.append(track)
         self._tracks = keep
+
+    def _relink_horizon(self) -> int:
+        """Frames after its last detection that an ended track may still come back."""
+        return self.config.max_gap + self.config.relink_frames
 
     def close(self) -> None:
         """No more detections: every track ends and every frame is settled."""
