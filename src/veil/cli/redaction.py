@@ -85,8 +85,9 @@ def add_detection_options(parser: argparse.ArgumentParser, live: bool = False) -
         "--upscale",
         type=float,
         default=defaults.upscale,
-        help="also search the frame enlarged by this factor, to reach faces down "
-        "to about 12 px; 1 = off (default: %(default)s)",
+        help="also search the full frame enlarged by this factor on every detection "
+        "frame, to reach faces down to about 12 px (slow; see --small-faces); "
+        "1 = off (default: %(default)s)",
     )
     group.add_argument(
         "--device",
