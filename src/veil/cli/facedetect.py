@@ -126,14 +126,10 @@ def face_detect_config(args: argparse.Namespace, preset: FaceDetectorPreset) -> 
     asked = window is not None or interval is not None
     if asked and mode is not FaceDetectMode.AGGREGATE_EMOTION and args.plot is None:
         log.warning("the aggregate window and interval only apply to aggregate-emotion and --plot")
-    pipeline = pipeline_config(args, Preset())
     return FaceDetectConfig(
         mode=mode,
-        detector=pipeline.detector,
+        pipeline=pipeline_config(args, Preset()),
         aggregate=aggregate,
-        tracker=pipeline.tracker,
-        detect_every=pipeline.detect_every,
-        small_faces=pipeline.small_faces,
         emotions=args.plot is not None,
     )
 
@@ -165,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         read_face_detector_preset(args.preset) if args.preset is not None else FaceDetectorPreset()
     )
     config = face_detect_config(args, preset)
-    detector_config = config.detector
+    detector_config = config.pipeline.detector
     inputs = expand_inputs(args.inputs)
     many = len(inputs) > 1 or any(p.is_dir() for p in args.inputs)
     detectors: list[FaceDetector] = []

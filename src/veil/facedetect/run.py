@@ -11,7 +11,7 @@ from pathlib import Path
 from veil.annotations import Annotations
 from veil.annotations.io import dump_document
 from veil.atomic import atomic_path, write_atomic
-from veil.detect import DetectorConfig, FaceDetector
+from veil.detect import FaceDetector
 from veil.emotion import EmotionModel
 from veil.errors import InputError
 from veil.facedetect.emotions import SMOOTH_MS, FaceEmotions, score_faces, smooth_ticks
@@ -25,9 +25,7 @@ from veil.facedetect.plot import emotion_plot
 from veil.facedetect.settings import AggregateSettings, FaceDetectMode
 from veil.facedetect.stats import Summary, csv_text, summarize
 from veil.media import DecodeReport, is_image, probe, read_frames, read_image, write_image
-from veil.pipeline.faces import SmallFacePass
 from veil.pipeline.run import PipelineConfig, analyze_media
-from veil.track import TrackerConfig
 from veil.types import DecodedFrame
 
 ProgressCallback = Callable[[int], None]
@@ -39,20 +37,16 @@ class FaceDetectConfig:
 
     Attributes:
         mode: which output.
-        detector: the detector's settings (the detector itself is passed built).
+        pipeline: detection and tracking, exactly as redaction's (the detector
+            itself is passed built; redaction and encoder settings are unused).
         aggregate: window and interval of aggregate emotion (and of the plot).
-        tracker: the same tracking settings as redaction.
-        detect_every, small_faces: as in :class:`veil.pipeline.PipelineConfig`.
         smooth_ms: span of the per-track moving average of emotion scores.
         emotions: compute emotions even in faces mode (for the plot and the CSV).
     """
 
     mode: FaceDetectMode = FaceDetectMode.FACES
-    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    pipeline: PipelineConfig = PipelineConfig()
     aggregate: AggregateSettings = field(default_factory=AggregateSettings)
-    tracker: TrackerConfig = TrackerConfig()
-    detect_every: int = PipelineConfig.detect_every
-    small_faces: SmallFacePass = SmallFacePass()
     smooth_ms: float = SMOOTH_MS
     emotions: bool = False
 
@@ -103,13 +97,7 @@ def detect_faces(
     """
     started = time.perf_counter()
     frames: Callable[[], Iterable[DecodedFrame]]
-    pipeline = PipelineConfig(
-        detector=config.detector,
-        tracker=config.tracker,
-        detect_every=config.detect_every,
-        small_faces=config.small_faces,
-    )
-    analysis = analyze_media(src, detector, pipeline, on_frame)
+    analysis = analyze_media(src, detector, config.pipeline, on_frame)
     if is_image(src):
         rotation, frame_rate = 0, Fraction(1)
         frames = lambda: [DecodedFrame(0, Fraction(0), read_image(src))]  # noqa: E731
