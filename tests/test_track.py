@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from veil.track import FaceTracker, TrackedFace, TrackerConfig
+from veil.track.association import assign
 from veil.types import Detections
 
 
@@ -154,3 +157,32 @@ def test_a_lost_face_is_offered_for_a_search_only_while_recently_confirmed():
             tracker.extend_forward(1, frame, np.array(_walk(frame), np.float32), 0.1, sure=False)
         else:
             assert lost == []  # a search alone keeps a face no longer than max_gap
+
+
+def _best_pairs(cost: np.ndarray) -> tuple[int, float]:
+    """Brute force: the most finite pairs, then the lowest total cost."""
+    rows, cols = cost.shape
+    best = (0, 0.0)
+    for chosen in itertools.product(range(-1, cols), repeat=rows):
+        used = [c for c in chosen if c >= 0]
+        if len(used) != len(set(used)) or any(
+            np.isinf(cost[r, c]) for r, c in enumerate(chosen) if c >= 0
+        ):
+            continue
+        total = sum(cost[r, c] for r, c in enumerate(chosen) if c >= 0)
+        if (len(used), -total) > (best[0], -best[1]):
+            best = (len(used), total)
+    return best
+
+
+def test_association_pairs_as_many_faces_as_possible_then_the_closest():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        rows, cols = rng.integers(1, 5, size=2)
+        cost = (rng.random((rows, cols)) * 2).astype(np.float32)
+        cost[rng.random((rows, cols)) < rng.random()] = np.inf
+        pairs = assign(cost)
+        assert len({c for _, c in pairs}) == len(pairs) == len({r for r, _ in pairs})
+        count, total = _best_pairs(cost)
+        assert len(pairs) == count
+        assert sum(cost[r, c] for r, c in pairs) == pytest.approx(total, abs=1e-5)

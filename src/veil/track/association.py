@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import lap
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import linear_sum_assignment
 
 
 def iou_matrix(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -63,12 +63,15 @@ def match_cost(
 
 
 def assign(cost: NDArray[np.float32]) -> list[tuple[int, int]]:
-    """Minimum-cost one-to-one pairs, leaving out pairs with infinite cost."""
-    if cost.size == 0:
-        return []
+    """As many one-to-one pairs of finite cost as possible, the cheapest such set.
+
+    ``cost`` holds non-negative finite costs, and inf where a pair may not match.
+    """
     finite = np.isfinite(cost)
     if not finite.any():
         return []
-    bounded = np.where(finite, cost, 1e6)
-    rows, cols = linear_sum_assignment(bounded)
-    return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if finite[r, c]]
+    # Leaving a row and a column unpaired costs more than any other choice of
+    # pairs could save, so the most pairs are made first, then the cheapest.
+    limit = 2.0 * (float(cost[finite].max()) + 1.0) * (min(cost.shape) + 1)
+    _, columns, _ = lap.lapjv(cost.astype(np.float64), extend_cost=True, cost_limit=limit)
+    return [(row, int(col)) for row, col in enumerate(columns) if col >= 0]
