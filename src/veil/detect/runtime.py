@@ -71,6 +71,10 @@ def open_session(model: bytes, device: str, threads: int) -> ort.InferenceSessio
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Input sizes change (whole frames, tiles, search windows), so a memory
+    # pattern planned for one size is not reused; without it the detector held
+    # 157 MB instead of 184 MB, at the same speed.
+    options.enable_mem_pattern = False
     # Onnxruntime warns about unused initialisers in the old CenterFace export.
     options.log_severity_level = 3
     providers = providers_for(device, ort.get_available_providers())
