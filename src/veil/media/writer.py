@@ -42,6 +42,10 @@ _AUDIO_COPYABLE = {
 }
 _STANDARD_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 8: "7.1"}
 _SUBTITLE_COPYABLE = {"mp4": {"mov_text"}, "mov": {"mov_text"}, "matroska": None}
+# Frames waiting between decoder, processor and encoder: 4 each up to 1080p,
+# 2 at 4K (12 MB a frame), where the encoder is the bottleneck anyway.
+_QUEUE_BYTES = 32 * 1024 * 1024
+_QUEUE_DEPTH = 4
 
 
 @dataclass(frozen=True)
@@ -226,13 +230,14 @@ def _transcode_into(
 
         # encoding (and all muxing) runs in its own thread: libx264 releases the
         # GIL, so it overlaps the detector working on later frames
-        with SerialWorker() as worker:
+        depth = _queue_depth(info)
+        with SerialWorker(depth) as worker:
 
             def encode_all(pictures: Iterable[VideoPicture]) -> None:
                 for picture in pictures:
                     worker.submit(functools.partial(encoder.encode, picture))
 
-            for item in prefetch(_demuxed(container, [in_video, *passthrough], decoder)):
+            for item in prefetch(_demuxed(container, [in_video, *passthrough], decoder), depth):
                 if isinstance(item, VideoPicture):
                     encode_all(processor.push(item))
                     # progress counts frames read: the processor may hold some back
@@ -246,6 +251,11 @@ def _transcode_into(
         encoder.close()
         for handler in passthrough.values():
             handler(None)
+
+
+def _queue_depth(info: MediaInfo) -> int:
+    frame_bytes = info.width * info.height * 3 // 2  # 4:2:0
+    return max(1, min(_QUEUE_DEPTH, _QUEUE_BYTES // max(frame_bytes, 1)))
 
 
 Handler = Callable[["av.Packet | None"], None]
