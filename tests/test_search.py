@@ -12,6 +12,17 @@ from veil.track import FaceTracker, TrackerConfig
 from veil.types import Detections
 
 
+class ArrayFrame:
+    """An RGB array as the searches see a held frame."""
+
+    def __init__(self, rgb: np.ndarray) -> None:
+        self.array = rgb
+        self.height, self.width = rgb.shape[:2]
+
+    def rgb(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        return self.array[y0:y1, x0:x1]
+
+
 def test_search_backwards_follows_a_face_to_where_it_was_smaller():
     # a face approaching the camera: 16 px tall at frame 0, 56 px at frame 10
     frames, truth = [], []
@@ -23,7 +34,9 @@ def test_search_backwards_follows_a_face_to_where_it_was_smaller():
     detector = load_detector(DetectorConfig())
     tracker = FaceTracker(TrackerConfig(pad_frames=0))
     tracker.update(10, Detections(np.array([truth[10]], np.float32), np.array([0.99])))
-    added = extend_backwards(detector, tracker, 1, 10, lambda i: frames[i] if i >= 0 else None, 20)
+    added = extend_backwards(
+        detector, tracker, 1, 10, lambda i: ArrayFrame(frames[i]) if i >= 0 else None, 20
+    )
     assert added >= 6  # back to a face of about 28 px or smaller
     tracker.close()
     for index in range(10 - added, 10):
@@ -39,7 +52,7 @@ def test_search_backwards_stops_where_the_face_is_not():
     detector = load_detector(DetectorConfig())
     tracker = FaceTracker(TrackerConfig(pad_frames=0))
     tracker.update(5, Detections(np.array([boxes[0]], np.float32), np.array([0.99])))
-    assert extend_backwards(detector, tracker, 1, 5, lambda i: frames[i], 5) == 0
+    assert extend_backwards(detector, tracker, 1, 5, lambda i: ArrayFrame(frames[i]), 5) == 0
 
 
 def _faces_walking(frames: int, size: int = 60) -> tuple[list[np.ndarray], list[tuple]]:
@@ -58,7 +71,9 @@ def test_search_backwards_goes_on_past_a_frame_where_the_face_is_hidden():
     detector = load_detector(DetectorConfig())
     tracker = FaceTracker(TrackerConfig(pad_frames=0))
     tracker.update(10, Detections(np.array([truth[10]], np.float32), np.array([0.99])))
-    added = extend_backwards(detector, tracker, 1, 10, lambda i: pictures[i] if i >= 0 else None, 9)
+    added = extend_backwards(
+        detector, tracker, 1, 10, lambda i: ArrayFrame(pictures[i]) if i >= 0 else None, 9
+    )
     assert added == 8  # every frame 1..9 but the empty one
     tracker.close()
     assert tracker.faces_at(1)[0].detected
@@ -78,7 +93,7 @@ def test_a_face_the_detector_loses_is_found_near_where_it_was():
     pictures, truth = _faces_walking(3)
     tracker = _lost_on_frame_1(truth)
     detector = load_detector(DetectorConfig())
-    assert follow_lost(detector, tracker, 1, lambda: pictures[1], _NONE) == 1
+    assert follow_lost(detector, tracker, 1, ArrayFrame(pictures[1]), _NONE) == 1
     tracker.close()
     (face,) = tracker.faces_at(1)
     assert face.detected
@@ -90,4 +105,4 @@ def test_a_face_another_track_holds_is_not_taken_by_the_search():
     tracker = _lost_on_frame_1(truth)
     detector = load_detector(DetectorConfig())
     other = Detections(np.array([truth[1]], np.float32), np.array([0.9], np.float32))
-    assert follow_lost(detector, tracker, 1, lambda: pictures[1], other) == 0
+    assert follow_lost(detector, tracker, 1, ArrayFrame(pictures[1]), other) == 0

@@ -9,6 +9,8 @@ import pytest
 
 from veil.detect import DetectorConfig, load_detector
 from veil.media import probe, read_pictures
+from veil.media.held import HELD_BYTES
+from veil.media.orientation import UprightPicture
 from veil.pipeline.faces import FaceFinder, SmallFacePass, TrackRecorder
 from veil.pipeline.render import TrackedRedaction, redact_picture
 from veil.pipeline.search import backtrack_limit, track_frame
@@ -39,7 +41,7 @@ def _reference(path: Path, detect_every: int) -> list[np.ndarray]:
             tracker,
             picture.index,
             detections.scaled(scale) if scale != 1 else detections,
-            lambda index: pictures[index].rgb() if index >= 0 else None,
+            lambda index: UprightPicture(pictures[index], 0) if index >= 0 else None,
         )
     tracker.close()
     frames = []
@@ -49,10 +51,12 @@ def _reference(path: Path, detect_every: int) -> list[np.ndarray]:
     return frames
 
 
-def _streamed(path: Path, detect_every: int) -> list[np.ndarray]:
+def _streamed(path: Path, detect_every: int, held_bytes: int) -> list[np.ndarray]:
     config = DetectorConfig()
     info = probe(path)
-    finder = FaceFinder(load_detector(config), config, TrackerConfig(), info, detect_every)
+    finder = FaceFinder(
+        load_detector(config), config, TrackerConfig(), info, detect_every, held_bytes=held_bytes
+    )
     processor = TrackedRedaction(finder, TrackRecorder(info), RedactionConfig())
     frames = []
     for picture in read_pictures(path):
@@ -61,8 +65,11 @@ def _streamed(path: Path, detect_every: int) -> list[np.ndarray]:
     return frames
 
 
-@pytest.mark.parametrize("detect_every", [1, 3])
-def test_streamed_redaction_equals_the_sequential_reference(tmp_path: Path, detect_every: int):
+# held_bytes=0 parks all but the two newest held frames in the temporary file
+@pytest.mark.parametrize(("detect_every", "held_bytes"), [(1, HELD_BYTES), (3, HELD_BYTES), (3, 0)])
+def test_streamed_redaction_equals_the_sequential_reference(
+    tmp_path: Path, detect_every: int, held_bytes: int
+):
     clip = tmp_path / "clip.mp4"
     # a face that enters late and one that leaves early exercise the look-ahead,
     # and one too small for the downscaled pass the enlarged pass
@@ -72,7 +79,8 @@ def test_streamed_redaction_equals_the_sequential_reference(tmp_path: Path, dete
         MovingFace(size=14, start=(200, 300), end=(260, 290)),
     ]
     make_sample_video(clip, frames=45, faces=faces, audio=False)
-    streamed, reference = _streamed(clip, detect_every), _reference(clip, detect_every)
+    streamed = _streamed(clip, detect_every, held_bytes)
+    reference = _reference(clip, detect_every)
     assert len(streamed) == len(reference) == 45
     for index, (a, b) in enumerate(zip(streamed, reference, strict=True)):
         assert np.array_equal(a, b), f"frame {index} differs"

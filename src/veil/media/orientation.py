@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from veil.media.picture import VideoPicture
+
 
 def quarter_turns(rotation: int) -> int:
     """Counter-clockwise quarter turns that make a stored frame upright."""
@@ -42,3 +44,19 @@ def boxes_to_storage(
         x0, y0, x1, y1 = boxes.T
         boxes = np.stack([source_width - y1, x0, source_width - y0, x1], axis=1)
     return boxes.astype(np.float32)
+
+
+class UprightPicture:
+    """A picture as displayed, converted to RGB one region at a time."""
+
+    def __init__(self, picture: VideoPicture, rotation: int) -> None:
+        self.picture, self.rotation = picture, rotation
+        self.width, self.height = upright_size(picture.width, picture.height, rotation)
+
+    def rgb(self, x0: int, y0: int, x1: int, y1: int) -> NDArray[np.uint8]:
+        """Upright pixels ``[y0:y1, x0:x1]`` in RGB."""
+        picture = self.picture
+        region = np.array([[x0, y0, x1, y1]], np.float32)
+        stored = boxes_to_storage(region, self.rotation, picture.width, picture.height)[0]
+        sx0, sy0, sx1, sy1 = np.rint(stored).astype(int).tolist()
+        return to_upright(picture.rgb_region(sx0, sy0, sx1, sy1), self.rotation)

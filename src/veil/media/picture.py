@@ -62,10 +62,37 @@ class VideoPicture:
         )
         return small.to_ndarray()
 
+    def rgb_region(self, x0: int, y0: int, x1: int, y1: int) -> NDArray[np.uint8]:
+        """An RGB copy of the pixels ``[y0:y1, x0:x1]``, converting only those.
+
+        The searches near known faces look at small windows of big frames:
+        converting the whole frame for each of them cost more time and memory
+        than the search itself. The region is widened to whole chroma samples
+        for the conversion and cut back after it.
+        """
+        planes = self.pixel_rows()
+        step_x = round(self.width / planes[1].shape[1])
+        step_y = round(self.height / planes[1].shape[0])
+        wx0, wy0 = x0 - x0 % step_x, y0 - y0 % step_y
+        wx1 = min(-(-x1 // step_x) * step_x, self.width)
+        wy1 = min(-(-y1 // step_y) * step_y, self.height)
+        region = av.VideoFrame(wx1 - wx0, wy1 - wy0, self.frame.format.name)
+        region.colorspace, region.color_range = self.frame.colorspace, self.frame.color_range
+        target = VideoPicture(region, self.index, self.time).planes()
+        for k, (source, into) in enumerate(zip(planes, target, strict=True)):
+            top, left = (wy0, wx0) if k == 0 else (wy0 // step_y, wx0 // step_x)
+            into[:] = source[top : top + into.shape[0], left : left + into.shape[1]]
+        rgb = region.to_ndarray(format="rgb24")
+        return rgb[y0 - wy0 : y1 - wy0, x0 - wx0 : x1 - wx0]
+
     def planes(self) -> list[NDArray[np.uint8]]:
         """Writable views of the Y, U and V planes (the frame is made private first)."""
         # the decoder may still reference this frame's buffers: copy before writing
         self.frame.make_writable()
+        return self.pixel_rows()
+
+    def pixel_rows(self) -> list[NDArray[np.uint8]]:
+        """Views of each plane's pixels, without the padding at the end of each row."""
         views = []
         for plane in self.frame.planes:
             buffer = np.asarray(memoryview(plane))

@@ -10,19 +10,18 @@ annotations.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from numpy.typing import NDArray
 
 from veil.annotations import Annotations, FrameClock, tracks_to_annotations
 from veil.detect import DetectorConfig, FaceDetector
 from veil.errors import InputError
 from veil.media import VideoPicture
-from veil.media.orientation import to_upright, upright_size
+from veil.media.held import HELD_BYTES, HeldPictures
+from veil.media.orientation import UprightPicture, to_upright, upright_size
 from veil.pipeline.search import backtrack_limit, track_frame
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackedFace, TrackerConfig
@@ -62,7 +61,10 @@ class SettledFrame:
 
 
 class FaceFinder:
-    """Pictures in, pictures with their faces out, in order, ``lookahead`` frames later."""
+    """Pictures in, pictures with their faces out, in order, ``lookahead`` frames later.
+
+    Held pictures beyond ``held_bytes`` wait in a temporary file (:class:`HeldPictures`).
+    """
 
     def __init__(
         self,
@@ -73,6 +75,7 @@ class FaceFinder:
         detect_every: int = 1,
         thumbnails: ThumbnailPicker | None = None,
         small_faces: SmallFacePass = SmallFacePass(),
+        held_bytes: int = HELD_BYTES,
     ) -> None:
         self.detector = detector
         self.info = info
@@ -91,7 +94,7 @@ class FaceFinder:
             if periodic
             else 0
         )
-        self._held: deque[VideoPicture] = deque()
+        self._held = HeldPictures(held_bytes)
 
     def _pass_interval(self, frames: int) -> int:
         """``frames`` rounded down to a whole number of detection strides (at least one)."""
@@ -106,19 +109,19 @@ class FaceFinder:
     def flush(self) -> Iterator[SettledFrame]:
         self.tracker.close()
         yield from self._release(self.tracker.settled_until())
+        self._held.close()
 
     def _release(self, settled_until: int) -> Iterator[SettledFrame]:
-        while self._held and self._held[0].index < settled_until:
+        while self._held and self._held.first_index < settled_until:
             picture = self._held.popleft()
             yield SettledFrame(picture, self.tracker.faces_at(picture.index))
             self.tracker.forget_before(picture.index)
 
-    def _frame_at(self, index: int) -> NDArray[np.uint8] | None:
-        """A held frame (the one being detected on included), full size and upright."""
-        if not self._held or not self._held[0].index <= index <= self._held[-1].index:
+    def _frame_at(self, index: int) -> UprightPicture | None:
+        """A held frame (the one being detected on included), as the searches see it."""
+        if not self._held or not self._held.first_index <= index <= self._held.last_index:
             return None
-        picture = self._held[index - self._held[0].index]
-        return to_upright(picture.rgb(), self.info.rotation)
+        return UprightPicture(self._held.get(index), self.info.rotation)
 
     def _detect(self, picture: VideoPicture) -> None:
         small = to_upright(picture.rgb(self.detect_side), self.info.rotation)

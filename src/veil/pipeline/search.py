@@ -13,6 +13,7 @@ that frame. Both searches accept weaker answers than the whole-frame pass.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -40,18 +41,32 @@ _SURE_SCORE = 0.5
 _MAX_MISSES = 2
 
 
+class SearchFrame(Protocol):
+    """A frame the searches look into: its upright size and RGB copies of regions of it.
+
+    Only the small window around a face is converted, not the whole frame.
+    """
+
+    width: int
+    height: int
+
+    def rgb(self, x0: int, y0: int, x1: int, y1: int) -> NDArray[np.uint8]: ...
+
+
 def search_window(
-    rgb: NDArray[np.uint8], box: tuple[float, float, float, float]
+    frame: SearchFrame, box: tuple[float, float, float, float]
 ) -> tuple[NDArray[np.uint8], float, float, float]:
     """The region around ``box``, the face resized to about ``_FACE_PX``: (crop, x0, y0, scale)."""
-    height, width = rgb.shape[:2]
+    width, height = frame.width, frame.height
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     size = max(box[2] - box[0], box[3] - box[1], 1.0)
     half = size * _WINDOW / 2
     x0, y0 = max(int(cx - half), 0), max(int(cy - half), 0)
     x1, y1 = min(int(np.ceil(cx + half)), width), min(int(np.ceil(cy + half)), height)
     scale = min(max(_FACE_PX / size, 1.0), _MAX_ENLARGE)
-    crop = rgb[y0:y1, x0:x1]
+    if x1 <= x0 or y1 <= y0:
+        return np.zeros((0, 0, 3), np.uint8), x0, y0, scale
+    crop = frame.rgb(x0, y0, x1, y1)
     if scale != 1.0 and crop.size:
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
     return crop, x0, y0, scale
@@ -59,15 +74,15 @@ def search_window(
 
 def find_near(
     detector: FaceDetector,
-    rgb: NDArray[np.uint8],
+    frame: SearchFrame,
     box: tuple[float, float, float, float],
     taken: NDArray[np.float32] | None = None,
 ) -> tuple[NDArray[np.float32], float] | None:
-    """The detection in ``rgb`` that best overlaps ``box``, or None.
+    """The detection in ``frame`` that best overlaps ``box``, or None.
 
     Detections overlapping a ``taken`` box (another face's) are not answers.
     """
-    crop, x0, y0, scale = search_window(rgb, box)
+    crop, x0, y0, scale = search_window(frame, box)
     if crop.shape[0] < 8 or crop.shape[1] < 8:
         return None
     found: Detections = detector.detect(np.ascontiguousarray(crop), threshold=_SEARCH_THRESHOLD)
@@ -97,21 +112,21 @@ def extend_backwards(
     tracker: FaceTracker,
     track_id: int,
     frame: int,
-    upright_rgb: Callable[[int], NDArray[np.uint8] | None],
+    held_frame: Callable[[int], SearchFrame | None],
     max_frames: int,
 ) -> int:
     """Search frames ``frame - 1``, ``frame - 2``... for a newborn track; returns frames added.
 
-    ``upright_rgb(index)`` gives a held frame, full size and upright, or None
-    when that frame is no longer held.
+    ``held_frame(index)`` gives a held frame, or None when that frame is no
+    longer held.
     """
     box = tracker.box(track_id, frame)
     added = misses = 0
     for index in range(frame - 1, frame - 1 - max_frames, -1):
-        rgb = upright_rgb(index)
-        if rgb is None:
+        held = held_frame(index)
+        if held is None:
             break
-        match = find_near(detector, rgb, box)
+        match = find_near(detector, held, box)
         if match is None:
             misses += 1
             if misses > _MAX_MISSES:
@@ -128,19 +143,15 @@ def follow_lost(
     detector: FaceDetector,
     tracker: FaceTracker,
     frame: int,
-    rgb: Callable[[], NDArray[np.uint8]],
+    picture: SearchFrame,
     detections: Detections,
 ) -> int:
-    """Search ``frame`` near each track the detector just lost; returns tracks found.
+    """Search ``picture`` (frame ``frame``) near each track the detector just lost.
 
-    ``rgb()`` gives the frame, full size and upright (made only if needed).
+    Returns how many were found.
     """
-    lost = tracker.lost_at(frame)
-    if not lost:
-        return 0
-    picture = rgb()
     found = 0
-    for track_id, box in lost:
+    for track_id, box in tracker.lost_at(frame):
         match = find_near(detector, picture, box, taken=detections.xyxy)
         if match is not None:
             last = tracker.last_box(track_id)
@@ -169,18 +180,20 @@ def track_frame(
     tracker: FaceTracker,
     frame: int,
     detections: Detections,
-    upright_rgb: Callable[[int], NDArray[np.uint8] | None],
+    held_frame: Callable[[int], SearchFrame | None],
 ) -> NDArray[np.int64]:
     """Give one detection frame to the tracker, then search near new and lost faces.
 
-    Returns the track ID of each detection. ``upright_rgb(index)`` gives a held
-    frame (``frame`` itself included), full size and upright, or None.
+    Returns the track ID of each detection. ``held_frame(index)`` gives a held
+    frame (``frame`` itself included), or None.
     """
     ids = tracker.update(frame, detections)
     for track_id in ids.tolist():
         if tracker.born_at(frame, track_id):
             extend_backwards(
-                detector, tracker, track_id, frame, upright_rgb, backtrack_limit(tracker)
+                detector, tracker, track_id, frame, held_frame, backtrack_limit(tracker)
             )
-    follow_lost(detector, tracker, frame, lambda: upright_rgb(frame), detections)  # type: ignore[arg-type, return-value]
+    current = held_frame(frame)
+    if current is not None:
+        follow_lost(detector, tracker, frame, current, detections)
     return ids
