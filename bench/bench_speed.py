@@ -6,9 +6,9 @@ For each clip it times, in turn and repeated: the floor (PyAV decode and
 libx264 encode at veil's default settings, nothing else), ``veil combined`` at
 its defaults (the real command, model loading included), and deface at its
 defaults when ``.venv-deface`` exists (``make deface-env``). It prints fps and
-the ratios to the floor as a markdown table, plus veil's peak memory and its
-start-up time (a one-frame clip). Compare ratios, not absolute figures: the
-machine is shared.
+the ratios to the floor as a markdown table, plus the peak memory of veil and
+of the floor, and veil's start-up time (a one-frame clip). Compare ratios,
+not absolute figures: the machine is shared.
 """
 
 from __future__ import annotations
@@ -122,6 +122,7 @@ def bench_clip(clip: Path, work: Path, repeat: int, deface: bool) -> dict[str, o
         "frames": frames,
         "fps": fps,
         "veil_rss_mb": max(t.peak_rss_mb for t in times["veil"]),
+        "floor_rss_mb": max(t.peak_rss_mb for t in times["floor"]),
     }
 
 
@@ -154,7 +155,12 @@ def main() -> None:
     deface = not args.no_deface and DEFACE.exists()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        clips = [generated_clip(work, 1280, 720, 100), generated_clip(work, 1920, 1080, 100)]
+        clips = [
+            generated_clip(work, 1280, 720, 100),
+            generated_clip(work, 1920, 1080, 100),
+            # for memory at 4K more than speed: shorter, since deface takes seconds a frame
+            generated_clip(work, 3840, 2160, 50),
+        ]
         videos = args.data / "videos"
         if videos.is_dir():
             clips += [
@@ -169,9 +175,9 @@ def main() -> None:
         print(f"veil start-up (one-frame clip, model load included): {startup(work):.2f} s\n")
         print(
             "| clip | frames | floor fps | veil fps | veil / floor | deface fps |"
-            " veil / deface | veil peak RSS |"
+            " veil / deface | veil peak RSS | floor peak RSS |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|")
         for clip in clips:
             r = bench_clip(clip, work, args.repeat, deface)
             fps = r["fps"]
@@ -181,7 +187,8 @@ def main() -> None:
             )
             print(
                 f"| {r['clip']} | {r['frames']} | {fps['floor']:.1f} | {fps['veil']:.1f} | "
-                f"{fps['veil'] / fps['floor']:.2f} | {deface_cells} | {r['veil_rss_mb']:.0f} MB |",
+                f"{fps['veil'] / fps['floor']:.2f} | {deface_cells} | {r['veil_rss_mb']:.0f} MB | "
+                f"{r['floor_rss_mb']:.0f} MB |",
                 flush=True,
             )
 
