@@ -24,8 +24,9 @@ import numpy as np
 
 from veil.media.picture import VideoPicture
 
-# Measured at 4K (bench/bench_speed.py --clips 2160p): a budget of 5 frames kept
-# the peak under 1 GB; 1080p keeps 20 of its 27 look-ahead frames in memory.
+# Street footage scaled to 4K peaked at 0.95-0.97 GB with 32 MB (2 frames of 12 MB
+# in memory) and 1.01-1.02 GB with 64 MB. 1080p keeps 10 of its 27 frames in
+# memory and ran as fast as with all 27 (bench/bench_speed.py, one run).
 HELD_BYTES = 32 * 1024 * 1024
 
 
