@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SampleVideo, run_veil
+from conftest import SampleVideo, decode_frames, run_veil
 from veil.samples import make_sample_video
 
 
@@ -172,3 +172,13 @@ def test_other_inputs_are_still_processed_after_a_bad_one(tmp_path: Path):
     assert result.returncode == 2
     assert "bad.mp4" in result.stderr
     assert [p.name for p in out.iterdir()] == ["good_redacted.mp4"]
+
+
+def test_nvenc_without_a_gpu_is_one_line_and_no_output(sample_video: SampleVideo, tmp_path: Path):
+    out = tmp_path / "nvenc.mp4"
+    result = run_veil("combined", sample_video.path, "-o", out, "--codec", "h264_nvenc")
+    if result.returncode == 0:  # a machine with an NVIDIA GPU: a real output
+        assert len(decode_frames(out)) == len(sample_video.boxes)
+        return
+    _assert_refused(result, "nvenc.mp4", "h264_nvenc")
+    assert list(tmp_path.iterdir()) == []
