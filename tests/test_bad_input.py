@@ -174,11 +174,27 @@ def test_other_inputs_are_still_processed_after_a_bad_one(tmp_path: Path):
     assert [p.name for p in out.iterdir()] == ["good_redacted.mp4"]
 
 
-def test_nvenc_without_a_gpu_is_one_line_and_no_output(sample_video: SampleVideo, tmp_path: Path):
-    out = tmp_path / "nvenc.mp4"
-    result = run_veil("combined", sample_video.path, "-o", out, "--codec", "h264_nvenc")
-    if result.returncode == 0:  # a machine with an NVIDIA GPU: a real output
+# the NVIDIA encoder and decoder: a real output where a GPU is present, one line elsewhere
+@pytest.mark.parametrize(
+    ("option", "value", "problem"),
+    [
+        ("--codec", "h264_nvenc", "h264_nvenc"),
+        ("--hwaccel", "cuda", "--hwaccel cuda: the device cannot be used here"),
+    ],
+)
+def test_gpu_coding_works_or_is_refused_in_one_line(
+    sample_video: SampleVideo, tmp_path: Path, option: str, value: str, problem: str
+):
+    out = tmp_path / "gpu.mp4"
+    result = run_veil("combined", sample_video.path, "-o", out, option, value)
+    if result.returncode == 0:
         assert len(decode_frames(out)) == len(sample_video.boxes)
         return
-    _assert_refused(result, "nvenc.mp4", "h264_nvenc")
+    _assert_refused(result, "", problem)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_decoding_device_is_refused(sample_video: SampleVideo, tmp_path: Path):
+    result = run_veil("analyze", sample_video.path, "-o", tmp_path, "--hwaccel", "abacus")
+    _assert_refused(result, "--hwaccel abacus", "not a decoding device this FFmpeg knows")
     assert list(tmp_path.iterdir()) == []

@@ -54,6 +54,11 @@ def add_common_options(
         help="print a machine-readable summary of every input on stdout",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and details")
+    parser.add_argument(
+        "--hwaccel",
+        metavar="DEVICE",
+        help="decode videos on this hardware device, e.g. cuda (NVDEC); default: in software",
+    )
 
 
 def add_detection_options(parser: argparse.ArgumentParser, live: bool = False) -> None:
@@ -267,7 +272,7 @@ def _preset(args: argparse.Namespace) -> Preset:
 
 
 def pipeline_config(args: argparse.Namespace, preset: Preset) -> PipelineConfig:
-    config = PipelineConfig()
+    config = PipelineConfig(hwaccel=getattr(args, "hwaccel", None))
     if hasattr(args, "detector"):
         detector = DetectorConfig(
             name=args.detector,

@@ -64,6 +64,9 @@ def run_combined(
     """One input of ``veil combined --executor ...``."""
     if args.segment_seconds <= 0:
         raise VeilError("--segment-seconds must be more than 0")
+    if config.hwaccel is not None:
+        # each worker decodes its own segment in software
+        raise VeilError("--hwaccel is not supported with --executor")
     executor = _executor(args.executor, args.ray_address)
     return combined_segments(
         src,

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import av
 import av.error
+from av.codec.hwaccel import HWAccel, hwdevices_available
 
-from veil.errors import InputError
+from veil.errors import InputError, VeilError
 from veil.media.picture import VideoPicture
 from veil.media.prefetch import prefetch
 from veil.types import DecodedFrame, MediaInfo
@@ -39,18 +40,46 @@ class DecodeReport:
     repaired_timestamps: int = 0
 
 
-def open_input(path: Path) -> av.container.InputContainer:
-    """Open ``path`` for reading, turning every failure into a one-line InputError."""
+def open_input(path: Path, hwaccel: str | None = None) -> av.container.InputContainer:
+    """Open ``path`` for reading, turning every failure into a one-line error.
+
+    ``hwaccel`` names a hardware decoding device (``"cuda"``: NVDEC); frames
+    come back in system memory, and a stream the device cannot decode falls
+    back to the software decoder.
+
+    Raises:
+        InputError: the file cannot be read.
+        VeilError: the hardware device is unknown or cannot be used here.
+    """
     if not path.exists():
         raise InputError(path, "no such file")
     if path.is_dir():
         raise InputError(path, "is a directory, not a video")
     if path.stat().st_size == 0:
         raise InputError(path, "file is empty (0 bytes)")
+    if hwaccel is not None:
+        return _open_on_device(path, hwaccel)
     try:
         return av.open(str(path), mode="r")
     except av.error.FFmpegError as exc:
         raise InputError(path, f"not a readable video ({_ffmpeg_reason(exc)})") from exc
+
+
+def _open_on_device(path: Path, device: str) -> av.container.InputContainer:
+    available = hwdevices_available()
+    if device not in available:
+        raise VeilError(
+            f"--hwaccel {device}: not a decoding device this FFmpeg knows "
+            f"(it knows: {', '.join(available) or 'none'})"
+        )
+    try:
+        return av.open(str(path), mode="r", hwaccel=HWAccel(device))
+    except av.error.FFmpegError as exc:
+        # the device, or the file? Opening it without the device tells.
+        open_input(path).close()
+        raise VeilError(
+            f"--hwaccel {device}: the device cannot be used here ({_ffmpeg_reason(exc)})"
+        ) from exc
 
 
 def _ffmpeg_reason(exc: av.error.FFmpegError) -> str:
@@ -186,17 +215,20 @@ class VideoDecoder:
             )
 
 
-def read_pictures(path: Path, report: DecodeReport | None = None) -> Iterator[VideoPicture]:
+def read_pictures(
+    path: Path, report: DecodeReport | None = None, hwaccel: str | None = None
+) -> Iterator[VideoPicture]:
     """Yield every frame of the first video stream, in storage orientation.
 
-    Decoding runs in a background thread, a few frames ahead of the consumer.
+    Decoding runs in a background thread, a few frames ahead of the consumer,
+    on the ``hwaccel`` device if one is named (see :func:`open_input`).
     Raises InputError (after the last frame) if the video turns out truncated.
     """
     info = probe(path)
     decoder = VideoDecoder(path, info, report if report is not None else DecodeReport())
 
     def pictures() -> Iterator[VideoPicture]:
-        with open_input(path) as container:
+        with open_input(path, hwaccel) as container:
             stream = _video_stream(container, path)
             stream.thread_type = "AUTO"
             for packet in container.demux(stream):

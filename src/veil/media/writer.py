@@ -134,6 +134,7 @@ def transcode(
     settings: EncoderSettings = EncoderSettings(),
     report: DecodeReport | None = None,
     on_frame: Callable[[int], None] | None = None,
+    hwaccel: str | None = None,
 ) -> DecodeReport:
     """Write ``dst``: ``src`` with every video frame passed through ``processor``.
 
@@ -148,6 +149,7 @@ def transcode(
         settings: video encoder settings.
         report: filled with decoding problems (damaged frames).
         on_frame: called with the number of frames read so far, for progress.
+        hwaccel: decode on this hardware device (``"cuda"``: NVDEC).
 
     Raises:
         InputError: the input cannot be read whole.
@@ -155,7 +157,7 @@ def transcode(
     """
     info = probe(src)
     report = report if report is not None else DecodeReport()
-    with open_input(src) as container, atomic_path(dst) as tmp:
+    with open_input(src, hwaccel) as container, atomic_path(dst) as tmp:
         try:
             _transcode_into(container, tmp, info, processor, settings, report, on_frame, src)
         except av.error.FFmpegError as exc:

@@ -38,6 +38,7 @@ def analyze_video(
     detect_every: int = 1,
     on_frame: ProgressCallback | None = None,
     small_faces: SmallFacePass = SmallFacePass(),
+    hwaccel: str | None = None,
 ) -> Analysis:
     """Find and track every face of a video (upright coordinates in the result)."""
     info = probe(path)
@@ -52,7 +53,7 @@ def analyze_video(
         for settled in settled_frames:
             recorder.add(settled.picture.index, settled.picture.time, settled.faces)
 
-    for picture in read_pictures(path, report):
+    for picture in read_pictures(path, report, hwaccel):
         record(finder.push(picture))
         if on_frame is not None:
             on_frame(report.frames)
