@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Protocol
 
 import numpy as np
 
@@ -140,6 +141,27 @@ class FaceFinder:
             )
 
 
+class FaceSink(Protocol):
+    """Where settled frames' faces go: annotations, or just the IDs seen."""
+
+    def add(self, index: int, time: Fraction, faces: list[TrackedFace]) -> None: ...
+
+    def face_ids(self) -> set[int]: ...
+
+
+class FaceIds:
+    """Keeps only the IDs of the faces seen, for a run that writes no annotations."""
+
+    def __init__(self) -> None:
+        self._ids: set[int] = set()
+
+    def add(self, index: int, time: Fraction, faces: list[TrackedFace]) -> None:
+        self._ids.update(face.track_id for face in faces)
+
+    def face_ids(self) -> set[int]:
+        return set(self._ids)
+
+
 class TrackRecorder:
     """Collects settled frames into annotations (the only per-frame state kept)."""
 
@@ -158,6 +180,9 @@ class TrackRecorder:
     @property
     def frames(self) -> int:
         return len(self._times)
+
+    def face_ids(self) -> set[int]:
+        return set(self._boxes)
 
     def annotations(self, source: str) -> Annotations:
         info = self.info

@@ -18,7 +18,7 @@ from veil.atomic import atomic_path
 from veil.errors import InputError
 from veil.media import VideoPicture, read_image, write_image
 from veil.media.orientation import boxes_to_storage, upright_size
-from veil.pipeline.faces import FaceFinder, SettledFrame, TrackRecorder
+from veil.pipeline.faces import FaceFinder, FaceSink, SettledFrame
 from veil.redact import RedactionConfig, redact_frame, redact_planes
 from veil.types import FaceBox, MediaInfo
 
@@ -77,9 +77,7 @@ class AnnotatedRedaction:
 class TrackedRedaction:
     """Redacts each picture with the faces found and tracked as the video streams."""
 
-    def __init__(
-        self, finder: FaceFinder, recorder: TrackRecorder, config: RedactionConfig
-    ) -> None:
+    def __init__(self, finder: FaceFinder, recorder: FaceSink, config: RedactionConfig) -> None:
         self.finder, self.recorder, self.config = finder, recorder, config
 
     def push(self, picture: VideoPicture) -> Iterator[VideoPicture]:

@@ -7,7 +7,7 @@ each takes explicit paths and settings and returns a :class:`JobResult`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from veil.detect import DetectorConfig, FaceDetector
 from veil.errors import VeilError
 from veil.media import DecodeReport, EncoderSettings, is_image, probe, transcode, write_image
 from veil.pipeline.analyze import Analysis, analyze_image, analyze_video
-from veil.pipeline.faces import FaceFinder, SmallFacePass, TrackRecorder
+from veil.pipeline.faces import FaceFinder, FaceIds, SmallFacePass, TrackRecorder
 from veil.pipeline.render import AnnotatedRedaction, TrackedRedaction, render_image
 from veil.redact import RedactionConfig
 from veil.track import TrackerConfig
@@ -135,17 +135,18 @@ def analyze(
     # the annotations go last: their presence means the analysis is complete
     json_path = annotations_path(out_dir, src.stem)
     write_annotations(analysis.annotations, json_path)
-    return _result(src, [json_path, *thumbs], analysis.annotations, analysis.report, started)
+    face_ids = analysis.annotations.face_ids()
+    return _result(src, [json_path, *thumbs], face_ids, analysis.report, started)
 
 
 def _result(
-    src: Path, outputs: list[Path], annotations: Annotations, report: DecodeReport, started: float
+    src: Path, outputs: list[Path], face_ids: Iterable[int], report: DecodeReport, started: float
 ) -> JobResult:
     return JobResult(
         input=src,
         outputs=outputs,
         frames=report.frames,
-        face_ids=sorted(annotations.face_ids()),
+        face_ids=sorted(face_ids),
         damaged_frames=list(report.damaged_frames),
         seconds=time.perf_counter() - started,
     )
@@ -178,7 +179,7 @@ def redact(
         report = transcode(
             src, dst, processor, config.encoder, on_frame=on_frame, hwaccel=config.hwaccel
         )
-    return _result(src, [dst], chosen, report, started)
+    return _result(src, [dst], chosen.face_ids(), report, started)
 
 
 def combined(
@@ -189,13 +190,19 @@ def combined(
     annotations_out: Path | None = None,
     on_frame: ProgressCallback | None = None,
 ) -> JobResult:
-    """Find, track and hide faces in one pass; the annotations are written too if asked."""
+    """Find, track and hide faces in one pass; the annotations are written too if asked.
+
+    Without ``annotations_out`` only the faces' IDs are kept, so memory does
+    not grow with the video's length.
+    """
     started = time.perf_counter()
     refuse_overwriting_input(src, dst)
+    annotations: Annotations | None = None
     if is_image(src):
         analysis = analyze_image(src, detector, config.small_faces)
         annotations, report = analysis.annotations, analysis.report
         render_image(src, dst, annotations, config.redaction, src)
+        face_ids = annotations.face_ids()
     else:
         info = probe(src)
         finder = FaceFinder(
@@ -206,14 +213,16 @@ def combined(
             config.detect_every,
             small_faces=config.small_faces,
         )
-        recorder = TrackRecorder(info)
+        recorder = TrackRecorder(info) if annotations_out is not None else FaceIds()
         processor = TrackedRedaction(finder, recorder, config.redaction)
         report = transcode(
             src, dst, processor, config.encoder, on_frame=on_frame, hwaccel=config.hwaccel
         )
-        annotations = recorder.annotations(str(src))
+        if isinstance(recorder, TrackRecorder):
+            annotations = recorder.annotations(str(src))
+        face_ids = recorder.face_ids()
     outputs = [dst]
-    if annotations_out is not None:
+    if annotations_out is not None and annotations is not None:
         write_annotations(annotations, annotations_out)
         outputs.append(annotations_out)
-    return _result(src, outputs, annotations, report, started)
+    return _result(src, outputs, face_ids, report, started)
