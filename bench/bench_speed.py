@@ -67,8 +67,10 @@ with av.open({str(src)!r}) as inp, av.open({str(dst)!r}, "w") as out:
     vout.pix_fmt = {settings.pixel_format!r}
     vout.options = {{"crf": "{settings.crf}", "preset": {settings.preset!r}}}
     for frame in inp.decode(vin):
-        out.mux(vout.encode(frame.reformat(width=vout.width, height=vout.height,
-                                           format={settings.pixel_format!r})))
+        frame = frame.reformat(width=vout.width, height=vout.height,
+                               format={settings.pixel_format!r})
+        frame.pict_type = av.video.frame.PictureType.NONE  # as veil: x264 picks frame types
+        out.mux(vout.encode(frame))
     out.mux(vout.encode(None))
 """
     return run_child([sys.executable, "-c", script])

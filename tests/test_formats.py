@@ -47,3 +47,22 @@ def test_input_format_is_redacted_with_audio(tmp_path: Path, suffix: str):
         audio_out = [s.codec_context.codec.canonical_name for s in container.streams.audio]
     expected = {None: [], "pcm_s16le": ["aac"], "wmav2": ["aac"]}.get(audio, [audio])
     assert audio_out == [a.removeprefix("lib") for a in expected]
+
+
+def test_an_intra_only_input_is_not_encoded_as_all_keyframes(tmp_path: Path):
+    # MJPEG (some body-cams and IP cameras) has only keyframes; the output is
+    # H.264 with its own frame types, not a copy of the input's
+    src = tmp_path / "cam.avi"
+    make_sample_video(
+        src,
+        frames=30,
+        audio=False,
+        settings=EncoderSettings(codec="mjpeg", pixel_format="yuvj420p"),
+    )
+    out = tmp_path / "out.mp4"
+    assert run_veil("combined", src, "-o", out, "--quiet").returncode == 0
+    with av.open(str(src)) as container:
+        assert all(p.is_keyframe for p in container.demux(video=0) if p.size)
+    with av.open(str(out)) as container:
+        keyframes = sum(p.is_keyframe for p in container.demux(video=0) if p.size)
+    assert keyframes < 5

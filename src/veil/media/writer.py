@@ -23,6 +23,7 @@ from typing import Protocol
 import av
 import av.error
 import numpy as np
+from av.video.frame import PictureType
 from numpy.typing import NDArray
 
 from veil.atomic import atomic_path
@@ -189,6 +190,10 @@ class _VideoEncoder:
         frame.pts = self._last_pts
         frame.time_base = _rational(self.info.time_base)
         frame.duration = source.duration
+        # The encoder picks its own frame types: a decoded frame still says
+        # what it was in the input, and libx264 obeys that, so an intra-only
+        # input (MJPEG) came out as all keyframes, several times too big.
+        frame.pict_type = PictureType.NONE
         self.out.mux(self.stream.encode(frame))
         self.count += 1
 
