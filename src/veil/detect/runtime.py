@@ -1,14 +1,20 @@
-"""Loading packaged weights and opening onnxruntime sessions for the detectors."""
+"""Loading packaged weights, onnxruntime sessions, and what both detectors share."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 from pathlib import Path
 
+import numpy as np
 import onnxruntime as ort
+from numpy.typing import NDArray
 
+from veil.detect import DetectorConfig
+from veil.detect.boxes import search_frame
 from veil.errors import VeilError
+from veil.types import Detections
 
 _CPU = "CPUExecutionProvider"
 _CUDA = "CUDAExecutionProvider"
@@ -79,3 +85,33 @@ def open_session(model: bytes, device: str, threads: int) -> ort.InferenceSessio
     options.log_severity_level = 3
     providers = providers_for(device, ort.get_available_providers())
     return ort.InferenceSession(model, sess_options=options, providers=providers)
+
+
+class OnnxDetector:
+    """A face detector on one onnxruntime session: loading, and the frame search.
+
+    Subclasses give ``name``, ``nms_iou`` and ``_infer`` (one model run on one
+    image at one threshold); :func:`search_frame` does the scaling, tiling
+    and suppression around it.
+    """
+
+    name: str
+    nms_iou: float
+
+    def __init__(self, config: DetectorConfig, model: bytes) -> None:
+        self.config = config
+        self._session = open_session(model, config.device, config.threads)
+        self._input = self._session.get_inputs()[0].name
+
+    def _infer(self, image: NDArray[np.uint8], threshold: float) -> Detections:
+        raise NotImplementedError
+
+    def detect(
+        self, rgb: NDArray[np.uint8], threshold: float | None = None, upscale: float | None = None
+    ) -> Detections:
+        """Faces in an (H, W, 3) uint8 RGB frame, boxes in that frame's pixels."""
+        config = self.config
+        chosen = config.threshold if threshold is None else threshold
+        infer = functools.partial(self._infer, threshold=chosen)
+        enlarge = config.upscale if upscale is None else upscale
+        return search_frame(rgb, infer, config.input_size, enlarge, self.nms_iou)
