@@ -38,6 +38,7 @@ def test_parked_pictures_come_back_with_the_same_pixels_and_timing():
     assert len(held) == 12 and (held.first_index, held.last_index) == (0, 11)
     # the backward search reads a parked frame without taking it out
     looked_at = held.get(5)
+    assert looked_at is not None and held.get(12) is None
     assert _same(looked_at, originals[5])
     for i in range(12):
         picture = held.popleft()

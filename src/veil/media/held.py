@@ -78,8 +78,10 @@ class HeldPictures:
             self._pictures[oldest] = self._park(self._pictures[oldest])
             self._in_memory -= 1
 
-    def get(self, index: int) -> VideoPicture:
-        """The picture of frame ``index`` (a copy, if it is parked)."""
+    def get(self, index: int) -> VideoPicture | None:
+        """The picture of frame ``index`` (a copy, if it is parked), or None if not held."""
+        if not self._pictures or not self.first_index <= index <= self.last_index:
+            return None
         held = self._pictures[index - self.first_index]
         return self._restore(held) if isinstance(held, _Parked) else held
 

@@ -120,9 +120,8 @@ class FaceFinder:
 
     def _frame_at(self, index: int) -> UprightPicture | None:
         """A held frame (the one being detected on included), as the searches see it."""
-        if not self._held or not self._held.first_index <= index <= self._held.last_index:
-            return None
-        return UprightPicture(self._held.get(index), self.info.rotation)
+        picture = self._held.get(index)
+        return None if picture is None else UprightPicture(picture, self.info.rotation)
 
     def _detect(self, picture: VideoPicture) -> None:
         small = to_upright(picture.rgb(self.detect_side), self.info.rotation)
