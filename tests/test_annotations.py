@@ -627,3 +627,41 @@ def test_large_video_is_quick() -> None:
         assert len(index.faces_at(Fraction(frame, 30))) == 1
     assert a.fragments[-1].end == n
     assert a.facesDetected == 1
+
+
+def test_veil_extras_round_trip_after_azure_keys(tmp_path: Path) -> None:
+    a = tracks_to_annotations(two_tracks(), ntsc_clock(150), W, H, 29.97)
+    extras = {
+        "candidates": [
+            {
+                "id": 1,
+                "boxes": [
+                    {
+                        "index": 4,
+                        "start": 4004,
+                        "x": 0.1,
+                        "y": 0.2,
+                        "width": 0.05,
+                        "height": 0.07,
+                        "confidence": 0.12,
+                    }
+                ],
+            }
+        ],
+        "ids": [{"id": 3, "confidence": 0.9}, {"id": 7, "confidence": 0.1, "lowConfidence": True}],
+        "mergeSuggestions": [{"ids": [3, 7], "score": 0.8}],
+    }
+    with_extras = validate_annotations(a.model_dump(mode="json") | extras, "test")
+    path = tmp_path / "out.json"
+    write_annotations(with_extras, path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert list(data)[-4:] == ["facesDetected", "candidates", "ids", "mergeSuggestions"]
+    assert read_annotations(path) == with_extras
+    # the extras never change what is redacted
+    assert AnnotationIndex(with_extras).ids() == AnnotationIndex(a).ids() == {3, 7}
+
+
+def test_candidates_need_boxes() -> None:
+    data = azure() | {"candidates": [{"id": 1, "boxes": []}]}
+    with pytest.raises(InputError, match="candidates"):
+        validate_annotations(data, "test")

@@ -23,14 +23,26 @@ from veil.annotations.io import (
     validate_annotations,
     write_annotations,
 )
-from veil.annotations.models import Annotations, Face, Fragment
+from veil.annotations.models import (
+    Annotations,
+    Candidate,
+    CandidateBox,
+    Face,
+    Fragment,
+    IdInfo,
+    MergeSuggestion,
+)
 
 __all__ = [
     "AnnotationIndex",
     "Annotations",
+    "Candidate",
+    "CandidateBox",
     "Face",
     "Fragment",
     "FrameClock",
+    "IdInfo",
+    "MergeSuggestion",
     "dump_annotations",
     "faces_at",
     "parse_annotations",

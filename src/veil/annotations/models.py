@@ -86,6 +86,67 @@ class Fragment(_Model):
         return self.start + self.duration
 
 
+class CandidateBox(_Model):
+    """One frame of a :class:`Candidate`, in the same units as a :class:`Face`.
+
+    Attributes:
+        index: the video frame index.
+        start: the tick at which that frame is shown (its event's start).
+        x, y, width, height: the region, normalised to the frame as in a Face.
+        confidence: the detector's score there, below the detection threshold.
+    """
+
+    index: int = Field(ge=0)
+    start: int
+    x: float
+    y: float
+    width: float = Field(gt=0)
+    height: float = Field(gt=0)
+    confidence: float = Field(ge=0, le=1)
+
+
+class Candidate(_Model):
+    """veil extra: a span where something face-like scored below the threshold.
+
+    No track covers it, so it is not redacted unless a reviewer accepts it; it
+    is listed so that a person can look at what the detector was unsure of.
+    Azure readers ignore the whole list.
+
+    Attributes:
+        id: numbered from 1 among the candidates (not a face ID).
+        boxes: one per frame, in frame order.
+    """
+
+    id: int = Field(ge=1)
+    boxes: tuple[CandidateBox, ...] = Field(min_length=1)
+
+
+class IdInfo(_Model):
+    """veil extra: how sure the analysis is that a face ID follows a real face.
+
+    Attributes:
+        id: the face ID.
+        confidence: 0..1; low for tracks on background texture, hair or a wall.
+        lowConfidence: True where the review app should show the ID apart.
+    """
+
+    id: int
+    confidence: float = Field(ge=0, le=1)
+    lowConfidence: bool = False
+
+
+class MergeSuggestion(_Model):
+    """veil extra: two face IDs the evidence says are one person.
+
+    Attributes:
+        ids: the two IDs, smaller first.
+        score: 0..1, how strong the evidence is.
+    """
+
+    ids: tuple[int, int]
+    score: float = Field(ge=0, le=1)
+
+
 class Annotations(_Model):
     """A whole annotations file.
 
@@ -98,7 +159,10 @@ class Annotations(_Model):
         width, height: frame size in pixels the boxes were normalised to.
         fragments: sorted by start, not overlapping; gaps mean "no faces".
         facesDetected: number of distinct face IDs; None where a file omitted
-            it. Written last, as Azure does.
+            it. Written after the fragments, as Azure does.
+        candidates, ids, mergeSuggestions: veil extras (see :class:`Candidate`,
+            :class:`IdInfo`, :class:`MergeSuggestion`), written after Azure's
+            keys and only when there is something to say; Azure readers ignore them.
     """
 
     version: int = ANNOTATIONS_VERSION
@@ -109,6 +173,9 @@ class Annotations(_Model):
     height: int = Field(gt=0)
     fragments: tuple[Fragment, ...]
     facesDetected: int | None = Field(default=None, ge=0)  # Azure's key
+    candidates: tuple[Candidate, ...] | None = None
+    ids: tuple[IdInfo, ...] | None = None
+    mergeSuggestions: tuple[MergeSuggestion, ...] | None = None
 
     @field_validator("version")
     @classmethod
