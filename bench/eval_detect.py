@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veil.detect import DETECTOR_NAMES, DetectorConfig, FaceDetector, load_detector
+from veil.geometry import area, box_iou, intersection
 
 SETS = ("wider-dev", "voc-faces")
 IOU_MATCH = 0.5
@@ -66,26 +67,6 @@ def xywh_to_xyxy(boxes: Sequence[Sequence[float]]) -> NDArray[np.float64]:
     return out
 
 
-def iou_matrix(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float64]:
-    """(N, M) intersection over union of xyxy boxes."""
-    inter = intersection(a, b)
-    return inter / np.maximum(area(a)[:, None] + area(b)[None, :] - inter, 1e-9)
-
-
-def intersection(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float64]:
-    """(N, M) overlap areas of xyxy boxes."""
-    a, b = np.asarray(a, np.float64)[:, None], np.asarray(b, np.float64)[None]
-    w = np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0])
-    h = np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
-    return np.clip(w, 0, None) * np.clip(h, 0, None)
-
-
-def area(boxes: NDArray[np.floating]) -> NDArray[np.float64]:
-    """(N,) areas of xyxy boxes."""
-    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-
-
 def max_side(boxes: NDArray[np.floating]) -> NDArray[np.float64]:
     """(N,) longest side of xyxy boxes."""
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
@@ -114,7 +95,7 @@ def score_image(
     unscored = np.concatenate([faces[~scored].reshape(-1, 4), ignore.reshape(-1, 4)])
     targets = faces[scored].reshape(-1, 4)
     det_xyxy = np.asarray(det_xyxy, np.float64).reshape(-1, 4)
-    iou = iou_matrix(det_xyxy, targets)
+    iou = box_iou(det_xyxy, targets)
     found = np.zeros(len(targets), bool)
     true_pos = false_pos = 0
     for d in np.argsort(-np.asarray(det_score), kind="stable"):
@@ -132,7 +113,7 @@ def is_on_unscored(box: NDArray[np.float64], unscored: NDArray[np.float64]) -> b
     if not len(unscored):
         return False
     box = box[None]
-    matches = iou_matrix(box, unscored)[0] >= IOU_MATCH
+    matches = box_iou(box, unscored)[0] >= IOU_MATCH
     inside = intersection(box, unscored)[0] / max(area(box)[0], 1e-9) > INSIDE_IGNORED
     return bool(np.any(matches | inside))
 

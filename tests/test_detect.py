@@ -14,9 +14,10 @@ import pytest
 from skimage import data
 
 from veil.detect import DETECTOR_NAMES, DetectorConfig, FaceDetector, load_detector
-from veil.detect.boxes import box_iou, fit_scale, nms, resize_padded, tile_spans
+from veil.detect.boxes import fit_scale, nms, resize_padded, tile_spans
 from veil.detect.runtime import package_file, providers_for
 from veil.errors import VeilError
+from veil.geometry import box_iou
 from veil.types import Detections
 
 # Eileen Collins' face in skimage.data.astronaut() (512x512), xyxy; both detectors

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import decode_frames, frame_pts, region_diff, shrink
 from distributed.conftest import SEAMS, Clip, Sequential
-from veil.detect.boxes import box_iou
+from veil.geometry import box_iou
 
 # A blurred face differs from the original by tens of levels; two encodes of the
 # same blurred picture (other keyframes) by about one.

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from veil.geometry import box_iou
 from veil.types import Detections
 
 # Both models downsample by 32 at their coarsest level.
@@ -57,18 +58,6 @@ def resize_padded(rgb: NDArray[np.uint8], scale: float) -> tuple[NDArray[np.uint
     if pad_h or pad_w:
         rgb = cv2.copyMakeBorder(rgb, 0, pad_h, 0, pad_w, cv2.BORDER_CONSTANT, value=0)
     return np.ascontiguousarray(rgb), new_h, new_w
-
-
-def box_iou(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float64]:
-    """(N, M) intersection over union of xyxy boxes ``a`` (N, 4) and ``b`` (M, 4)."""
-    a = np.asarray(a, np.float64)[:, None, :]
-    b = np.asarray(b, np.float64)[None, :, :]
-    inter_w = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    inter_h = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    inter = inter_w * inter_h
-    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
-    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
-    return inter / np.maximum(area_a + area_b - inter, 1e-9)
 
 
 def nms(dets: Detections, iou_threshold: float) -> Detections:

@@ -51,6 +51,8 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 from skimage.metrics import structural_similarity
 
+from veil.geometry import area, box_iou, intersection
+
 Box = tuple[float, float, float, float]
 
 LEAK_SSIM = 0.6
@@ -224,19 +226,6 @@ def background_altered(
 FrameBoxes = Sequence[tuple[int, Box]]  # (id, xyxy) of one frame
 
 
-def iou_matrix(a: Sequence[Box], b: Sequence[Box]) -> NDArray[np.float64]:
-    """Pairwise IoU, shape (len(a), len(b))."""
-    if not a or not b:
-        return np.zeros((len(a), len(b)))
-    p, q = np.asarray(a, np.float64)[:, None, :], np.asarray(b, np.float64)[None, :, :]
-    iw = np.clip(np.minimum(p[..., 2], q[..., 2]) - np.maximum(p[..., 0], q[..., 0]), 0, None)
-    ih = np.clip(np.minimum(p[..., 3], q[..., 3]) - np.maximum(p[..., 1], q[..., 1]), 0, None)
-    inter = iw * ih
-    area_p = (p[..., 2] - p[..., 0]) * (p[..., 3] - p[..., 1])
-    area_q = (q[..., 2] - q[..., 0]) * (q[..., 3] - q[..., 1])
-    return inter / np.maximum(area_p + area_q - inter, 1e-9)
-
-
 @dataclass(frozen=True)
 class IdScore:
     """Identity scores of a tracker's output against the ground truth."""
@@ -268,13 +257,8 @@ def _inside(box: Box, width: int, height: int) -> Box:
 
 def _mostly_within(boxes: Sequence[Box], regions: Sequence[Box]) -> NDArray[np.bool_]:
     """Whether at least half of each box lies inside one of ``regions``."""
-    if not boxes or not regions:
-        return np.zeros(len(boxes), bool)
-    p, q = np.asarray(boxes, np.float64)[:, None, :], np.asarray(regions, np.float64)[None]
-    iw = np.clip(np.minimum(p[..., 2], q[..., 2]) - np.maximum(p[..., 0], q[..., 0]), 0, None)
-    ih = np.clip(np.minimum(p[..., 3], q[..., 3]) - np.maximum(p[..., 1], q[..., 1]), 0, None)
-    area = (p[..., 2] - p[..., 0]) * (p[..., 3] - p[..., 1])
-    return (iw * ih >= 0.5 * np.maximum(area, 1e-9)).any(axis=1)
+    inside = intersection(boxes, regions)
+    return (inside >= 0.5 * np.maximum(area(boxes), 1e-9)[:, None]).any(axis=1)
 
 
 def id_scores(
@@ -306,7 +290,7 @@ def id_scores(
         ignored = [box for _, box, vis in faces if not _care(box, vis, width, height)]
         hyps = [(hid, _inside(box, width, height)) for hid, box in frame_hyps]
         hyps = [(hid, box) for hid, box in hyps if box[2] > box[0] and box[3] > box[1]]
-        overlap = iou_matrix([b for _, b in cared], [b for _, b in hyps]) >= iou
+        overlap = box_iou([b for _, b in cared], [b for _, b in hyps]) >= iou
         on_ignored = _mostly_within([b for _, b in hyps], ignored)
         keep = [j for j in range(len(hyps)) if overlap[:, j].any() or not on_ignored[j]]
         gt_total += len(cared)
@@ -327,7 +311,7 @@ def id_scores(
         rest_i = [i for i, (fid, _) in enumerate(cared) if fid not in pairs]
         rest_j = [j for j in range(len(hyps)) if j not in taken]
         if rest_i and rest_j:
-            scores = iou_matrix([cared[i][1] for i in rest_i], [hyps[j][1] for j in rest_j])
+            scores = box_iou([cared[i][1] for i in rest_i], [hyps[j][1] for j in rest_j])
             rows, cols = linear_sum_assignment(-scores)
             for r, c in zip(rows, cols, strict=True):
                 if scores[r, c] >= iou:

@@ -20,8 +20,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veil.detect import FaceDetector
+from veil.geometry import box_iou
 from veil.track import FaceTracker
-from veil.track.association import iou_matrix
 from veil.types import Detections
 
 # The window around the face, in face sizes, and the size the face is brought to.
@@ -89,9 +89,9 @@ def find_near(
     if len(found) == 0:
         return None
     boxes = found.xyxy / scale + np.array([x0, y0, x0, y0], np.float32)
-    overlap = iou_matrix(np.array([box], np.float32), boxes)[0]
+    overlap = box_iou(np.array([box], np.float32), boxes)[0]
     if taken is not None and len(taken):
-        overlap[iou_matrix(boxes, taken).max(axis=1) >= _MIN_IOU] = 0.0
+        overlap[box_iou(boxes, taken).max(axis=1) >= _MIN_IOU] = 0.0
     best = int(np.argmax(overlap))
     if overlap[best] < _MIN_IOU:
         return None

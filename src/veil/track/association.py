@@ -6,20 +6,7 @@ import lap
 import numpy as np
 from numpy.typing import NDArray
 
-
-def iou_matrix(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Pairwise intersection-over-union of (N, 4) and (M, 4) xyxy boxes."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)), np.float32)
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    return (inter / np.maximum(union, 1e-6)).astype(np.float32)
+from veil.geometry import box_iou
 
 
 def center_distance(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -52,7 +39,7 @@ def match_cost(
     """
     max_distance = np.broadcast_to(np.asarray(max_distance, np.float32), (len(predicted),))
     max_distance = max_distance[:, None]
-    iou = iou_matrix(predicted, detected)
+    iou = box_iou(predicted, detected).astype(np.float32)
     dist = center_distance(predicted, detected)
     size_p = np.maximum(predicted[:, 2] - predicted[:, 0], 1e-6)[:, None]
     size_d = np.maximum(detected[:, 2] - detected[:, 0], 1e-6)[None, :]
@@ -62,7 +49,7 @@ def match_cost(
     return np.where(allowed, cost, np.inf).astype(np.float32)
 
 
-def assign(cost: NDArray[np.float32]) -> list[tuple[int, int]]:
+def assign(cost: NDArray[np.floating]) -> list[tuple[int, int]]:
     """As many one-to-one pairs of finite cost as possible, the cheapest such set.
 
     ``cost`` holds non-negative finite costs, and inf where a pair may not match.
