@@ -132,6 +132,18 @@ def test_stitch_keeps_the_box_covering_both_views_where_they_disagree():
     assert {f.track_id for frame in faces for f in frame} == {1}
 
 
+def test_stitch_pairs_faces_across_a_seam_as_the_tracker_does():
+    # two faces close together: the closest pair first (A with B1) would leave
+    # A2 and B2 unpaired (IoU 0.25); the tracker's assignment pairs both
+    def rows(track: int, x0: float, x1: float) -> list:
+        return [(f, track, (x0, 0.0, x1, 100.0), track % 2) for f in range(0, 9)]
+
+    ours = _view(0, 0, 5, (0, 9), [*rows(1, 0, 100), *rows(2, 30, 130)])
+    theirs = _view(1, 5, 9, (0, 9), [*rows(5, 5, 105), *rows(6, -30, 70)])
+    faces = stitch([ours, theirs], 9)
+    assert {f.track_id for frame in faces for f in frame} == {1, 2}
+
+
 def test_stitch_ignores_a_view_past_its_reliable_frames():
     # an early-closed track, padded where segment 1 knows better
     ours_rows = [*_moving(1, range(0, 7), 0.0), (7, 1, (0.0, 0.0, 500.0, 500.0), -1)]

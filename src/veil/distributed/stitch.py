@@ -4,8 +4,9 @@ Two neighbouring segments both analysed the frames where their windows
 overlap, with the same detector on the same decoded pictures, so they found
 the same faces there. A track of one segment and a track of the next are the
 same face when they hold overlapping detections (IoU >= ``min_iou``) on a
-frame both analysed; the links are joined with union-find, so a face crossing
-several segments gets one ID.
+frame both analysed, paired one-to-one by the tracker's own optimal
+assignment; the links are joined with union-find, so a face crossing several
+segments gets one ID.
 
 Global IDs are numbered as the whole-video tracker numbers them, in the
 order faces were born: by each face's first detection that the tracker took
@@ -28,7 +29,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veil.distributed.tasks import SegmentFaces
+from veil.geometry import box_iou
 from veil.track import TrackedFace
+from veil.track.association import assign
 
 
 class _UnionFind:
@@ -45,21 +48,6 @@ class _UnionFind:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[max(ra, rb)] = min(ra, rb)
-
-
-def _iou(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float64]:
-    """(len(a), len(b)) intersection over union of xyxy boxes."""
-    a64, b64 = a.astype(np.float64)[:, None, :], b.astype(np.float64)[None, :, :]
-    w = np.clip(
-        np.minimum(a64[..., 2], b64[..., 2]) - np.maximum(a64[..., 0], b64[..., 0]), 0, None
-    )
-    h = np.clip(
-        np.minimum(a64[..., 3], b64[..., 3]) - np.maximum(a64[..., 1], b64[..., 1]), 0, None
-    )
-    inter = w * h
-    area_a = (a64[..., 2] - a64[..., 0]) * (a64[..., 3] - a64[..., 1])
-    area_b = (b64[..., 2] - b64[..., 0]) * (b64[..., 3] - b64[..., 1])
-    return inter / np.maximum(area_a + area_b - inter, 1e-9)
 
 
 def _detections_by_frame(view: SegmentFaces, lo: int, hi: int) -> dict[int, NDArray[np.int64]]:
@@ -84,16 +72,10 @@ def link_tracks(views: Sequence[SegmentFaces], min_iou: float = 0.5) -> _UnionFi
             rows_b = theirs.get(frame)
             if rows_b is None:
                 continue
-            overlap = _iou(a.xyxy[rows_a], b.xyxy[rows_b])
-            # greedy one-to-one, best overlap first
-            for flat in np.argsort(-overlap, axis=None).tolist():
-                i, j = divmod(flat, len(rows_b))
-                if overlap[i, j] < min_iou:
-                    break
-                if np.isnan(overlap[i, j]):
-                    continue
-                overlap[i, :] = np.nan
-                overlap[:, j] = np.nan
+            overlap = box_iou(a.xyxy[rows_a], b.xyxy[rows_b])
+            # one-to-one, as the tracker pairs faces: the most pairs, then the closest
+            cost = np.where(overlap >= min_iou, 1.0 - overlap, np.inf)
+            for i, j in assign(cost):
                 links.union(
                     (a.segment.number, int(a.track[rows_a[i]])),
                     (b.segment.number, int(b.track[rows_b[j]])),
