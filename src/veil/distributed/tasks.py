@@ -120,6 +120,7 @@ def analyze_segment(
     empty at ``window_start`` and is closed at ``window_stop``.
     """
     started = time.perf_counter()
+    tracker = _ColumnTracker(config.tracker, stride=max(1, config.detect_every))
     finder = FaceFinder(
         _detector(config.detector),
         config.detector,
@@ -127,9 +128,8 @@ def analyze_segment(
         info,
         config.detect_every,
         small_faces=config.small_faces,
+        tracker=tracker,
     )
-    tracker = _ColumnTracker(config.tracker, finder.detect_every)
-    finder.tracker = tracker
     rows: list[tuple] = []
 
     def record(settled: SettledFrame) -> None:

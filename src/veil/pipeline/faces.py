@@ -65,6 +65,8 @@ class FaceFinder:
     """Pictures in, pictures with their faces out, in order, ``lookahead`` frames later.
 
     Held pictures beyond ``held_bytes`` wait in a temporary file (:class:`HeldPictures`).
+    ``tracker`` is the tracker to feed where a variant is needed; by default a
+    :class:`FaceTracker` of ``tracker_config`` at the detection stride.
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class FaceFinder:
         thumbnails: ThumbnailPicker | None = None,
         small_faces: SmallFacePass = SmallFacePass(),
         held_bytes: int = HELD_BYTES,
+        tracker: FaceTracker | None = None,
     ) -> None:
         self.detector = detector
         self.info = info
@@ -85,7 +88,9 @@ class FaceFinder:
         # from YUV is cheaper, unless the full frame is needed to upscale
         use_full = detector_config.upscale > 1 or detector_config.input_size == 0
         self.detect_side = 0 if use_full else detector_config.input_size
-        self.tracker = FaceTracker(tracker_config, stride=self.detect_every)
+        if tracker is None:
+            tracker = FaceTracker(tracker_config, stride=self.detect_every)
+        self.tracker = tracker
         self.thumbnails = thumbnails
         self.small_faces = small_faces
         # an upscale on every frame already does what the periodic pass would
