@@ -51,7 +51,7 @@ def busy_worker(store: Store, workers: list[subprocess.Popen], wait: float = 30)
     """The index of a worker that holds a job's lease now (any, after ``wait`` seconds)."""
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        owners = {j.lease_owner for j in store.list_jobs(states=["processing"], limit=50)}
+        owners = {j.lease_owner for j in store.jobs.list(states=["processing"], limit=50)}
         pids = {int(o.rsplit(":", 1)[1]) for o in owners if o}
         for i, proc in enumerate(workers):
             if proc.pid in pids:
@@ -80,7 +80,7 @@ def main() -> int:
     settings = ServiceSettings(data_dir=data, lease_seconds=3.0, max_tries=3, poll_seconds=0.1)
     env = {**os.environ, **settings.env(), "OMP_WAIT_POLICY": "PASSIVE"}
     store = Store(settings)
-    token = store.create_token("load")
+    token = store.tokens.create("load")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     logs = open(root / "processes.log", "wb")  # noqa: SIM115 - closed at the end
@@ -144,7 +144,7 @@ def main() -> int:
             t.start()
 
         def finished_count() -> int:
-            return store.count_jobs().get("finished", 0)
+            return store.jobs.count().get("finished", 0)
 
         kills = []
         for k in range(args.kills):
@@ -163,7 +163,7 @@ def main() -> int:
             t.join()
         deadline = time.monotonic() + 600
         while True:
-            counts = store.count_jobs()
+            counts = store.jobs.count()
             if counts.get("queued", 0) + counts.get("processing", 0) == 0:
                 break
             if time.monotonic() > deadline:
@@ -181,8 +181,8 @@ def main() -> int:
                 proc.kill()
         logs.close()
 
-    jobs = {job.id: job for job in store.list_jobs(limit=100_000)}
-    finished_events = Counter(e["job_id"] for e in store.events() if e["state"] == "finished")
+    jobs = {job.id: job for job in store.jobs.list(limit=100_000)}
+    finished_events = Counter(e["job_id"] for e in store.jobs.events() if e["state"] == "finished")
     lost = [j for j in accepted if j not in jobs or jobs[j].state != "finished"]
     duplicated = [j for j, n in finished_events.items() if n > 1]
     wrong_outputs = []

@@ -31,7 +31,7 @@ def test_a_service_job_is_redacted_segment_by_segment_on_ray(
         segment_seconds=SEGMENT_SECONDS,
     )
     store = Store(settings)
-    job, _ = store.submit(
+    job, _ = store.jobs.submit(
         JobSpec(
             mode="combined",
             source={"kind": "file", "path": str(seam_clip.path)},
@@ -41,10 +41,10 @@ def test_a_service_job_is_redacted_segment_by_segment_on_ray(
     )
     before = len(_analyses(ray_cluster, seam_clip))
     runner = JobRunner(store, settings, worker="ray-test")
-    claimed = store.claim(runner.worker)
+    claimed = store.leases.claim(runner.worker)
     assert claimed is not None and claimed.id == job.id
     runner.run(claimed)
-    done = store.get_job(job.id)
+    done = store.jobs.get(job.id)
     assert done.state == JobState.FINISHED.value, done.error
     # the three segments were analysed as Ray tasks, not in this process
     assert len(_analyses(ray_cluster, seam_clip)) == before + 3

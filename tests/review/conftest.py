@@ -91,7 +91,7 @@ def review_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewApi]:
         webhook_secret="test-secret",
     )
     store = Store(settings)
-    token = store.create_token("reviewer")
+    token = store.tokens.create("reviewer")
     worker = ThreadWorker(settings).start()
     try:
         with (

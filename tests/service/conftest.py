@@ -83,9 +83,35 @@ def settings(tmp_path: Path) -> ServiceSettings:
     )
 
 
+class FakeClock:
+    """A clock that moves only when told: lease tests run without sleeping."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
 def store(settings: ServiceSettings) -> Iterator[Store]:
     s = Store(settings)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def clocked_store(settings: ServiceSettings, clock: FakeClock) -> Iterator[Store]:
+    """A store on a fake clock."""
+    s = Store(settings, clock)
     yield s
     s.close()
 
@@ -135,7 +161,7 @@ def serve_app(settings: ServiceSettings) -> Iterator[str]:
 
 @pytest.fixture
 def api(settings: ServiceSettings, store: Store) -> Iterator[Api]:
-    token = store.create_token("tester")
+    token = store.tokens.create("tester")
     with (
         serve_app(settings) as url,
         httpx.Client(

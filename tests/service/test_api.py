@@ -39,10 +39,10 @@ def test_missing_wrong_or_revoked_token_is_refused(api: Api):
     basic = {"Authorization": "Basic dXNlcjpwYXNz"}
     assert httpx.get(f"{api.url}/v1/presets", headers=basic).status_code == 401
     assert api.client.get("/v1/jobs").status_code == 200
-    api.store.revoke_token("tester")
+    api.store.tokens.revoke("tester")
     assert api.client.get("/v1/jobs").status_code == 401
     # tokens are stored hashed: the secret itself is nowhere in the database
-    assert api.token not in json.dumps(api.store.list_tokens())
+    assert api.token not in json.dumps(api.store.tokens.list())
 
 
 def test_upload_job_progress_finished_download(
@@ -315,7 +315,7 @@ def test_url_input_on_the_allow_list_is_downloaded(
     allowed = replace(settings, url_allowlist=(base,))
     worker.settings = allowed
     worker.runner.settings = allowed
-    token = store.create_token("url")
+    token = store.tokens.create("url")
     try:
         with (
             serve_app(allowed) as url,

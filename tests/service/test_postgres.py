@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.conftest import Api, Clip, ThreadWorker, free_port, serve_app
+from service.conftest import Api, Clip, FakeClock, ThreadWorker, free_port, serve_app
 from veil.service.settings import ServiceSettings
 from veil.service.store import JobSpec, JobState, Store
 
@@ -95,29 +94,32 @@ def pg_settings(settings: ServiceSettings, postgres_url: str) -> ServiceSettings
 
 
 def test_leases_and_unique_keys_on_postgres(pg_settings: ServiceSettings):
-    store = Store(pg_settings)
+    clock = FakeClock()
+    store = Store(pg_settings, clock)
     try:
         key = f"s3://b/{uuid.uuid4().hex}#etag=1"
         spec = JobSpec("combined", {"kind": "file", "path": "/x.mp4"}, "x.mp4", unique_key=key)
-        job, created = store.submit(spec)
-        again, created_again = store.submit(spec)
+        job, created = store.jobs.submit(spec)
+        again, created_again = store.jobs.submit(spec)
         assert created and not created_again and again.id == job.id
-        claimed = store.claim("w1")
+        claimed = store.leases.claim("w1")
         assert claimed is not None
-        assert store.heartbeat(claimed.id, "w1", claimed.tries, frames_done=1, frames_total=4)
-        time.sleep(pg_settings.lease_seconds + 0.1)
-        taken = store.claim("w2")
+        assert store.leases.heartbeat(
+            claimed.id, "w1", claimed.tries, frames_done=1, frames_total=4
+        )
+        clock.advance(pg_settings.lease_seconds + 0.1)
+        taken = store.leases.claim("w2")
         assert taken is not None and taken.id == claimed.id and taken.tries == claimed.tries + 1
-        assert not store.finish(claimed.id, "w1", claimed.tries, outputs=[], report={})
-        assert store.finish(taken.id, "w2", taken.tries, outputs=[], report={})
-        assert store.get_job(taken.id).state == JobState.FINISHED
+        assert not store.leases.finish(claimed.id, "w1", claimed.tries, outputs=[], report={})
+        assert store.leases.finish(taken.id, "w2", taken.tries, outputs=[], report={})
+        assert store.jobs.get(taken.id).state == JobState.FINISHED
     finally:
         store.close()
 
 
 def test_a_job_end_to_end_on_postgres(pg_settings: ServiceSettings, clip: Clip):
     store = Store(pg_settings)
-    token = store.create_token(f"pg-{uuid.uuid4().hex[:6]}")
+    token = store.tokens.create(f"pg-{uuid.uuid4().hex[:6]}")
     worker = ThreadWorker(pg_settings).start()
     try:
         with (

@@ -26,7 +26,7 @@ from veil.service.watch import FolderWatcher, S3Watcher, watch_loop
 
 
 def _all_settled(store: Store) -> bool:
-    jobs = store.list_jobs()
+    jobs = store.jobs.list()
     return bool(jobs) and all(j.state in FINAL_STATES for j in jobs)
 
 
@@ -60,7 +60,7 @@ def test_a_file_dropped_in_a_watched_folder_is_redacted_once(
     finally:
         stop.set()
         thread.join()
-    jobs = store.list_jobs()
+    jobs = store.jobs.list()
     assert len(jobs) == 1
     assert jobs[0].state == JobState.FINISHED
     assert sorted(p.name for p in outbox.iterdir()) == [
@@ -89,8 +89,8 @@ def test_a_restarted_watcher_skips_finished_files_and_takes_new_ones(
     shutil.copy(clip.path, inbox / "b.mp4")
     second = FolderWatcher(store, inbox, outbox, settle=0.2)
     queued = settled_scan(second)
-    assert [store.get_job(j).source_name for j in queued] == ["b.mp4"]
-    assert len(store.list_jobs()) == 2
+    assert [store.jobs.get(j).source_name for j in queued] == ["b.mp4"]
+    assert len(store.jobs.list()) == 2
     # a file replaced by new content is a new job
     shutil.copy(clip.path, inbox / "a.mp4")
     os.utime(inbox / "a.mp4", ns=(1, 1))
@@ -161,7 +161,7 @@ def test_an_object_put_in_a_watched_bucket_is_redacted(
         "out/site/walk_redacted.mp4",
         "out/site/walk_report.json",
     ]
-    jobs = store.list_jobs()
+    jobs = store.jobs.list()
     assert len(jobs) == 1 and jobs[0].state == JobState.FINISHED
     local = tmp_path / "r.mp4"
     client.download_file("redacted1", "out/site/walk_redacted.mp4", str(local))
@@ -196,7 +196,7 @@ def test_a_duplicated_s3_event_makes_one_job_and_its_output(
     _bucket(s3_server, "raw2")
     _bucket(s3_server, "redacted2")
     store = Store(s3_settings)
-    token = store.create_token("minio")
+    token = store.tokens.create("minio")
     watcher = S3Watcher(store, s3_settings, "s3://raw2/", "s3://redacted2/")
     put = client.put_object(Bucket="raw2", Key="a b.mp4", Body=clip.path.read_bytes())
     etag = put["ETag"].strip('"')
@@ -222,14 +222,14 @@ def test_a_duplicated_s3_event_makes_one_job_and_its_output(
     assert [a["jobs"][0]["created"] for a in answers] == [True, False, False]
     # the listing finds the same object version: still one job
     assert watcher.scan() == []
-    assert len(store.list_jobs()) == 1
+    assert len(store.jobs.list()) == 1
     worker = ThreadWorker(s3_settings).start()
     try:
         job_id = job_ids.pop()
-        wait_until(lambda: store.get_job(job_id).state in ("finished", "error"), 60)
+        wait_until(lambda: store.jobs.get(job_id).state in ("finished", "error"), 60)
     finally:
         worker.close()
-    assert store.get_job(job_id).state == JobState.FINISHED, store.get_job(job_id).error
+    assert store.jobs.get(job_id).state == JobState.FINISHED, store.jobs.get(job_id).error
     keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket="redacted2")["Contents"])
     assert keys == ["a_b_annotations.json", "a_b_redacted.mp4", "a_b_report.json"]
     store.close()
@@ -242,7 +242,7 @@ def test_api_job_from_s3_with_output_to_s3_and_download(
     _bucket(s3_server, "in3")
     client.put_object(Bucket="in3", Key="walk.mp4", Body=clip.path.read_bytes())
     store = Store(s3_settings)
-    token = store.create_token("t")
+    token = store.tokens.create("t")
     worker = ThreadWorker(s3_settings).start()
     import httpx
 

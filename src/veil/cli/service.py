@@ -203,20 +203,20 @@ def token(args: argparse.Namespace) -> int:
     store = Store(settings)
     try:
         if args.action == "list":
-            json.dump(store.list_tokens(), sys.stdout, indent=2)
+            json.dump(store.tokens.list(), sys.stdout, indent=2)
             print()
             return 0
         if not args.name:
             raise VeilError(f"veil token {args.action} needs a NAME")
         if args.action == "create":
-            print(store.create_token(args.name))
+            print(store.tokens.create(args.name))
             print(
                 f"veil: token {args.name!r} created; it is shown only now. Send it as "
                 "'Authorization: Bearer <token>'",
                 file=sys.stderr,
             )
         else:
-            store.revoke_token(args.name)
+            store.tokens.revoke(args.name)
             print(f"veil: token {args.name!r} revoked", file=sys.stderr)
         return 0
     finally:
@@ -240,9 +240,9 @@ def _watch_preset(store: object, value: str | None) -> str | None:
             raise VeilError(f"{path}: a preset must be a JSON object")
         resolve_options(azure=azure, source=str(path))
         name = "watch-" + safe_name(path.stem)[:50]
-        store.put_preset(name=name, azure=azure, options={})
+        store.presets.put(name=name, azure=azure, options={})
         return name
-    store.get_preset(value)
+    store.presets.get(value)
     return value
 
 

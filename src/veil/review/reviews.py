@@ -113,7 +113,7 @@ class Reviews:
         return annotations, thumbs, stem
 
     def open(self, job_id: str) -> Review:
-        job = self.store.get_job(job_id)
+        job = self.store.jobs.get(job_id)
         annotations, thumbs, stem = self._analysis(job)
         original = Timeline.from_annotations(annotations)
         folder = self.folder(job.id)
@@ -216,9 +216,9 @@ class Reviews:
                 annotations = select_ids(annotations, frozenset())
             name = f"{review.stem}_annotations.json"
             data = dump_annotations(annotations).encode()
-            upload = self.store.create_upload(filename=name, size=None, token_name=who)
+            upload = self.store.uploads.create(filename=name, size=None, token_name=who)
             write_atomic(self.settings.uploads_dir / upload.id / name, data)
-            self.store.complete_upload(upload.id, kind="annotations", size=len(data))
+            self.store.uploads.complete(upload.id, kind="annotations", size=len(data))
             source = review.job.options
             options = resolve_options(
                 azure={"version": "1.0", "options": {"mode": "redact", "blurType": blur.value}},
@@ -236,7 +236,7 @@ class Reviews:
                 ids=chosen or None,
                 token_name=who,
             )
-            job, _ = self.store.submit(spec)
+            job, _ = self.store.jobs.submit(spec)
             record: dict[str, Any] = {
                 "job": job.id,
                 "ids": chosen,

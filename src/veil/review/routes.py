@@ -161,7 +161,7 @@ def redact(
 @router.get("/jobs/{job_id}/links")
 def output_links(job_id: str, store: StoreDep, settings: SettingsDep, _token: TokenDep) -> dict:
     """Signed links to a job's outputs, for players and downloads."""
-    job = store.get_job(job_id)
+    job = store.jobs.get(job_id)
     names = sorted(job_outputs(settings, job))
     return {"job": job.id, "outputs": {n: _link(settings, job.id, f"outputs/{n}") for n in names}}
 
@@ -181,7 +181,7 @@ def signed_file(
     if not links.verify(settings.data_dir, job_id, signed, expires, sig):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this link is invalid or has expired")
     reviews = _reviews(store, settings)
-    job = store.get_job(job_id)
+    job = store.jobs.get(job_id)
     headers = {"Cache-Control": "private, max-age=3600"}
     if name == "source":
         path = reviews.source_path(job)

@@ -65,7 +65,7 @@ class Lease:
 
     def renew(self) -> bool:
         try:
-            ok = self.store.heartbeat(
+            ok = self.store.leases.heartbeat(
                 self.job.id,
                 self.worker,
                 self.job.tries,
@@ -126,17 +126,17 @@ class JobRunner:
                 return self._run(job, attempt_dir, lease)
         except JobCanceled:
             if self.abort.is_set():
-                self.store.release(job.id, self.worker, job.tries)
+                self.store.leases.release(job.id, self.worker, job.tries)
                 return "released"
             log.info("job %s: canceled or taken over; outputs discarded", job.id)
             return "canceled"
         except VeilError as exc:  # the input or the request: trying again will not help
-            self.store.fail(job.id, self.worker, job.tries, str(exc), retry=False)
+            self.store.leases.fail(job.id, self.worker, job.tries, str(exc), retry=False)
             return "error"
         except Exception as exc:
             log.warning("job %s: try %d failed", job.id, job.tries, exc_info=True)
             reason = f"{type(exc).__name__}: {exc}"
-            self.store.fail(job.id, self.worker, job.tries, reason, retry=True)
+            self.store.leases.fail(job.id, self.worker, job.tries, reason, retry=True)
             return "failed"
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -219,7 +219,9 @@ class JobRunner:
         if not lease.renew():  # canceled while the last frames were written
             raise JobCanceled(job.id)
         published = self._publish(job, out)
-        if not self.store.finish(job.id, self.worker, job.tries, outputs=published, report=report):
+        if not self.store.leases.finish(
+            job.id, self.worker, job.tries, outputs=published, report=report
+        ):
             self._unpublish(job, published)
             raise JobCanceled(job.id)
         return "finished"

@@ -25,7 +25,7 @@ def preset_options(
     mode: str | None = None,
 ) -> tuple[JobOptions, StoredPreset | None]:
     """A job's options: a stored preset, overridden by an inline Azure preset and options."""
-    stored = store.get_preset(preset) if preset else None
+    stored = store.presets.get(preset) if preset else None
     base_azure = stored.azure if stored else None
     base = stored.options if stored else {}
     options = resolve_options(
@@ -69,7 +69,7 @@ def api_job(
         store, preset=preset, azure=azure, detector=detector, encoder=encoder, mode=mode
     )
     if source.get("upload_id"):
-        upload = store.get_upload(source["upload_id"])
+        upload = store.uploads.get(source["upload_id"])
         if not upload.complete or upload.kind not in ("video", "image"):
             raise VeilError(f"upload {upload.id} is not a complete video or image upload")
         name = upload.filename
@@ -96,7 +96,7 @@ def api_job(
     if options.mode == "redact":
         if not annotations_upload_id:
             raise VeilError("a redact job needs annotations_upload_id (an annotations JSON)")
-        ann = store.get_upload(annotations_upload_id)
+        ann = store.uploads.get(annotations_upload_id)
         if not ann.complete or ann.kind != "annotations":
             raise VeilError(f"upload {ann.id} is not an annotations file")
         annotations = str((settings.uploads_dir / ann.id / ann.filename).resolve())

@@ -82,7 +82,7 @@ class FolderWatcher:
                 output=self.output,
                 preset=self.preset,
             )
-            job, created = self.store.submit(spec)
+            job, created = self.store.jobs.submit(spec)
             self._queued.add(ident)
             if created:
                 log.info("%s: queued job %s", path.name, job.id)
@@ -117,7 +117,7 @@ class S3Watcher:
         self.preset = preset
         self.suffixes = [s.lower() for s in (suffixes or DEFAULT_SUFFIXES)]
         self._queued: set[str] = set()
-        store.put_watch_rule(WatchRule(self.source.url, self.output, preset, self.suffixes))
+        store.watch_rules.put(WatchRule(self.source.url, self.output, preset, self.suffixes))
 
     def scan(self) -> list[str]:
         queued = []
@@ -139,7 +139,7 @@ class S3Watcher:
             assert spec.unique_key is not None
             if spec.unique_key in self._queued:
                 continue
-            job, created = self.store.submit(spec)
+            job, created = self.store.jobs.submit(spec)
             self._queued.add(spec.unique_key)
             if created:
                 log.info("%s: queued job %s", key, job.id)

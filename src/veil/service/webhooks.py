@@ -91,10 +91,10 @@ class Dispatcher:
             retry_at = time.time() + self.settings.webhook_backoff * 2 ** (delivery.attempts - 1)
         if error is not None:
             log.info("webhook %s for job %s: %s", delivery.url, delivery.job_id, error)
-        self.store.delivery_done(delivery.id, error=error, retry_at=retry_at)
+        self.store.deliveries.done(delivery.id, error=error, retry_at=retry_at)
 
     def run_once(self) -> int:
-        due = self.store.due_deliveries()
+        due = self.store.deliveries.due()
         for delivery in due:
             self.deliver(delivery)
         return len(due)

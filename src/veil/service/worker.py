@@ -39,7 +39,7 @@ def run_worker(
     try:
         while not stop.is_set() and (max_jobs is None or done < max_jobs):
             try:
-                job = store.claim(runner.worker)
+                job = store.leases.claim(runner.worker)
             except Exception:  # the database is briefly unavailable
                 log.warning("worker %s: claim failed", runner.worker, exc_info=True)
                 job = None

@@ -36,7 +36,7 @@ def require_token(
             "missing API token: send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    name = store.token_name(credentials.credentials)
+    name = store.tokens.name_of(credentials.credentials)
     if name is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

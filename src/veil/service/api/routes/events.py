@@ -44,7 +44,7 @@ def submit_record(store: Store, record: dict[str, Any], token: str | None) -> di
         return {"object": where, "ignored": f"event {name or '(none)'} is not an object creation"}
     if not bucket or not key:
         return {"object": where, "ignored": "no bucket or key"}
-    rule = _rule_for(store.watch_rules(), bucket, key)
+    rule = _rule_for(store.watch_rules.list(), bucket, key)
     if rule is None:
         return {"object": where, "ignored": "not under a watched prefix"}
     suffixes = tuple(s.lower() for s in rule.suffixes)
@@ -61,7 +61,7 @@ def submit_record(store: Store, record: dict[str, Any], token: str | None) -> di
         preset=rule.preset,
         token_name=token,
     )
-    job, created = store.submit(spec)
+    job, created = store.jobs.submit(spec)
     return {"object": where, "job": job.id, "created": created}
 
 

@@ -12,5 +12,5 @@ router = APIRouter(tags=["health"])
 @router.get("/health")
 def health(store: StoreDep) -> dict:
     """Answers when the API and its database work; no token needed."""
-    counts = store.count_jobs()
+    counts = store.jobs.count()
     return {"status": "ok", "jobs": counts}

@@ -39,7 +39,7 @@ def _submit(store: Store, settings: ServiceSettings, body: JobCreate, token: str
         ids=body.ids,
         token_name=token,
     )
-    job, _ = store.submit(spec)
+    job, _ = store.jobs.submit(spec)
     return job
 
 
@@ -65,7 +65,7 @@ async def create_job_from_body(
 ) -> JobPublic:
     """Upload and queue in one request: the body is the file (``--data-binary @clip.mp4``)."""
     if preset is not None:
-        store.get_preset(preset)  # 404 before reading the body
+        store.presets.get(preset)  # 404 before reading the body
     upload = await receive_whole(request, store, settings, filename, token)
     body = JobCreate.model_validate(
         {
@@ -105,7 +105,7 @@ def list_jobs(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JobList:
     """Newest first; filter by state (repeatable), preset, token name, creation time."""
-    jobs = store.list_jobs(
+    jobs = store.jobs.list(
         states=[s.value for s in state or []],
         preset=preset,
         token_name=token_name,
@@ -119,25 +119,25 @@ def list_jobs(
 
 @router.get("/{job_id}", response_model=JobPublic)
 def get_job(job_id: str, store: StoreDep, _token: TokenDep) -> JobPublic:
-    return JobPublic.from_job(store.get_job(job_id))
+    return JobPublic.from_job(store.jobs.get(job_id))
 
 
 @router.post("/{job_id}/cancel", response_model=JobPublic)
 def cancel_job(job_id: str, store: StoreDep, _token: TokenDep) -> JobPublic:
     """A queued job never runs; a running one stops at its next frame, leaving no output."""
-    return JobPublic.from_job(store.cancel(job_id))
+    return JobPublic.from_job(store.jobs.cancel(job_id))
 
 
 @router.post("/{job_id}/retry", response_model=JobPublic)
 def retry_job(job_id: str, store: StoreDep, _token: TokenDep) -> JobPublic:
     """Queue a failed or canceled job again, with its tries reset."""
-    return JobPublic.from_job(store.retry(job_id))
+    return JobPublic.from_job(store.jobs.retry(job_id))
 
 
 @router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_job(job_id: str, store: StoreDep, settings: SettingsDep, _token: TokenDep) -> Response:
     """Remove the job and the outputs veil keeps for it (not those written to S3)."""
-    job = store.delete_job(job_id)
+    job = store.jobs.delete(job_id)
     shutil.rmtree(settings.outputs_dir / job.id, ignore_errors=True)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -145,17 +145,17 @@ def delete_job(job_id: str, store: StoreDep, settings: SettingsDep, _token: Toke
 @router.get("/{job_id}/events")
 def job_events(job_id: str, store: StoreDep, _token: TokenDep) -> list[dict[str, Any]]:
     """Every state change of the job, oldest first."""
-    store.get_job(job_id)
+    store.jobs.get(job_id)
     return [
         {k: v for k, v in e.items() if k in ("state", "attempt", "worker", "detail", "at")}
-        for e in store.events(job_id)
+        for e in store.jobs.events(job_id)
     ]
 
 
 @router.get("/{job_id}/report")
 def job_report(job_id: str, store: StoreDep, _token: TokenDep) -> dict[str, Any]:
     """The finished job's report: settings, who, timings, frames, faces, damaged frames."""
-    job = store.get_job(job_id)
+    job = store.jobs.get(job_id)
     if job.report is None:
         raise HTTPException(409, f"job {job_id} is {job.state.value}; the report comes at the end")
     return job.report
@@ -163,7 +163,7 @@ def job_report(job_id: str, store: StoreDep, _token: TokenDep) -> dict[str, Any]
 
 @router.get("/{job_id}/outputs")
 def list_outputs(job_id: str, store: StoreDep, settings: SettingsDep, _token: TokenDep) -> dict:
-    job = store.get_job(job_id)
+    job = store.jobs.get(job_id)
     names = sorted(job_outputs(settings, job))
     return {
         "job": job.id,
@@ -177,7 +177,7 @@ def download_output(
     job_id: str, name: str, store: StoreDep, settings: SettingsDep, _token: TokenDep
 ) -> Response:
     """One output file (only names the job recorded; nothing else on the server)."""
-    job = store.get_job(job_id)
+    job = store.jobs.get(job_id)
     outputs = job_outputs(settings, job)
     if name not in outputs:
         raise HTTPException(404, f"job {job_id} has no output {name!r}")

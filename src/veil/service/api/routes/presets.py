@@ -19,7 +19,7 @@ def _save(store: Store, name: str, body: PresetBody, *, create_only: bool) -> Pr
     resolve_options(
         azure=body.preset, detector=detector, encoder=encoder, source=f"preset {name!r}"
     )
-    stored = store.put_preset(
+    stored = store.presets.put(
         name=name,
         azure=body.preset,
         options={"detector": detector, "encoder": encoder},
@@ -38,12 +38,12 @@ def create_preset(body: PresetCreate, store: StoreDep, _token: TokenDep) -> Pres
 
 @router.get("", response_model=list[PresetPublic])
 def list_presets(store: StoreDep, _token: TokenDep) -> list[PresetPublic]:
-    return [PresetPublic.from_stored(p) for p in store.list_presets()]
+    return [PresetPublic.from_stored(p) for p in store.presets.list()]
 
 
 @router.get("/{name}", response_model=PresetPublic)
 def get_preset(name: str, store: StoreDep, _token: TokenDep) -> PresetPublic:
-    return PresetPublic.from_stored(store.get_preset(name))
+    return PresetPublic.from_stored(store.presets.get(name))
 
 
 @router.put("/{name}", response_model=PresetPublic)
@@ -59,5 +59,5 @@ def put_preset(
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_preset(name: str, store: StoreDep, _token: TokenDep) -> Response:
-    store.delete_preset(name)
+    store.presets.delete(name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -81,12 +81,12 @@ async def _complete(store: Store, settings: ServiceSettings, upload: Upload, siz
     except VeilError as exc:
         _discard(store, settings, upload)
         raise HTTPException(422, f"not a usable file: {exc}") from exc
-    return store.complete_upload(upload.id, kind=kind, size=size)
+    return store.uploads.complete(upload.id, kind=kind, size=size)
 
 
 def _discard(store: Store, settings: ServiceSettings, upload: Upload) -> None:
     shutil.rmtree(settings.uploads_dir / upload.id, ignore_errors=True)
-    store.delete_upload(upload.id)
+    store.uploads.delete(upload.id)
 
 
 async def receive_whole(
@@ -95,7 +95,7 @@ async def receive_whole(
     """A whole file in the request body, streamed to disk and checked."""
     name = _checked_name(filename)
     _check_length(request, settings.max_upload_bytes)
-    upload = store.create_upload(filename=name, size=None, token_name=token)
+    upload = store.uploads.create(filename=name, size=None, token_name=token)
     _, partial = _paths(settings, upload)
     try:
         size = await _append(request, partial, 0, settings.max_upload_bytes)
@@ -129,7 +129,7 @@ def open_session(
     name = _checked_name(filename)
     if size > settings.max_upload_bytes:
         raise TooLarge(f"{size} bytes is over the limit of {settings.max_upload_bytes} bytes")
-    upload = store.create_upload(filename=name, size=size, token_name=token)
+    upload = store.uploads.create(filename=name, size=size, token_name=token)
     _, partial = _paths(settings, upload)
     partial.parent.mkdir(parents=True, exist_ok=True)
     partial.touch()
@@ -139,7 +139,7 @@ def open_session(
 @router.get("/{upload_id}", response_model=UploadPublic)
 def get_upload(upload_id: str, store: StoreDep, _token: TokenDep) -> UploadPublic:
     """An upload's state; ``received`` is where a chunked upload resumes."""
-    return UploadPublic.from_upload(store.get_upload(upload_id))
+    return UploadPublic.from_upload(store.uploads.get(upload_id))
 
 
 @router.patch("/{upload_id}", response_model=UploadPublic)
@@ -152,7 +152,7 @@ async def send_chunk(
     upload_offset: Annotated[int, Header(ge=0, description="bytes already received")],
 ) -> UploadPublic:
     """Append a chunk; the upload completes (and is checked) with its last byte."""
-    upload = store.get_upload(upload_id)
+    upload = store.uploads.get(upload_id)
     if upload.complete:
         raise HTTPException(status.HTTP_409_CONFLICT, "the upload is already complete")
     if upload_offset != upload.received:
@@ -163,9 +163,9 @@ async def send_chunk(
     _check_length(request, upload.size - upload.received)
     _, partial = _paths(settings, upload)
     received = await _append(request, partial, upload.received, upload.size)
-    if not store.upload_received(upload.id, before=upload.received, after=received):
+    if not store.uploads.received(upload.id, before=upload.received, after=received):
         raise HTTPException(status.HTTP_409_CONFLICT, "another chunk arrived meanwhile")
     if received == upload.size:
         upload = await _complete(store, settings, upload, received)
         return UploadPublic.from_upload(upload)
-    return UploadPublic.from_upload(store.get_upload(upload.id))
+    return UploadPublic.from_upload(store.uploads.get(upload.id))
