@@ -39,6 +39,7 @@ from veil.facedetect.settings import (
     INTERVAL_RANGE_MS,
     WINDOW_RANGE_MS,
 )
+from veil.names import emotions_plot_name
 from veil.pipeline.run import refuse_overwriting_input
 from veil.preset import Preset
 
@@ -184,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
         write_json(result, json_path)
         result.outputs.append(json_path)
         if args.plot is not None:
-            plot_path = _per_input(args.plot, src, f"{src.stem}_emotions.png", many)
+            plot_path = _per_input(args.plot, src, emotions_plot_name(src.stem), many)
             write_plot(result, plot_path)
             result.outputs.append(plot_path)
         return result

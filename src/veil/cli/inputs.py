@@ -2,35 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from veil.errors import InputError
-from veil.media import IMAGE_SUFFIXES
-
-VIDEO_SUFFIXES = frozenset(
-    {
-        ".mp4",
-        ".m4v",
-        ".mov",
-        ".wmv",
-        ".asf",
-        ".mkv",
-        ".avi",
-        ".webm",
-        ".gif",
-        ".ts",
-        ".mts",
-        ".m2ts",
-        ".mpg",
-        ".mpeg",
-        ".3gp",
-        ".flv",
-        ".ogv",
-    }
-)
-# veil's own outputs, skipped when a folder is scanned, so a re-run does not redact them
-_OUTPUT_NAME = re.compile(r".*(_redacted|_thumb\d{6})$")
+from veil.names import is_media_suffix, is_output_name, redacted_name
 
 
 def expand_inputs(paths: list[Path]) -> list[Path]:
@@ -41,9 +16,7 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
             found = sorted(
                 p
                 for p in path.iterdir()
-                if p.is_file()
-                and (p.suffix.lower() in VIDEO_SUFFIXES or p.suffix.lower() in IMAGE_SUFFIXES)
-                and not _OUTPUT_NAME.fullmatch(p.stem)
+                if p.is_file() and is_media_suffix(p) and not is_output_name(p)
             )
             if not found:
                 raise InputError(path, "folder contains no videos or images")
@@ -53,18 +26,13 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
     return files
 
 
-def redacted_name(src: Path) -> str:
-    """Videos become MP4; images keep their format."""
-    suffix = src.suffix if src.suffix.lower() in IMAGE_SUFFIXES else ".mp4"
-    return f"{src.stem}_redacted{suffix}"
-
-
 def output_file(src: Path, out: Path | None, many: bool) -> Path:
     """``-o`` is a file for one input, a folder for several (or when it is one)."""
+    name = redacted_name(src.stem, src.suffix)
     if out is None:
-        return src.parent / redacted_name(src)
+        return src.parent / name
     if many or out.is_dir() or not out.suffix:
-        return out / redacted_name(src)
+        return out / name
     return out
 
 

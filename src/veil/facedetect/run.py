@@ -25,6 +25,7 @@ from veil.facedetect.plot import emotion_plot
 from veil.facedetect.settings import AggregateSettings, FaceDetectMode
 from veil.facedetect.stats import Summary, csv_text, summarize
 from veil.media import DecodeReport, is_image, probe, read_frames, read_image, write_image
+from veil.names import facedetect_name
 from veil.pipeline.run import PipelineConfig, analyze_media
 from veil.types import DecodedFrame
 
@@ -137,7 +138,7 @@ def detect_faces(
 
 def output_name(src: Path, mode: FaceDetectMode) -> str:
     """``<stem>_faces.json``, ``<stem>_perfaceemotion.json``, ``<stem>_aggregateemotion.json``."""
-    return f"{src.stem}_{mode.azure_name.lower()}.json"
+    return facedetect_name(src.stem, mode.azure_name)
 
 
 def write_json(result: FaceDetectResult, path: Path) -> None:

@@ -1,12 +1,11 @@
 """Stage 1 and 7: media in and media out. The only package that imports PyAV."""
 
-from veil.media.images import IMAGE_SUFFIXES, is_image, read_image, write_image
+from veil.media.images import is_image, read_image, write_image
 from veil.media.picture import VideoPicture
 from veil.media.reader import DecodeReport, probe, read_frames, read_pictures
 from veil.media.writer import EncoderSettings, PictureProcessor, transcode, write_video
 
 __all__ = [
-    "IMAGE_SUFFIXES",
     "DecodeReport",
     "EncoderSettings",
     "PictureProcessor",

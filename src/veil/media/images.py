@@ -14,12 +14,11 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from veil.errors import InputError
-
-IMAGE_SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
+from veil.names import IMAGE_FORMATS, is_image_name
 
 
 def is_image(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES
+    return is_image_name(path)
 
 
 def read_image(path: Path) -> NDArray[np.uint8]:
@@ -38,6 +37,6 @@ def read_image(path: Path) -> NDArray[np.uint8]:
 
 def write_image(rgb: NDArray[np.uint8], path: Path) -> None:
     """Write ``rgb`` in the format the suffix names, with no metadata at all."""
-    fmt = IMAGE_SUFFIXES[path.suffix.lower()]
+    fmt = IMAGE_FORMATS[path.suffix.lower()]
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     Image.fromarray(rgb).save(path, format=fmt, **options)

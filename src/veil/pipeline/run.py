@@ -24,6 +24,7 @@ from veil.atomic import atomic_path
 from veil.detect import DetectorConfig, FaceDetector
 from veil.errors import VeilError
 from veil.media import DecodeReport, EncoderSettings, is_image, probe, transcode, write_image
+from veil.names import annotations_name, thumbnail_name
 from veil.pipeline.analyze import Analysis, analyze_image, analyze_video
 from veil.pipeline.faces import FaceFinder, FaceIds, SmallFacePass, TrackRecorder
 from veil.pipeline.render import AnnotatedRedaction, TrackedRedaction, render_image
@@ -81,11 +82,11 @@ def refuse_overwriting_input(src: Path, dst: Path) -> None:
 
 
 def thumbnail_path(out_dir: Path, stem: str, face_id: int) -> Path:
-    return out_dir / f"{stem}_thumb{face_id:06d}.jpg"
+    return out_dir / thumbnail_name(stem, face_id)
 
 
 def annotations_path(out_dir: Path, stem: str) -> Path:
-    return out_dir / f"{stem}_annotations.json"
+    return out_dir / annotations_name(stem)
 
 
 def write_thumbnails(

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from pathlib import Path
 
 from veil.annotations import read_annotations
 from veil.errors import VeilError
-from veil.media import IMAGE_SUFFIXES, is_image, probe, read_image
+from veil.media import is_image, probe, read_image
+from veil.names import (
+    MEDIA_SUFFIXES,
+    annotations_name,
+    is_media_suffix,
+    is_output_name,
+    redacted_name,
+    report_name,
+)
 
-VIDEO_SUFFIXES = frozenset(
-    {
-        ".mp4", ".m4v", ".mov", ".wmv", ".asf", ".mkv", ".avi", ".webm", ".gif",
-        ".ts", ".mts", ".m2ts", ".mpg", ".mpeg", ".3gp", ".flv", ".ogv",
-    }
-)  # fmt: skip
-MEDIA_SUFFIXES = VIDEO_SUFFIXES | frozenset(IMAGE_SUFFIXES)
-# veil's own outputs and partial files: never inputs
-_OUTPUT_NAME = re.compile(r".*(_redacted|_thumb\d{6}|_annotations|_report)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -45,15 +43,16 @@ def safe_name(name: str, default: str = "upload") -> str:
 
 
 def is_media_name(name: str) -> bool:
+    """A video or image an input may be: not hidden, not partial, not one of veil's outputs."""
     path = Path(name)
     if path.name.startswith(".") or ".partial-" in path.name:
         return False
-    return path.suffix.lower() in MEDIA_SUFFIXES and not _OUTPUT_NAME.fullmatch(path.stem)
+    return is_media_suffix(path) and not is_output_name(path)
 
 
 def check_media(path: Path) -> str:
     """``"video"`` or ``"image"`` if veil can read the file, else a VeilError saying why."""
-    if path.suffix.lower() not in MEDIA_SUFFIXES:
+    if not is_media_suffix(path):
         raise VeilError(
             f"{path.name}: unsupported file type {path.suffix or '(none)'!r}; "
             f"expected a video or image ({', '.join(sorted(MEDIA_SUFFIXES))})"
@@ -79,29 +78,10 @@ def frame_total(path: Path, passes: int) -> int | None:
     return count * passes or None
 
 
-def output_names(mode: str, stem: str, suffix: str) -> dict[str, str]:
+def output_names(stem: str, suffix: str) -> dict[str, str]:
     """The names a job writes, by role (thumbnails are found by pattern)."""
-    out_suffix = suffix if suffix.lower() in IMAGE_SUFFIXES else ".mp4"
     return {
-        "redacted": f"{stem}_redacted{out_suffix}",
-        "annotations": f"{stem}_annotations.json",
-        "report": f"{stem}_report.json",
+        "redacted": redacted_name(stem, suffix),
+        "annotations": annotations_name(stem),
+        "report": report_name(stem),
     }
-
-
-def content_type(name: str) -> str:
-    suffix = Path(name).suffix.lower()
-    return {
-        ".mp4": "video/mp4",
-        ".json": "application/json",
-        ".jpg": "image/jpeg",
-        ".jpeg": "image/jpeg",
-        ".png": "image/png",
-        ".webp": "image/webp",
-    }.get(suffix, "application/octet-stream")
-
-
-def fsync_close(f) -> None:
-    f.flush()
-    os.fsync(f.fileno())
-    f.close()

@@ -13,8 +13,6 @@ from pathlib import Path
 from veil.errors import VeilError
 
 DEFAULT_DATA_DIR = Path("veil-data")
-MEDIA_SUFFIXES = (".mp4", ".mov", ".wmv", ".mkv", ".avi", ".webm", ".m4v", ".ts", ".mts")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 
 def _float(name: str, default: float) -> float:
