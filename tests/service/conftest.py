@@ -25,8 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
+from veil.cli.service import web_app
 from veil.samples import MovingFace, make_sample_video
-from veil.service.api import create_app
 from veil.service.runner import JobRunner
 from veil.service.settings import ServiceSettings
 from veil.service.store import Store
@@ -146,7 +146,7 @@ def serve_app(settings: ServiceSettings) -> Iterator[str]:
 
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        web_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

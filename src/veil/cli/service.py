@@ -13,9 +13,13 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from veil.errors import VeilError
 from veil.service.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger("veil")
 
@@ -152,10 +156,22 @@ def _wait_for_signal() -> threading.Event:
     return stop
 
 
+def web_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
+    """Everything ``veil serve`` answers: the job API, the review app, the live pages."""
+    from veil.live.http import live_router
+    from veil.review import install as install_review
+    from veil.service.api import create_app
+
+    app = create_app(settings, webhooks=webhooks)
+    # HLS written by `veil live --hls <data>/live`, with a page at /live/<name>
+    app.include_router(live_router(settings.data_dir / "live"))
+    install_review(app)  # the review API (/v1/review) and the browser app at /
+    return app
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from veil.service.api import create_app
     from veil.service.processes import WorkerPool
 
     _service_logging(args)
@@ -167,7 +183,7 @@ def serve(args: argparse.Namespace) -> int:
         extra["url_allowlist"] = (*env.url_allowlist, *args.allow_url)
     settings = _settings(args, **extra)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(settings)
+    app = web_app(settings)
     pool = WorkerPool(settings, args.workers).start() if args.workers > 0 else None
     print(
         f"veil: serving on http://{args.host}:{args.port} (docs at /docs), "

@@ -32,14 +32,16 @@ from veil.annotations import (
 )
 from veil.atomic import write_atomic
 from veil.errors import VeilError
+from veil.names import annotations_name, thumbnail_id
 from veil.review import frames
 from veil.review.edits import ReviewState, _Edit, apply
 from veil.review.timeline import Timeline
-from veil.service import s3
-from veil.service.options import resolve_options
-from veil.service.runner import job_outputs
+from veil.service.outputs import job_outputs, read_output
+from veil.service.schemas import JobCreate
 from veil.service.settings import ServiceSettings
-from veil.service.store import Conflict, Job, JobSpec, JobState, Store
+from veil.service.store import Conflict, Job, JobState, Store
+from veil.service.submit import submit_request
+from veil.service.uploads import save_upload
 from veil.settings import BlurType
 
 _locks: dict[str, threading.Lock] = {}
@@ -94,22 +96,11 @@ class Reviews:
             raise Conflict(f"job {job.id} is {job.state.value}; review it once it has finished")
         outputs = job_outputs(self.settings, job)
         stem = Path(job.source_name).stem
-        name = f"{stem}_annotations.json"
+        name = annotations_name(stem)
         if name not in outputs:
             raise Conflict(f"job {job.id} has no annotations output")
-        where = outputs[name]
-        if isinstance(where, str):  # s3://
-            loc = s3.parse_s3_url(where)
-            body = s3.client(self.settings).get_object(Bucket=loc.bucket, Key=loc.key)["Body"]
-            annotations = parse_annotations(body.read(), name)
-        else:
-            annotations = read_annotations(where)
-        prefix = f"{stem}_thumb"
-        thumbs = {
-            int(n[len(prefix) : -4]): n
-            for n in outputs
-            if n.startswith(prefix) and n.endswith(".jpg") and n[len(prefix) : -4].isdigit()
-        }
+        annotations = parse_annotations(read_output(self.settings, outputs[name]), name)
+        thumbs = {face_id: n for n in outputs if (face_id := thumbnail_id(stem, n)) is not None}
         return annotations, thumbs, stem
 
     def open(self, job_id: str) -> Review:
@@ -182,10 +173,9 @@ class Reviews:
     def thumbnail(self, review: Review, face_id: int) -> Path | bytes:
         """The analysis's thumbnail of the ID, else a crop of its middle box (cached)."""
         if face_id in review.thumbnails and face_id in review.original.ids():
-            outputs = job_outputs(self.settings, review.job)
-            where = outputs.get(review.thumbnails[face_id])
-            if isinstance(where, Path) and where.is_file():
-                return where
+            output = job_outputs(self.settings, review.job).get(review.thumbnails[face_id])
+            if output is not None and output.path is not None and output.exists():
+                return output.path
         boxes = list(review.timeline.boxes_of(face_id))
         if not boxes:
             raise VeilError(f"there is no face {face_id}")
@@ -214,29 +204,23 @@ class Reviews:
             chosen = sorted(review.state.selected)
             if not chosen:  # an empty ID list means "every face" to veil and Azure
                 annotations = select_ids(annotations, frozenset())
-            name = f"{review.stem}_annotations.json"
             data = dump_annotations(annotations).encode()
-            upload = self.store.uploads.create(filename=name, size=None, token_name=who)
-            write_atomic(self.settings.uploads_dir / upload.id / name, data)
-            self.store.uploads.complete(upload.id, kind="annotations", size=len(data))
-            source = review.job.options
-            options = resolve_options(
-                azure={"version": "1.0", "options": {"mode": "redact", "blurType": blur.value}},
-                detector=source.get("detector"),
-                encoder=source.get("encoder"),
-                mode="redact",
-                source="review",
+            upload = save_upload(
+                self.store, self.settings, annotations_name(review.stem), data, who
             )
-            spec = JobSpec(
-                mode=options.mode.value,
-                source=dict(review.job.source),
-                source_name=review.job.source_name,
-                options=options.model_dump(mode="json"),
-                annotations=str((self.settings.uploads_dir / upload.id / name).resolve()),
-                ids=chosen or None,
-                token_name=who,
+            analysed = review.job.options
+            request = JobCreate.model_validate(
+                {
+                    "input": {"job_id": review.job.id},
+                    "mode": "redact",
+                    "azure_preset": {"version": "1.0", "options": {"blurType": blur.value}},
+                    "detector": analysed.get("detector"),
+                    "encoder": analysed.get("encoder"),
+                    "annotations_upload_id": upload.id,
+                    "ids": chosen or None,
+                }
             )
-            job, _ = self.store.jobs.submit(spec)
+            job = submit_request(self.store, self.settings, request, who)
             record: dict[str, Any] = {
                 "job": job.id,
                 "ids": chosen,

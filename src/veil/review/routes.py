@@ -7,19 +7,19 @@ functions: FastAPI runs them in its thread pool, as they read files and decode.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
+from veil.names import annotations_name, content_type, id_list_name, is_image_name
 from veil.review import frames, links
 from veil.review.edits import EditRequest
 from veil.review.reviews import Review, Reviews
 from veil.service.api.deps import SettingsDep, StoreDep, TokenDep
-from veil.service.files import content_type
-from veil.service.runner import job_outputs
+from veil.service.api.files import content_disposition, output_response
+from veil.service.outputs import job_outputs
 from veil.service.schemas import JobPublic
 from veil.service.settings import ServiceSettings
 from veil.settings import BlurType
@@ -63,11 +63,7 @@ def review_document(review: Review, settings: ServiceSettings, playable: bool) -
                 + f"&v={s.first}-{s.last}-{s.frames}",
             }
         )
-    kind = (
-        "image"
-        if len(tl) == 1 and job.source_name.lower().endswith((".jpg", ".jpeg", ".png", ".webp"))
-        else "video"
-    )
+    kind = "image" if len(tl) == 1 and is_image_name(job.source_name) else "video"
     return {
         "job": JobPublic.from_job(job).model_dump(),
         "media": {
@@ -187,30 +183,24 @@ def signed_file(
         path = reviews.source_path(job)
         if path is None:
             raise HTTPException(404, "the source is not kept on this server")
-        return FileResponse(path, media_type=_media_type(path.name), headers=headers)
+        return FileResponse(path, media_type=content_type(path.name), headers=headers)
     if name.startswith("outputs/"):
-        output = name.removeprefix("outputs/")
-        where = job_outputs(settings, job).get(output)
-        if not isinstance(where, Path) or not where.is_file():
-            raise HTTPException(404, f"job {job_id} has no output {output!r} on this server")
-        return FileResponse(
-            where,
-            media_type=content_type(output),
-            filename=output if download else None,
-            headers=headers,
-        )
+        output = job_outputs(settings, job).get(name.removeprefix("outputs/"))
+        if output is None:
+            raise HTTPException(404, f"job {job_id} has no output {name[8:]!r}")
+        return output_response(settings, output, download=download, headers=headers)
     review = reviews.open(job_id)
     if name == "annotations.json":
         return Response(
             _dump(review),
             media_type="application/json",
-            headers=_attachment(f"{review.stem}_annotations.json"),
+            headers=_attachment(annotations_name(review.stem)),
         )
     if name == "ids.txt":
         return Response(
             review.id_list(),
             media_type="text/plain; charset=utf-8",
-            headers=_attachment(f"{review.stem}_ids.txt"),
+            headers=_attachment(id_list_name(review.stem)),
         )
     if name.startswith("frames/") and name.endswith(".jpg") and name[7:-4].isdigit():
         rgb = reviews.frame(review, int(name[7:-4]))
@@ -228,18 +218,4 @@ def _dump(review: Review) -> str:
 
 
 def _attachment(filename: str) -> dict[str, str]:
-    return {
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store",
-    }
-
-
-def _media_type(name: str) -> str:
-    suffix = Path(name).suffix.lower()
-    return {
-        ".mp4": "video/mp4",
-        ".m4v": "video/mp4",
-        ".mov": "video/quicktime",
-        ".webm": "video/webm",
-        ".mkv": "video/x-matroska",
-    }.get(suffix, content_type(name))
+    return {"Content-Disposition": content_disposition(filename), "Cache-Control": "no-store"}

@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from veil.detect import DetectorConfig, FaceDetector, load_detector
 from veil.distributed.executors import Executor, make_executor
@@ -27,8 +26,9 @@ from veil.distributed.job import combined_segments
 from veil.errors import VeilError
 from veil.pipeline import analyze, combined, redact
 from veil.service import s3
-from veil.service.files import check_media, content_type, frame_total, output_names
+from veil.service.files import check_media, frame_total, output_names
 from veil.service.options import JobOptions, pipeline_config
+from veil.service.outputs import publish, unpublish
 from veil.service.settings import ServiceSettings
 from veil.service.store import Job, Store
 
@@ -100,7 +100,8 @@ class JobRunner:
         self.worker = worker or worker_id()
         self._detectors: dict[DetectorConfig, FaceDetector] = {}
         self._ray: Executor | None = None
-        # tests: called with (job, frames_done) on each frame, e.g. to slow a job down
+        # called with (job, frames read so far) at each progress report of the pipeline
+        # (each frame read; each finished segment on Ray): tests slow jobs down or break them
         self.frame_hook: Callable[[Job, int], None] | None = None
         # set on shutdown: the running job stops and is given back to the queue
         self.abort = threading.Event()
@@ -153,7 +154,7 @@ class JobRunner:
         lease.frames_total = frame_total(src, passes) if kind == "video" else None
         out = attempt_dir / "out"
         out.mkdir(parents=True, exist_ok=True)
-        names = output_names(options.mode, Path(job.source_name).stem, src.suffix)
+        names = output_names(Path(job.source_name).stem, src.suffix)
 
         def on_frame(n: int) -> None:
             if self.abort.is_set():
@@ -218,11 +219,11 @@ class JobRunner:
         (out / names["report"]).write_text(json.dumps(report, indent=2))
         if not lease.renew():  # canceled while the last frames were written
             raise JobCanceled(job.id)
-        published = self._publish(job, out)
+        published = publish(self.settings, job, out)
         if not self.store.leases.finish(
             job.id, self.worker, job.tries, outputs=published, report=report
         ):
-            self._unpublish(job, published)
+            unpublish(self.settings, job)
             raise JobCanceled(job.id)
         return "finished"
 
@@ -248,51 +249,3 @@ class JobRunner:
         else:
             raise VeilError(f"unknown input kind {kind!r}")
         return dst
-
-    def _outputs_dir(self, job: Job) -> Path:
-        return self.settings.outputs_dir / job.id
-
-    def _publish(self, job: Job, out: Path) -> list[str]:
-        files = sorted(p for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
-        if job.output and s3.is_s3_url(job.output):
-            base = s3.parse_s3_url(job.output)
-            for path in files:
-                s3.upload(self.settings, path, base.child(path.name), content_type(path.name))
-            return [base.child(p.name).url for p in files]
-        dest = Path(job.output) if job.output else self._outputs_dir(job)
-        dest.mkdir(parents=True, exist_ok=True)
-        for path in files:
-            if _same_device(path, dest):
-                os.replace(path, dest / path.name)
-            else:
-                _copy(path, dest)
-        return [str(dest / p.name) if job.output else p.name for p in files]
-
-    def _unpublish(self, job: Job, published: list[str]) -> None:
-        """Best effort: a job canceled between publishing and finishing keeps no outputs."""
-        if job.output:
-            return  # a user's folder or bucket: leave what is there
-        shutil.rmtree(self._outputs_dir(job), ignore_errors=True)
-
-
-def _same_device(path: Path, folder: Path) -> bool:
-    return path.stat().st_dev == folder.stat().st_dev
-
-
-def _copy(path: Path, folder: Path) -> None:
-    tmp = folder / f".{path.name}.partial-{os.getpid()}"
-    shutil.copyfile(path, tmp)
-    os.replace(tmp, folder / path.name)
-
-
-def job_outputs(settings: ServiceSettings, job: Job) -> dict[str, Any]:
-    """Where each output of a finished job is: {name: local path or s3:// URL}."""
-    found: dict[str, Any] = {}
-    for item in job.outputs or []:
-        if s3.is_s3_url(item):
-            found[item.rsplit("/", 1)[-1]] = item
-        elif job.output:
-            found[Path(item).name] = Path(item)
-        else:
-            found[item] = settings.outputs_dir / job.id / item
-    return found

@@ -13,7 +13,7 @@ PRESET_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 class JobInput(BaseModel):
-    """Exactly one of: an upload id, an allow-listed URL, an s3:// object."""
+    """Exactly one of: an upload id, an allow-listed URL, an s3:// object, an earlier job."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -21,12 +21,15 @@ class JobInput(BaseModel):
     url: str | None = None
     s3: str | None = Field(None, description="s3://bucket/key")
     version_id: str | None = Field(None, description="S3 object version (optional)")
+    job_id: str | None = Field(
+        None, description="the input of an earlier job (e.g. redact what was analysed)"
+    )
 
     @model_validator(mode="after")
     def _one(self) -> JobInput:
-        given = [x for x in (self.upload_id, self.url, self.s3) if x]
+        given = [x for x in (self.upload_id, self.url, self.s3, self.job_id) if x]
         if len(given) != 1:
-            raise ValueError("give exactly one of upload_id, url, s3")
+            raise ValueError("give exactly one of upload_id, url, s3, job_id")
         return self
 
 

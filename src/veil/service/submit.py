@@ -1,4 +1,9 @@
-"""Turning requests, watched files and S3 objects into queued jobs (no HTTP here)."""
+"""Turning requests, watched files and S3 objects into queued jobs (no HTTP here).
+
+:func:`submit_request` is how a job request enters the store, from the API's
+routes and from the review app alike; the watchers and the S3 event endpoint
+build their jobs with :func:`file_job` and :func:`s3_job`.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,10 @@ from veil.service import s3
 from veil.service.fetch import check_url_allowed
 from veil.service.files import is_media_name, safe_name
 from veil.service.options import JobOptions, resolve_options
+from veil.service.schemas import JobCreate
 from veil.service.settings import ServiceSettings
-from veil.service.store import JobSpec, Store, StoredPreset
+from veil.service.store import Job, JobSpec, Store, StoredPreset
+from veil.service.uploads import upload_path
 
 
 def preset_options(
@@ -47,74 +54,80 @@ def check_output(output: str | None) -> str | None:
     return s3.parse_s3_url(output).url
 
 
+def _input(
+    store: Store, settings: ServiceSettings, request: JobCreate
+) -> tuple[dict[str, Any], str]:
+    """Where a requested job's input comes from, and the name its outputs are named after."""
+    given = request.input
+    if given.upload_id:
+        upload = store.uploads.get(given.upload_id)
+        if not upload.complete or upload.kind not in ("video", "image"):
+            raise VeilError(f"upload {upload.id} is not a complete video or image upload")
+        path = upload_path(settings, upload).resolve()
+        source = {"kind": "upload", "upload_id": upload.id, "filename": upload.filename}
+        return {**source, "path": str(path)}, upload.filename
+    if given.job_id:  # the same input as an earlier job (a redaction after a review)
+        earlier = store.jobs.get(given.job_id)
+        return dict(earlier.source), earlier.source_name
+    if given.url:
+        check_url_allowed(given.url, settings)
+        return {"kind": "url", "url": given.url}, safe_name(
+            Path(urlparse(given.url).path).name, "input.mp4"
+        )
+    assert given.s3 is not None
+    loc = s3.parse_s3_url(given.s3)
+    source = {"kind": "s3", "bucket": loc.bucket, "key": loc.key}
+    if given.version_id:
+        source["version_id"] = given.version_id
+    return source, safe_name(Path(loc.key).name, "input.mp4")
+
+
 def api_job(
-    store: Store,
-    settings: ServiceSettings,
-    *,
-    source: dict[str, Any],
-    preset: str | None,
-    azure: dict[str, Any] | None,
-    detector: dict[str, Any] | None,
-    encoder: dict[str, Any] | None,
-    mode: str | None,
-    output: str | None,
-    webhook_url: str | None,
-    webhook_secret: str | None,
-    annotations_upload_id: str | None,
-    ids: list[int] | None,
-    token_name: str | None,
+    store: Store, settings: ServiceSettings, request: JobCreate, token_name: str | None
 ) -> JobSpec:
     """Check a job request and build its spec; VeilError says what is wrong."""
     options, stored = preset_options(
-        store, preset=preset, azure=azure, detector=detector, encoder=encoder, mode=mode
+        store,
+        preset=request.preset,
+        azure=request.azure_preset,
+        detector=request.detector.model_dump(exclude_none=True) if request.detector else None,
+        encoder=request.encoder.model_dump(exclude_none=True) if request.encoder else None,
+        mode=request.mode,
     )
-    if source.get("upload_id"):
-        upload = store.uploads.get(source["upload_id"])
-        if not upload.complete or upload.kind not in ("video", "image"):
-            raise VeilError(f"upload {upload.id} is not a complete video or image upload")
-        name = upload.filename
-        src = {
-            "kind": "upload",
-            "upload_id": upload.id,
-            "filename": name,
-            "path": str((settings.uploads_dir / upload.id / name).resolve()),
-        }
-    elif source.get("url"):
-        url = source["url"]
-        check_url_allowed(url, settings)
-        name = safe_name(Path(urlparse(url).path).name, "input.mp4")
-        src = {"kind": "url", "url": url}
-    else:
-        loc = s3.parse_s3_url(source["s3"])
-        name = safe_name(Path(loc.key).name, "input.mp4")
-        src = {"kind": "s3", "bucket": loc.bucket, "key": loc.key}
-        if source.get("version_id"):
-            src["version_id"] = source["version_id"]
+    source, name = _input(store, settings, request)
     if not is_media_name(name):
         raise VeilError(f"{name}: not a video or image name")
     annotations = None
     if options.mode == "redact":
-        if not annotations_upload_id:
+        if not request.annotations_upload_id:
             raise VeilError("a redact job needs annotations_upload_id (an annotations JSON)")
-        ann = store.uploads.get(annotations_upload_id)
+        ann = store.uploads.get(request.annotations_upload_id)
         if not ann.complete or ann.kind != "annotations":
             raise VeilError(f"upload {ann.id} is not an annotations file")
-        annotations = str((settings.uploads_dir / ann.id / ann.filename).resolve())
-    elif ids or annotations_upload_id:
+        annotations = str(upload_path(settings, ann).resolve())
+    elif request.ids or request.annotations_upload_id:
         raise VeilError("annotations and ids are for redact jobs only")
     return JobSpec(
         mode=options.mode.value,
-        source=src,
+        source=source,
         source_name=name,
         options=options.model_dump(mode="json"),
-        preset=preset,
-        output=check_output(output),
+        preset=request.preset,
+        output=check_output(request.output),
         annotations=annotations,
-        ids=sorted(set(ids)) if ids else None,
-        webhook_url=webhook_url or (stored.webhook_url if stored else None),
-        webhook_secret=webhook_secret or (stored.webhook_secret if stored else None),
+        ids=sorted(set(request.ids)) if request.ids else None,
+        webhook_url=request.webhook_url or (stored.webhook_url if stored else None),
+        webhook_secret=request.webhook_secret or (stored.webhook_secret if stored else None),
         token_name=token_name,
     )
+
+
+def submit_request(
+    store: Store, settings: ServiceSettings, request: JobCreate, token_name: str | None
+) -> Job:
+    """Check a job request and queue it: what ``POST /v1/jobs`` and the review app do."""
+    job, _ = store.jobs.submit(api_job(store, settings, request, token_name))
+    return job
 
 
 def s3_object_key(bucket: str, key: str, etag: str | None, version_id: str | None) -> str:

@@ -1,4 +1,8 @@
-"""``create_app(settings)``: the FastAPI application (OpenAPI at /docs)."""
+"""``create_app(settings)``: the job API as a FastAPI application (OpenAPI at /docs).
+
+The review app and the live streams' pages are added by ``veil serve``
+(:func:`veil.cli.service.web_app`): they use this API, it does not know them.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from veil.errors import VeilError
-from veil.live.http import live_router
-from veil.review import install as install_review
 from veil.service.api.routes import events, health, jobs, presets, uploads
 from veil.service.files import TooLarge
 from veil.service.settings import ServiceSettings
@@ -59,7 +61,4 @@ def create_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
 
     for module in (health, uploads, jobs, presets, events):
         app.include_router(module.router)
-    # HLS written by `veil live --hls <data>/live`, with a page at /live/<name>
-    app.include_router(live_router(settings.data_dir / "live"))
-    install_review(app)  # the review API (/v1/review) and the browser app at /
     return app

@@ -7,40 +7,16 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from fastapi.responses import FileResponse, StreamingResponse
 
-from veil.service import s3
 from veil.service.api.deps import SettingsDep, StoreDep, TokenDep
+from veil.service.api.files import output_response
 from veil.service.api.routes.uploads import FilenameQuery, receive_whole
-from veil.service.files import content_type
-from veil.service.runner import job_outputs
+from veil.service.outputs import job_outputs, outputs_dir
 from veil.service.schemas import JobCreate, JobList, JobPublic
-from veil.service.settings import ServiceSettings
-from veil.service.store import Job, JobState, Store
-from veil.service.submit import api_job
+from veil.service.store import JobState
+from veil.service.submit import submit_request
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
-
-
-def _submit(store: Store, settings: ServiceSettings, body: JobCreate, token: str) -> Job:
-    spec = api_job(
-        store,
-        settings,
-        source=body.input.model_dump(),
-        preset=body.preset,
-        azure=body.azure_preset,
-        detector=body.detector.model_dump(exclude_none=True) if body.detector else None,
-        encoder=body.encoder.model_dump(exclude_none=True) if body.encoder else None,
-        mode=body.mode,
-        output=body.output,
-        webhook_url=body.webhook_url,
-        webhook_secret=body.webhook_secret,
-        annotations_upload_id=body.annotations_upload_id,
-        ids=body.ids,
-        token_name=token,
-    )
-    job, _ = store.jobs.submit(spec)
-    return job
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
@@ -48,7 +24,7 @@ def create_job(
     body: JobCreate, store: StoreDep, settings: SettingsDep, token: TokenDep
 ) -> JobPublic:
     """Queue a job on an upload, an allow-listed URL or an ``s3://`` object."""
-    return JobPublic.from_job(_submit(store, settings, body, token))
+    return JobPublic.from_job(submit_request(store, settings, body, token))
 
 
 @router.post("/upload", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
@@ -76,7 +52,7 @@ async def create_job_from_body(
             "webhook_url": webhook_url,
         }
     )
-    return JobPublic.from_job(_submit(store, settings, body, token))
+    return JobPublic.from_job(submit_request(store, settings, body, token))
 
 
 def _time(value: str | None, name: str) -> float | None:
@@ -138,7 +114,7 @@ def retry_job(job_id: str, store: StoreDep, _token: TokenDep) -> JobPublic:
 def delete_job(job_id: str, store: StoreDep, settings: SettingsDep, _token: TokenDep) -> Response:
     """Remove the job and the outputs veil keeps for it (not those written to S3)."""
     job = store.jobs.delete(job_id)
-    shutil.rmtree(settings.outputs_dir / job.id, ignore_errors=True)
+    shutil.rmtree(outputs_dir(settings, job), ignore_errors=True)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -177,19 +153,7 @@ def download_output(
     job_id: str, name: str, store: StoreDep, settings: SettingsDep, _token: TokenDep
 ) -> Response:
     """One output file (only names the job recorded; nothing else on the server)."""
-    job = store.jobs.get(job_id)
-    outputs = job_outputs(settings, job)
-    if name not in outputs:
+    output = job_outputs(settings, store.jobs.get(job_id)).get(name)
+    if output is None:
         raise HTTPException(404, f"job {job_id} has no output {name!r}")
-    where = outputs[name]
-    if isinstance(where, str):  # s3://
-        loc = s3.parse_s3_url(where)
-        obj = s3.client(settings).get_object(Bucket=loc.bucket, Key=loc.key)
-        return StreamingResponse(
-            obj["Body"].iter_chunks(1 << 20),
-            media_type=content_type(name),
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
-    if not where.is_file():
-        raise HTTPException(410, f"output {name!r} is no longer on the server")
-    return FileResponse(where, media_type=content_type(name), filename=name)
+    return output_response(settings, output)

@@ -11,19 +11,19 @@ is not is deleted and refused.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
-from veil.errors import VeilError
+from veil.names import is_media_suffix
 from veil.service.api.deps import SettingsDep, StoreDep, TokenDep
-from veil.service.files import MEDIA_SUFFIXES, TooLarge, check_annotations, check_media, safe_name
+from veil.service.files import TooLarge, safe_name
 from veil.service.schemas import UploadPublic
 from veil.service.settings import ServiceSettings
 from veil.service.store import Store, Upload
+from veil.service.uploads import complete, discard, partial_path
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
 
@@ -32,15 +32,9 @@ FilenameQuery = Annotated[
 ]
 
 
-def _paths(settings: ServiceSettings, upload: Upload) -> tuple[Path, Path]:
-    folder = settings.uploads_dir / upload.id
-    return folder / upload.filename, folder / f".{upload.filename}.partial"
-
-
 def _checked_name(filename: str) -> str:
     name = safe_name(filename)
-    suffix = Path(name).suffix.lower()
-    if suffix not in MEDIA_SUFFIXES and suffix != ".json":
+    if not is_media_suffix(name) and Path(name).suffix.lower() != ".json":
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             f"{name}: not a video, image or annotations (.json) file name",
@@ -72,23 +66,6 @@ async def _append(request: Request, partial: Path, start: int, limit: int) -> in
     return received
 
 
-async def _complete(store: Store, settings: ServiceSettings, upload: Upload, size: int) -> Upload:
-    final, partial = _paths(settings, upload)
-    os.replace(partial, final)
-    check = check_annotations if final.suffix.lower() == ".json" else check_media
-    try:
-        kind = await run_in_threadpool(check, final)
-    except VeilError as exc:
-        _discard(store, settings, upload)
-        raise HTTPException(422, f"not a usable file: {exc}") from exc
-    return store.uploads.complete(upload.id, kind=kind, size=size)
-
-
-def _discard(store: Store, settings: ServiceSettings, upload: Upload) -> None:
-    shutil.rmtree(settings.uploads_dir / upload.id, ignore_errors=True)
-    store.uploads.delete(upload.id)
-
-
 async def receive_whole(
     request: Request, store: Store, settings: ServiceSettings, filename: str, token: str
 ) -> Upload:
@@ -96,16 +73,15 @@ async def receive_whole(
     name = _checked_name(filename)
     _check_length(request, settings.max_upload_bytes)
     upload = store.uploads.create(filename=name, size=None, token_name=token)
-    _, partial = _paths(settings, upload)
     try:
-        size = await _append(request, partial, 0, settings.max_upload_bytes)
+        size = await _append(request, partial_path(settings, upload), 0, settings.max_upload_bytes)
     except BaseException:
-        _discard(store, settings, upload)
+        discard(store, settings, upload)
         raise
     if size == 0:
-        _discard(store, settings, upload)
+        discard(store, settings, upload)
         raise HTTPException(422, "the upload is empty")
-    return await _complete(store, settings, upload, size)
+    return await run_in_threadpool(complete, store, settings, upload, size)
 
 
 @router.post("", status_code=201, response_model=UploadPublic)
@@ -130,7 +106,7 @@ def open_session(
     if size > settings.max_upload_bytes:
         raise TooLarge(f"{size} bytes is over the limit of {settings.max_upload_bytes} bytes")
     upload = store.uploads.create(filename=name, size=size, token_name=token)
-    _, partial = _paths(settings, upload)
+    partial = partial_path(settings, upload)
     partial.parent.mkdir(parents=True, exist_ok=True)
     partial.touch()
     return UploadPublic.from_upload(upload)
@@ -161,11 +137,11 @@ async def send_chunk(
         )
     assert upload.size is not None
     _check_length(request, upload.size - upload.received)
-    _, partial = _paths(settings, upload)
+    partial = partial_path(settings, upload)
     received = await _append(request, partial, upload.received, upload.size)
     if not store.uploads.received(upload.id, before=upload.received, after=received):
         raise HTTPException(status.HTTP_409_CONFLICT, "another chunk arrived meanwhile")
     if received == upload.size:
-        upload = await _complete(store, settings, upload, received)
+        upload = await run_in_threadpool(complete, store, settings, upload, received)
         return UploadPublic.from_upload(upload)
     return UploadPublic.from_upload(store.uploads.get(upload.id))

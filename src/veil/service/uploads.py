@@ -1,0 +1,62 @@
+"""Uploaded files on disk: where each one lives, checking a complete one, discarding one.
+
+The HTTP routes stream request bodies here; the review app saves the files it
+makes (edited annotations) through :func:`save_upload`, so every upload is
+stored and checked the same way.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from veil.atomic import write_atomic
+from veil.errors import VeilError
+from veil.service.files import check_annotations, check_media
+from veil.service.settings import ServiceSettings
+from veil.service.store import Store, Upload
+
+
+def upload_folder(settings: ServiceSettings, upload: Upload) -> Path:
+    return settings.uploads_dir / upload.id
+
+
+def upload_path(settings: ServiceSettings, upload: Upload) -> Path:
+    """The uploaded file."""
+    return upload_folder(settings, upload) / upload.filename
+
+
+def partial_path(settings: ServiceSettings, upload: Upload) -> Path:
+    """Where an upload's bytes go until the last one arrived."""
+    return upload_folder(settings, upload) / f".{upload.filename}.partial"
+
+
+def discard(store: Store, settings: ServiceSettings, upload: Upload) -> None:
+    shutil.rmtree(upload_folder(settings, upload), ignore_errors=True)
+    store.uploads.delete(upload.id)
+
+
+def complete(store: Store, settings: ServiceSettings, upload: Upload, size: int) -> Upload:
+    """The whole file has arrived: check it is media (or annotations) and mark it complete.
+
+    Raises:
+        VeilError: the content is not usable; the upload is gone.
+    """
+    final = upload_path(settings, upload)
+    partial_path(settings, upload).replace(final)
+    check = check_annotations if final.suffix.lower() == ".json" else check_media
+    try:
+        kind = check(final)
+    except VeilError as exc:
+        discard(store, settings, upload)
+        raise VeilError(f"not a usable file: {exc}") from exc
+    return store.uploads.complete(upload.id, kind=kind, size=size)
+
+
+def save_upload(
+    store: Store, settings: ServiceSettings, filename: str, data: bytes, token_name: str | None
+) -> Upload:
+    """A file veil made itself (the review's edited annotations), stored as an upload."""
+    upload = store.uploads.create(filename=filename, size=len(data), token_name=token_name)
+    write_atomic(partial_path(settings, upload), data)
+    return complete(store, settings, upload, len(data))

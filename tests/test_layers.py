@@ -1,0 +1,51 @@
+"""The layout's promise: data flows one way, so no module imports a layer above its own."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "veil"
+
+
+def imported(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return {n for n in names if n == "veil" or n.startswith("veil.")}
+
+
+def imports_of(package: str) -> dict[str, set[str]]:
+    folder = SRC / package.removeprefix("veil.").replace(".", "/")
+    return {str(p.relative_to(SRC)): imported(p) for p in folder.rglob("*.py")}
+
+
+def offenders(package: str, *above: str) -> list[str]:
+    return sorted(
+        f"{module} imports {name}"
+        for module, names in imports_of(package).items()
+        for name in names
+        if any(name == a or name.startswith(a + ".") for a in above)
+    )
+
+
+def test_the_service_does_not_import_the_review_app_or_the_cli():
+    assert offenders("veil.service", "veil.review", "veil.cli") == []
+
+
+def test_the_review_app_does_not_import_the_cli():
+    assert offenders("veil.review", "veil.cli") == []
+
+
+def test_the_pipeline_stages_import_no_shell():
+    shells = ("veil.service", "veil.review", "veil.cli", "veil.live")
+    for stage in ("veil.media", "veil.detect", "veil.track", "veil.annotations", "veil.redact"):
+        assert offenders(stage, *shells, "veil.pipeline") == [], stage
+    assert offenders("veil.pipeline", *shells) == []
+
+
+def test_names_sit_at_the_bottom():
+    assert imported(SRC / "names.py") == set()
