@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from review.annotated import annotations, ids_on, start
 from veil.annotations import Annotations, dump_annotations, parse_annotations
 from veil.errors import VeilError
 from veil.review.edits import (
@@ -17,49 +20,9 @@ from veil.review.edits import (
     SetBox,
     Split,
     apply,
+    exported,
 )
 from veil.review.timeline import Timeline
-
-
-def face(i: int, face_id: int, x: float = 0.1) -> dict:
-    return {
-        "index": i,
-        "id": face_id,
-        "x": x,
-        "y": 0.2,
-        "width": 0.1,
-        "height": 0.2,
-        "confidence": 0.9,
-    }
-
-
-def annotations(frames: int = 10) -> Annotations:
-    """Two faces: 1 on frames 0-5, 2 on frames 3-9; 10 ticks a frame, two fragments."""
-    events = [
-        [*([face(i, 1, 0.1 + i / 100)] if i <= 5 else []), *([face(i, 2, 0.6)] if i >= 3 else [])]
-        for i in range(frames)
-    ]
-    return Annotations.model_validate(
-        {
-            "timescale": 100,
-            "framerate": 10.0,
-            "width": 640,
-            "height": 360,
-            "fragments": [
-                {"start": 0, "duration": 60, "interval": 10, "events": events[:6]},
-                {"start": 60, "duration": 40, "interval": 10, "events": events[6:]},
-            ],
-        }
-    )
-
-
-def start() -> tuple[Timeline, ReviewState]:
-    tl = Timeline.from_annotations(annotations())
-    return tl, ReviewState.initial(tl)
-
-
-def ids_on(tl: Timeline, frame: int) -> list[int]:
-    return [f.id for f in tl.faces[frame]]
 
 
 def test_round_trip_keeps_every_fragment_and_tick():
@@ -102,8 +65,65 @@ def test_merge_renames_and_keeps_hidden_if_either_was():
     tl, state = apply(Select(op="select", ids=[2]), tl, state, tl)
     tl, state = apply(Merge(op="merge", keep=1, drop=2), tl, state, tl)
     assert tl.ids() == {1}
-    assert ids_on(tl, 4) == [1, 1]
     assert state.selected == {1}
+    assert ids_on(tl, 0) == [1] and ids_on(tl, 9) == [1]
+
+
+def test_merge_of_ids_on_screen_together_keeps_one_box_covering_both():
+    tl, state = start()  # 1 and 2 are both on frames 3-5
+    tl, state = apply(Merge(op="merge", keep=1, drop=2), tl, state, tl)
+    for frame in (3, 4, 5):
+        [box] = tl.faces[frame]
+        assert box.id == 1 and box.manual
+        assert box.x == pytest.approx(0.1 + frame / 100)  # the left one's left edge
+        assert box.x + box.width == pytest.approx(0.7)  # the right one's right edge
+    written = exported(tl, state)
+    for fragment in written.fragments:
+        for event in fragment.events:
+            ids = [f.id for f in event]
+            assert len(ids) == len(set(ids))
+
+
+def test_merge_on_some_frames_only():
+    tl, state = start()
+    tl, state = apply(Merge(op="merge", keep=1, drop=2, start=6, end=7), tl, state, tl)
+    assert ids_on(tl, 5) == [1, 2] and ids_on(tl, 6) == [1] and ids_on(tl, 8) == [2]
+    assert not tl.faces[6][0].manual  # 1 has no box there: 2's box is renamed as it is
+
+
+def test_no_sequence_of_edits_puts_one_id_twice_on_a_frame():
+    rng = random.Random(18)
+    for _ in range(30):
+        tl, state = start()
+        original = tl
+        for _ in range(12):
+            ids = sorted(tl.ids()) or [1]
+            a, b = rng.choice(ids), rng.choice(ids)
+            frame = rng.randrange(len(tl))
+            edit = rng.choice(
+                [
+                    Merge(op="merge", keep=a, drop=b),
+                    Merge(op="merge", keep=a, drop=b, start=frame, end=min(9, frame + 3)),
+                    Split(op="split", id=a, frame=frame),
+                    AddBox(op="add", frame=frame, box=(0.4, 0.4, 0.1, 0.1)),
+                    Extend(op="extend", id=a, frame=frame),
+                    SetBox(op="box", id=a, frame=frame, box=(0.2, 0.2, 0.1, 0.1)),
+                ]
+            )
+            try:
+                tl, state = apply(edit, tl, state, original)
+            except VeilError:
+                continue
+            for faces in tl.faces:
+                assert len({f.id for f in faces}) == len(faces), edit
+        exported(tl, state)
+
+
+def test_new_ids_are_blurred_even_split_off_a_visible_one():
+    tl, state = start()
+    tl, state = apply(Select(op="select", ids=[1]), tl, state, tl)  # 2 visible
+    tl, state = apply(Split(op="split", id=2, frame=6), tl, state, tl)
+    assert state.selected == {1, 3} and state.origin == {3: 2} and state.root(3) == 2
 
 
 def test_split_gives_a_new_id_from_the_frame_on():

@@ -13,6 +13,8 @@ from PIL import Image
 from conftest import decode_frames, region_diff, shrink
 from review.conftest import HEIGHT, WIDTH, ReviewClip, analyzed
 from service.conftest import Api
+from veil.review.reviews import Reviews
+from veil.service.store import Conflict
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +128,89 @@ def test_a_review_needs_a_finished_analysis(review_api: Api, job_id: str):
         assert response.status_code == 409
     assert review_api.client.get("/v1/review/jobs/nope").status_code == 404
     assert review_api.client.get("/v1/review/me").json() == {"name": "reviewer"}
+
+
+def test_undo_and_redo_are_kept_on_the_server(review_api: Api, job_id: str):
+    api = review_api
+    edit(api, job_id, op="reset")
+    before = api.client.get(f"/v1/review/jobs/{job_id}").json()
+    split = edit(api, job_id, op="split", id=1, frame=10)
+    new_id = max(f["id"] for f in split["faces"])
+    assert (
+        split["history"]["undo"] == f"Split face 1 at frame 11: from there on it is face {new_id}"
+    )
+    shown = edit(api, job_id, op="select", ids=[2])
+    assert shown["history"]["undo"] == f"Left faces 1, {new_id} visible"
+
+    undone = edit(api, job_id, op="undo")
+    assert undone["selected"] == [1, 2, new_id]
+    undone = edit(api, job_id, op="undo")
+    assert undone["frames"] == before["frames"] and undone["selected"] == [1, 2]
+    assert undone["history"]["undo"] == "Went back to the analysis (every edit undone)"
+    # a reload (a new request) sees the same, and redo brings the split back
+    again = api.client.get(f"/v1/review/jobs/{job_id}").json()
+    assert again["history"]["redo"].startswith("Split face 1 at frame 11")
+    redone = edit(api, job_id, op="redo")
+    assert [f["id"] for f in redone["faces"]] == [1, 2, new_id]
+    # a new edit drops what was undone
+    dropped = edit(api, job_id, op="blur", blur="high")
+    assert dropped["history"]["redo"] is None
+    nothing = api.client.post(f"/v1/review/jobs/{job_id}/edits", json={"edit": {"op": "redo"}})
+    assert nothing.status_code == 422 and "nothing to redo" in nothing.json()["detail"]
+
+    log = api.client.get(f"/v1/review/jobs/{job_id}/history").json()["entries"]
+    actions = [e["action"] for e in log[-6:]]
+    assert actions == ["split", "select", "undo", "undo", "redo", "blur"]
+    assert all(e["by"] == "reviewer" and e["at"] > 0 for e in log)
+    assert log[-4]["summary"] == f"Undid: Left faces 1, {new_id} visible"
+    assert log[-3]["summary"].startswith("Undid: Split face 1 at frame 11")
+    assert log[-2]["summary"].startswith("Redid: Split face 1 at frame 11")
+
+
+def test_downloads_are_asked_for_with_the_token_and_recorded(review_api: Api, job_id: str):
+    api = review_api
+    response = api.client.post(f"/v1/review/jobs/{job_id}/downloads", json={"name": "ids.txt"})
+    assert response.status_code == 200
+    ids = httpx.get(api.url + response.json()["link"])
+    assert ids.status_code == 200 and "attachment" in ids.headers["content-disposition"]
+    last = api.client.get(f"/v1/review/jobs/{job_id}/history").json()["entries"][-1]
+    assert (last["action"], last["by"], last["summary"]) == (
+        "download",
+        "reviewer",
+        "Downloaded ids.txt",
+    )
+    for body in ({"name": "source"}, {"name": "outputs/x.mp4", "job": "nope"}, {"name": "../x"}):
+        refused = api.client.post(f"/v1/review/jobs/{job_id}/downloads", json=body)
+        assert refused.status_code == 404, body
+
+
+def test_redacting_with_nothing_blurred_needs_a_confirmation(review_api: Api, job_id: str):
+    api = review_api
+    edit(api, job_id, op="select", ids=[])
+    doc = api.client.get(f"/v1/review/jobs/{job_id}").json()
+    assert "nothing-blurred" in [w["code"] for w in doc["warnings"]]
+    jobs = len(api.client.get("/v1/jobs").json()["jobs"])
+    refused = api.client.post(f"/v1/review/jobs/{job_id}/redact", json={})
+    assert refused.status_code == 409
+    assert len(api.client.get("/v1/jobs").json()["jobs"]) == jobs  # nothing was queued
+    assert "every face visible" in refused.json()["detail"]
+    accepted = api.client.post(
+        f"/v1/review/jobs/{job_id}/redact", json={"confirm": ["nothing-blurred", "unreviewed"]}
+    )
+    assert accepted.status_code == 202, accepted.text
+    api.wait_state(accepted.json()["id"], "finished", "error", timeout=120)
+    record = api.client.get(f"/v1/review/jobs/{job_id}").json()["redactions"][-1]
+    assert record["ids"] == [] and "nothing-blurred" in record["warnings"]
+    last = api.client.get(f"/v1/review/jobs/{job_id}/history").json()["entries"][-1]
+    assert last["action"] == "redact" and "no face hidden" in last["summary"]
+
+
+def test_a_policy_can_refuse_an_export_until_every_frame_is_reviewed(review_api: Api, job_id: str):
+    reviews = Reviews(review_api.store, review_api.settings)
+    edit(review_api, job_id, op="select", ids=[1])
+    edit(review_api, job_id, op="reviewed", start=0, end=20)
+    with pytest.raises(Conflict, match="reviewed first: 3 of 24 frames"):
+        reviews.redact(job_id, "reviewer", require_reviewed=True)
+    edit(review_api, job_id, op="reviewed", start=21, end=23)
+    job = reviews.redact(job_id, "reviewer", require_reviewed=True)
+    review_api.wait_state(job.id, "finished", "error", timeout=120)

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from veil.annotations import Annotations, Candidate
 from veil.errors import VeilError
 from veil.review.timeline import (
     ManualTrack,
@@ -21,11 +22,38 @@ from veil.review.timeline import (
     clean_rect,
     draw_manual,
     extend,
+    manual_face,
+    merge,
     remove,
     rename,
     set_box,
 )
 from veil.settings import BlurType
+
+Span = tuple[int, int]  # first and last frame, inclusive
+
+
+def add_span(spans: tuple[Span, ...], span: Span, on: bool) -> tuple[Span, ...]:
+    """``spans`` with the frames of ``span`` added (``on``) or taken out; sorted, merged."""
+    first, last = span
+    frames: list[Span] = []
+    for a, b in spans:  # keep what lies outside the span
+        if b < first or a > last:
+            frames.append((a, b))
+            continue
+        if a < first:
+            frames.append((a, first - 1))
+        if b > last:
+            frames.append((last + 1, b))
+    if on:
+        frames.append((first, last))
+    merged: list[Span] = []
+    for a, b in sorted(frames):
+        if merged and a <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return tuple(merged)
 
 
 @dataclass(frozen=True)
@@ -36,8 +64,17 @@ class ReviewState:
         selected: the face IDs to hide (the ID list); every ID at first, as Azure.
         blur: the blur type for previews and the redaction.
         manual: tracks a person drew, by ID: their keyframes and range.
-        next_id: the ID the next new track (drawn, or split off) gets; never reused.
-        revision: counts the edits.
+        next_id: the ID the next new track (drawn, split off, accepted) gets; never reused.
+        reviewed: frame spans a person marked as reviewed.
+        accepted: candidates (face-like regions below the threshold) a person accepted,
+            each with the face ID it became.
+        dismissed: candidates a person dismissed.
+        not_same: merge suggestions a person dismissed (two face IDs, smaller first).
+        origin: each ID split off another, with the ID it came from (it shares its
+            confidence).
+        revision: counts the edits, undo and redo included.
+        done: the revisions of the edits in effect, oldest first (what undo takes back).
+        undone: the revisions of the edits undone, last undone last (what redo brings back).
         redactions: each redaction started from this review: job, IDs, blur, who, when.
         updated_by, updated_at: the last edit's token name and time.
     """
@@ -46,7 +83,14 @@ class ReviewState:
     blur: BlurType = BlurType.MED
     manual: dict[int, ManualTrack] = field(default_factory=dict)
     next_id: int = 1
+    reviewed: tuple[Span, ...] = ()
+    accepted: dict[int, int] = field(default_factory=dict)
+    dismissed: frozenset[int] = frozenset()
+    not_same: frozenset[tuple[int, int]] = frozenset()
+    origin: dict[int, int] = field(default_factory=dict)
     revision: int = 0
+    done: tuple[int, ...] = ()
+    undone: tuple[int, ...] = ()
     redactions: tuple[dict[str, Any], ...] = ()
     updated_by: str | None = None
     updated_at: float | None = None
@@ -56,14 +100,41 @@ class ReviewState:
         ids = timeline.ids()
         return cls(selected=ids, next_id=max(ids, default=0) + 1)
 
-    def to_json(self) -> dict[str, Any]:
+    def choices(self) -> dict[str, Any]:
+        """What an edit may change besides the boxes, as JSON: what undo restores."""
         return {
-            "version": 1,
             "selected": sorted(self.selected),
             "blur": self.blur.value,
             "manual": [t.to_json() for _, t in sorted(self.manual.items())],
+            "reviewed": [list(s) for s in self.reviewed],
+            "accepted": [[c, i] for c, i in sorted(self.accepted.items())],
+            "dismissed": sorted(self.dismissed),
+            "not_same": [list(p) for p in sorted(self.not_same)],
+            "origin": [[i, o] for i, o in sorted(self.origin.items())],
+        }
+
+    def with_choices(self, data: dict[str, Any]) -> ReviewState:
+        tracks = [ManualTrack.from_json(t) for t in data.get("manual", [])]
+        return replace(
+            self,
+            selected=frozenset(int(i) for i in data.get("selected", [])),
+            blur=BlurType(data.get("blur", BlurType.MED.value)),
+            manual={t.face_id: t for t in tracks},
+            reviewed=tuple((int(a), int(b)) for a, b in data.get("reviewed", [])),
+            accepted={int(c): int(i) for c, i in data.get("accepted", [])},
+            dismissed=frozenset(int(c) for c in data.get("dismissed", [])),
+            not_same=frozenset((int(a), int(b)) for a, b in data.get("not_same", [])),
+            origin={int(i): int(o) for i, o in data.get("origin", [])},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            **self.choices(),
             "next_id": self.next_id,
             "revision": self.revision,
+            "done": list(self.done),
+            "undone": list(self.undone),
             "redactions": list(self.redactions),
             "updated_by": self.updated_by,
             "updated_at": self.updated_at,
@@ -71,17 +142,25 @@ class ReviewState:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ReviewState:
-        tracks = [ManualTrack.from_json(t) for t in data.get("manual", [])]
-        return cls(
-            selected=frozenset(int(i) for i in data.get("selected", [])),
-            blur=BlurType(data.get("blur", BlurType.MED.value)),
-            manual={t.face_id: t for t in tracks},
+        state = cls(
+            selected=frozenset(),
             next_id=int(data.get("next_id", 1)),
             revision=int(data.get("revision", 0)),
+            done=tuple(int(r) for r in data.get("done", [])),
+            undone=tuple(int(r) for r in data.get("undone", [])),
             redactions=tuple(data.get("redactions", [])),
             updated_by=data.get("updated_by"),
             updated_at=data.get("updated_at"),
         )
+        return state.with_choices(data)
+
+    def root(self, face_id: int) -> int:
+        """The ID the analysis gave the boxes of ``face_id`` (before any split)."""
+        seen = set()
+        while face_id in self.origin and face_id not in seen:
+            seen.add(face_id)
+            face_id = self.origin[face_id]
+        return face_id
 
 
 # -- the edits, as the API receives them --------------------------------------------
@@ -110,11 +189,18 @@ class ChooseBlur(_Edit):
 
 
 class Merge(_Edit):
-    """``drop`` is the same person as ``keep``: its boxes take ``keep``'s ID."""
+    """``drop`` is the same person as ``keep``: its boxes take ``keep``'s ID.
+
+    With ``start`` and ``end``, only ``drop``'s boxes on those frames do (the rest
+    stays ``drop``). Where both have a box on a frame, one box covering both
+    replaces them: one ID never has two boxes on a frame.
+    """
 
     op: Literal["merge"]
     keep: int
     drop: int
+    start: Frame | None = None
+    end: Frame | None = None
 
 
 class Split(_Edit):
@@ -164,8 +250,64 @@ class Reset(_Edit):
     op: Literal["reset"]
 
 
+class MarkReviewed(_Edit):
+    """Mark frames ``start``..``end`` (inclusive) as reviewed, or as not reviewed."""
+
+    op: Literal["reviewed"]
+    start: Frame
+    end: Frame
+    reviewed: bool = True
+
+
+class Accept(_Edit):
+    """A candidate (face-like, below the threshold) is a face: it becomes a blurred ID."""
+
+    op: Literal["accept"]
+    candidate: int
+
+
+class Dismiss(_Edit):
+    """A candidate is not a face: it is no longer shown."""
+
+    op: Literal["dismiss"]
+    candidate: int
+
+
+class NotSame(_Edit):
+    """The analysis suggested merging these two IDs; they are not one person."""
+
+    op: Literal["not-same"]
+    ids: tuple[int, int]
+
+
+class Undo(_Edit):
+    """Take back the last edit in effect (the history keeps both)."""
+
+    op: Literal["undo"]
+
+
+class Redo(_Edit):
+    """Bring back the last edit undone (until a new edit is made)."""
+
+    op: Literal["redo"]
+
+
 Edit = Annotated[
-    Select | ChooseBlur | Merge | Split | SetBox | AddBox | Extend | Delete | Reset,
+    Select
+    | ChooseBlur
+    | Merge
+    | Split
+    | SetBox
+    | AddBox
+    | Extend
+    | Delete
+    | Reset
+    | MarkReviewed
+    | Accept
+    | Dismiss
+    | NotSame
+    | Undo
+    | Redo,
     Field(discriminator="op"),
 ]
 
@@ -199,10 +341,44 @@ def _split_manual(track: ManualTrack, frame: int, new_id: int) -> tuple[ManualTr
     return first, second
 
 
+def _candidate(timeline: Timeline, state: ReviewState, number: int) -> Candidate:
+    found = [c for c in timeline.template.candidates or () if c.id == number]
+    if not found:
+        raise VeilError(f"there is no candidate {number}")
+    if number in state.accepted:
+        raise VeilError(f"candidate {number} was accepted: it is face {state.accepted[number]}")
+    if number in state.dismissed:
+        raise VeilError(f"candidate {number} was dismissed")
+    return found[0]
+
+
+def candidate_boxes(timeline: Timeline, candidate: Candidate) -> dict[int, Rect]:
+    """The candidate's boxes by the frame they are shown on (found by their tick)."""
+    boxes: dict[int, Rect] = {}
+    for box in candidate.boxes:
+        frame = timeline.frame_at(box.start)
+        if frame is None and 0 <= box.index < len(timeline):
+            frame = box.index
+        if frame is not None:
+            boxes.setdefault(frame, (box.x, box.y, box.width, box.height))
+    return boxes
+
+
+def _accept(timeline: Timeline, candidate: Candidate, face_id: int) -> Timeline:
+    faces = list(timeline.faces)
+    for frame, rect in candidate_boxes(timeline, candidate).items():
+        faces[frame] = (*faces[frame], manual_face(face_id, frame, rect))
+    return timeline.with_faces(faces)
+
+
 def apply(
     edit: _Edit, timeline: Timeline, state: ReviewState, original: Timeline
 ) -> tuple[Timeline, ReviewState]:
-    """The review after ``edit``; VeilError says why an edit cannot be made."""
+    """The review after ``edit``; VeilError says why an edit cannot be made.
+
+    A new ID (split off, drawn, accepted) is blurred: nothing becomes visible
+    unless a person chooses it.
+    """
     manual = dict(state.manual)
     selected = set(state.selected)
     next_id = state.next_id
@@ -219,10 +395,17 @@ def apply(
             raise VeilError("choose two different faces to merge")
         _known(timeline, state, edit.keep)
         _known(timeline, state, edit.drop)
+        frames = None
+        if edit.start is not None or edit.end is not None:
+            first = timeline.check_frame(edit.start if edit.start is not None else 0)
+            last = timeline.check_frame(edit.end if edit.end is not None else len(timeline) - 1)
+            if last < first:
+                raise VeilError("a merge's frames end before they start")
+            frames = range(first, last + 1)
         # drawn tracks become plain boxes: one ID cannot have two sets of keyframes
         manual.pop(edit.keep, None)
         manual.pop(edit.drop, None)
-        timeline = rename(timeline, edit.drop, edit.keep)
+        timeline = merge(timeline, edit.drop, edit.keep, frames)
         if edit.drop in selected:
             selected.add(edit.keep)  # if either was hidden, the person stays hidden
     elif isinstance(edit, Split):
@@ -241,8 +424,8 @@ def apply(
                     "split it at a frame after its first"
                 )
             timeline = rename(timeline, edit.id, new_id, from_frame=edit.frame)
-        if edit.id in selected:
-            selected.add(new_id)
+        selected.add(new_id)
+        state = replace(state, origin={**state.origin, new_id: edit.id})
     elif isinstance(edit, SetBox):
         _known(timeline, state, edit.id)
         timeline.check_frame(edit.frame)
@@ -257,7 +440,7 @@ def apply(
         rect: Rect = clean_rect(edit.box)
         manual[new_id] = ManualTrack(new_id, edit.frame, edit.frame, ((edit.frame, rect),))
         timeline = draw_manual(timeline, manual[new_id])
-        selected.add(new_id)  # drawn to be hidden
+        selected.add(new_id)
     elif isinstance(edit, Extend):
         _known(timeline, state, edit.id)
         timeline.check_frame(edit.frame)
@@ -296,8 +479,31 @@ def apply(
         timeline = original
         manual = {}
         selected = set(original.ids())
-    else:  # pragma: no cover - the union above is exhaustive
-        raise VeilError(f"unknown edit {edit!r}")
+        # everything but the blur type, which is a choice about the output
+        state = state.with_choices(
+            {**ReviewState.initial(original).choices(), "blur": state.blur.value}
+        )
+    elif isinstance(edit, MarkReviewed):
+        first, last = timeline.check_frame(edit.start), timeline.check_frame(edit.end)
+        if last < first:
+            raise VeilError("the frames to mark end before they start")
+        state = replace(state, reviewed=add_span(state.reviewed, (first, last), edit.reviewed))
+    elif isinstance(edit, Accept):
+        candidate = _candidate(timeline, state, edit.candidate)
+        new_id, next_id = next_id, next_id + 1
+        timeline = _accept(timeline, candidate, new_id)
+        selected.add(new_id)
+        state = replace(state, accepted={**state.accepted, edit.candidate: new_id})
+    elif isinstance(edit, Dismiss):
+        _candidate(timeline, state, edit.candidate)
+        state = replace(state, dismissed=state.dismissed | {edit.candidate})
+    elif isinstance(edit, NotSame):
+        a, b = sorted(edit.ids)
+        if a == b:
+            raise VeilError("choose two different faces")
+        state = replace(state, not_same=state.not_same | {(a, b)})
+    else:
+        raise VeilError(f"{type(edit).__name__.lower()} is not an edit of the boxes")
 
     selected &= timeline.ids()
     state = replace(
@@ -308,3 +514,47 @@ def apply(
         revision=state.revision + 1,
     )
     return timeline, state
+
+
+def exported(timeline: Timeline, state: ReviewState) -> Annotations:
+    """The annotations a redaction uses and a person downloads.
+
+    The boxes as edited, with veil's extras brought up to date: the candidates
+    nobody decided on yet, each ID's confidence (a part split off an ID shares
+    its confidence), and the merge suggestions whose two IDs still exist and
+    were not dismissed.
+
+    Raises:
+        VeilError: a frame holds one ID twice (no edit makes one; an export
+            must never carry one).
+    """
+    for frame, faces in enumerate(timeline.faces):
+        ids = [f.id for f in faces]
+        if len(ids) != len(set(ids)):
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            raise VeilError(f"frame {frame} holds face {twice[0]} twice: not exported")
+    annotations = timeline.to_annotations()
+    present = timeline.ids()
+    info = {i.id: i for i in annotations.ids or ()}
+    ids = tuple(
+        info[state.root(i)].model_copy(update={"id": i})
+        for i in sorted(present)
+        if state.root(i) in info
+    )
+    candidates = tuple(
+        c
+        for c in annotations.candidates or ()
+        if c.id not in state.accepted and c.id not in state.dismissed
+    )
+    suggestions = tuple(
+        s
+        for s in annotations.mergeSuggestions or ()
+        if set(s.ids) <= present and tuple(sorted(s.ids)) not in state.not_same
+    )
+    return annotations.model_copy(
+        update={
+            "ids": ids or None,
+            "candidates": candidates or None,
+            "mergeSuggestions": suggestions or None,
+        }
+    )

@@ -1,15 +1,15 @@
-"""One frame of the source, upright, for previews and face crops.
+"""Frames of the source, upright, for previews, face crops and the timeline's pictures.
 
-The frame is found by its time, as the renderer finds a frame's faces: the
-first picture whose time maps to the frame's tick. Decoding runs from the start
-of the video up to that frame (veil.media has no seeking reader yet), which is
-quick for review-sized clips and grows with the frame's position.
+A frame is found by its time, as the renderer finds a frame's faces: the
+last picture whose time maps to a tick at or before the frame's tick.
+Decoding runs from the start of the video, once for any number of frames,
+which is quick for review-sized clips and grows with the last frame's position.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,23 +24,40 @@ from veil.redact import RedactionConfig, redact_frame
 from veil.types import FaceBox
 
 
-def frame_rgb(path: Path, tick: int, timescale: int) -> NDArray[np.uint8]:
-    """The upright RGB picture shown at ``tick`` (media time in ticks of ``timescale``)."""
+def pictures_at(
+    path: Path, ticks: Sequence[int], timescale: int
+) -> Iterator[tuple[int, NDArray[np.uint8]]]:
+    """(tick, upright RGB) for each of ``ticks`` (media time, sorted), in one decoding pass."""
     if is_image(path):
-        return read_image(path)
+        rgb = read_image(path)
+        for tick in ticks:
+            yield tick, rgb
+        return
     rotation = probe(path).rotation
     pictures = read_pictures(path)
+    wanted = list(ticks)
     try:
         last = None
         for picture in pictures:
-            if to_ticks(picture.time, timescale) > tick:
-                break
+            while wanted and to_ticks(picture.time, timescale) > wanted[0]:
+                if last is None:
+                    raise VeilError(f"{path.name}: no frame at tick {wanted[0]}")
+                yield wanted.pop(0), to_upright(last.rgb(), rotation)
+            if not wanted:
+                return
             last = picture
         if last is None:
-            raise VeilError(f"{path.name}: no frame at tick {tick}")
-        return to_upright(last.rgb(), rotation)
+            raise VeilError(f"{path.name}: no frame at tick {wanted[0]}")
+        for tick in wanted:  # at or past the last picture: it is shown until the end
+            yield tick, to_upright(last.rgb(), rotation)
     finally:
         pictures.close()  # type: ignore[attr-defined]
+
+
+def frame_rgb(path: Path, tick: int, timescale: int) -> NDArray[np.uint8]:
+    """The upright RGB picture shown at ``tick`` (media time in ticks of ``timescale``)."""
+    [(_, rgb)] = pictures_at(path, [tick], timescale)
+    return rgb
 
 
 def pixel_boxes(rects: Sequence[tuple[int, tuple[float, float, float, float]]], w: int, h: int):

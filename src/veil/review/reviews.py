@@ -5,8 +5,12 @@ A review lives in the job's output folder, ``<outputs>/<job>/review/``
 
 - ``annotations.json``: the edited annotations, Azure's layout (what the
   redaction uses and what a user downloads);
-- ``state.json``: the chosen IDs, the blur, the drawn tracks' keyframes, and
-  every redaction started from the review (job, IDs, blur, who, when);
+- ``state.json``: the chosen IDs, the blur, the drawn tracks' keyframes, the
+  spans marked reviewed, the decisions on candidates and suggestions, the
+  undo and redo stacks, and every redaction started from the review;
+- ``history.jsonl`` and ``changes/``: every edit, undo, redo, redaction and
+  download, who made it and when, and what each edit changed
+  (:mod:`veil.review.history`);
 - ``thumbs/``: face crops made for IDs the analysis has no thumbnail for.
 
 Edits of one review are serialised by a lock and written atomically, so a
@@ -19,6 +23,7 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -33,8 +38,9 @@ from veil.annotations import (
 from veil.atomic import write_atomic
 from veil.errors import VeilError
 from veil.names import annotations_name, thumbnail_id
-from veil.review import frames
-from veil.review.edits import ReviewState, _Edit, apply
+from veil.review import findings, frames, strips
+from veil.review.edits import Redo, ReviewState, Undo, _Edit, apply, exported
+from veil.review.history import Change, Entry, HistoryFiles, describe, step
 from veil.review.timeline import Timeline
 from veil.service.outputs import job_outputs, read_output
 from veil.service.schemas import JobCreate
@@ -61,10 +67,12 @@ class Review:
     timeline: Timeline
     state: ReviewState
     thumbnails: dict[int, str]  # the analysis's thumbnail output name of each ID
+    history: HistoryFiles
 
     @property
     def annotations(self) -> Annotations:
-        return self.timeline.to_annotations()
+        """What the redaction uses and a person downloads (see :func:`exported`)."""
+        return exported(self.timeline, self.state)
 
     def seconds(self, frame: int) -> float:
         a = self.timeline.template
@@ -108,31 +116,54 @@ class Reviews:
         annotations, thumbs, stem = self._analysis(job)
         original = Timeline.from_annotations(annotations)
         folder = self.folder(job.id)
+        history = HistoryFiles(folder)
         edited, state_file = folder / "annotations.json", folder / "state.json"
+        timeline, state = original, ReviewState.initial(original)
         if edited.is_file() and state_file.is_file():
-            timeline = Timeline.from_annotations(read_annotations(edited))
-            state = ReviewState.from_json(json.loads(state_file.read_text()))
-            if len(timeline) != len(original):  # the analysis was run again: start over
-                timeline, state = original, ReviewState.initial(original)
-        else:
-            timeline, state = original, ReviewState.initial(original)
-        return Review(job, stem, original, timeline, state, thumbs)
+            saved = Timeline.from_annotations(read_annotations(edited))
+            if len(saved) == len(original):
+                timeline = saved
+                state = ReviewState.from_json(json.loads(state_file.read_text()))
+            else:  # the analysis was run again: start over
+                history.clear()
+        return Review(job, stem, original, timeline, state, thumbs, history)
 
     def _save(self, review: Review) -> None:
         folder = self.folder(review.job.id)
         folder.mkdir(parents=True, exist_ok=True)
-        # the annotations first: a state naming boxes that are not saved would be worse
-        write_atomic(folder / "annotations.json", dump_annotations(review.annotations).encode())
+        # the annotations first: a state naming boxes that are not saved would be worse;
+        # saved whole (every candidate and suggestion), the state says what was decided
+        annotations = review.timeline.to_annotations()
+        write_atomic(folder / "annotations.json", dump_annotations(annotations).encode())
         write_atomic(folder / "state.json", json.dumps(review.state.to_json(), indent=1).encode())
 
+    def record(self, review: Review, action: str, summary: str, who: str, **detail: Any) -> None:
+        """Add a line to the review's history."""
+        entry = Entry(review.state.revision, action, summary, who, time.time(), detail)
+        review.history.append(entry)
+
     def edit(self, job_id: str, edit: _Edit, who: str) -> Review:
-        """Apply one edit and store the result before answering."""
+        """Apply one edit (or undo or redo one) and store the result before answering."""
         with _lock(job_id):
             review = self.open(job_id)
-            timeline, state = apply(edit, review.timeline, review.state, review.original)
+            detail = edit.model_dump(mode="json")
+            action = detail.pop("op")
+            if isinstance(edit, Undo | Redo):
+                redo = isinstance(edit, Redo)
+                timeline, state, of = step(review.history, review.timeline, review.state, redo)
+                done = {e.revision: e.summary for e in review.history.entries()}.get(of, "")
+                summary = f"{'Redid' if redo else 'Undid'}: {done}"
+                detail = {"of": of}
+            else:
+                timeline, state = apply(edit, review.timeline, review.state, review.original)
+                change = Change.between(review.timeline, timeline, review.state, state)
+                review.history.save_change(state.revision, change)
+                state = replace(state, done=(*state.done, state.revision), undone=())
+                summary = describe(edit, review.state, state)
             state = replace(state, updated_by=who, updated_at=time.time())
             review = replace(review, timeline=timeline, state=state)
             self._save(review)
+            self.record(review, action, summary, who, **detail)
         return review
 
     # -- pictures ----------------------------------------------------------------------
@@ -171,14 +202,16 @@ class Reviews:
         return frames.jpeg(frames.redacted_preview(rgb, boxes, config))
 
     def thumbnail(self, review: Review, face_id: int) -> Path | bytes:
-        """The analysis's thumbnail of the ID, else a crop of its middle box (cached)."""
-        if face_id in review.thumbnails and face_id in review.original.ids():
-            output = job_outputs(self.settings, review.job).get(review.thumbnails[face_id])
-            if output is not None and output.path is not None and output.exists():
-                return output.path
+        """The analysis's thumbnail of the ID while its boxes are the analysis's, else a
+        crop of its middle box (cached): a split or a merge changes the picture.
+        """
         boxes = list(review.timeline.boxes_of(face_id))
         if not boxes:
             raise VeilError(f"there is no face {face_id}")
+        if face_id in review.thumbnails and boxes == list(review.original.boxes_of(face_id)):
+            output = job_outputs(self.settings, review.job).get(review.thumbnails[face_id])
+            if output is not None and output.path is not None and output.exists():
+                return output.path
         frame, face = boxes[len(boxes) // 2]
         key = hashlib.sha256(f"{face_id}:{frame}:{face.model_dump_json()}".encode()).hexdigest()
         cached = self.folder(review.job.id) / "thumbs" / f"{face_id}-{key[:16]}.jpg"
@@ -193,12 +226,66 @@ class Reviews:
         write_atomic(cached, data)
         return cached
 
+    def strip(self, review: Review, face_id: int) -> Path:
+        """The ID's pictures along the timeline (see :mod:`veil.review.strips`), cached.
+
+        Missing tiles are cut for every ID at once, in one decoding pass: the app
+        asks for all the strips together.
+        """
+        tracks = review.timeline.tracks()
+        if face_id not in tracks:
+            raise VeilError(f"there is no face {face_id}")
+        tiles = strips.plan(tracks[face_id], len(review.timeline))
+        folder = self.folder(review.job.id)
+        out = folder / "strips" / f"{face_id}-{strips.version(tiles)}.jpg"
+        if out.is_file():
+            return out
+        cache = strips.TileCache(folder / "tiles")
+        with _lock(f"{review.job.id}/tiles"):
+            if cache.missing(tiles):
+                every = [
+                    t for boxes in tracks.values() for t in strips.plan(boxes, len(review.timeline))
+                ]
+                cache.fill(every, lambda wanted: self._pictures(review, wanted))
+            write_atomic(out, cache.strip(tiles))
+        return out
+
+    def _pictures(self, review: Review, wanted: list[int]):
+        """(frame, RGB) for the frames ``wanted`` (sorted), decoded in one pass."""
+        ticks = [review.media_tick(f) for f in wanted]
+        timescale = review.timeline.template.timescale
+        decoded = frames.pictures_at(self._source(review), ticks, timescale)
+        for frame, (_, rgb) in zip(wanted, decoded, strict=True):
+            yield frame, rgb
+
     # -- redaction ---------------------------------------------------------------------
 
-    def redact(self, job_id: str, who: str, blur: BlurType | None = None) -> Job:
-        """Queue a redact job with the edited annotations and the chosen IDs; record it."""
+    def redact(
+        self,
+        job_id: str,
+        who: str,
+        blur: BlurType | None = None,
+        confirmed: Collection[str] = (),
+        require_reviewed: bool = False,
+    ) -> Job:
+        """Queue a redact job with the edited annotations and the chosen IDs; record it.
+
+        Refused (Conflict) when nothing is chosen to blur unless ``confirmed`` holds
+        ``"nothing-blurred"``, and when ``require_reviewed`` (the policy) and some
+        frames are not marked reviewed. The other warnings are recorded with it.
+        """
         with _lock(job_id):
             review = self.open(job_id)
+            warned = findings.warnings(review.timeline, review.state)
+            codes = {w.code: w.text for w in warned}
+            if require_reviewed and "unreviewed" in codes:
+                raise Conflict(
+                    f"the policy asks for every frame to be reviewed first: {codes['unreviewed']}"
+                )
+            if "nothing-blurred" in codes and "nothing-blurred" not in confirmed:
+                raise Conflict(
+                    f'{codes["nothing-blurred"]} Send confirm: ["nothing-blurred"] to do so.'
+                )
             blur = blur or review.state.blur
             annotations = review.annotations
             chosen = sorted(review.state.selected)
@@ -229,7 +316,15 @@ class Reviews:
                 "at": time.time(),
                 "revision": review.state.revision,
                 "manual_ids": sorted(review.state.manual),
+                "warnings": sorted(codes),
             }
             state = replace(review.state, redactions=(*review.state.redactions, record))
-            self._save(replace(review, state=state))
+            review = replace(review, state=state)
+            self._save(review)
+            shown = f"faces {', '.join(map(str, chosen))}" if chosen else "no face"
+            said = f"; warned: {', '.join(sorted(codes))}" if codes else ""
+            summary = f'Redacted: {shown} hidden with "{blur.value}" (job {job.id[:8]}){said}'
+            self.record(
+                review, "redact", summary, who, job=job.id, ids=chosen, warnings=sorted(codes)
+            )
         return job

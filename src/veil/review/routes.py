@@ -7,14 +7,15 @@ functions: FastAPI runs them in its thread pool, as they read files and decode.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from veil.names import annotations_name, content_type, id_list_name, is_image_name
+from veil.names import annotations_name, content_type, id_list_name
 from veil.review import frames, links
+from veil.review.document import review_document
 from veil.review.edits import EditRequest
 from veil.review.reviews import Review, Reviews
 from veil.service.api.deps import SettingsDep, StoreDep, TokenDep
@@ -29,6 +30,18 @@ router = APIRouter(prefix="/v1/review", tags=["review"])
 
 class RedactRequest(BaseModel):
     blur: BlurType | None = None
+    confirm: Annotated[
+        list[Literal["nothing-blurred", "unreviewed", "candidates"]],
+        Field(max_length=3, description="the warnings of the review document seen and accepted"),
+    ] = []
+
+
+class DownloadRequest(BaseModel):
+    """A file to download: the review's ``annotations.json`` or ``ids.txt``, or
+    ``outputs/<name>`` of a redaction made from the review (``job``)."""
+
+    name: Annotated[str, Field(max_length=300)]
+    job: Annotated[str | None, Field(max_length=64)] = None
 
 
 def _reviews(store, settings: ServiceSettings) -> Reviews:
@@ -39,72 +52,10 @@ def _link(settings: ServiceSettings, job_id: str, name: str) -> str:
     return links.sign(settings.data_dir, job_id, name)
 
 
-def review_document(review: Review, settings: ServiceSettings, playable: bool) -> dict[str, Any]:
-    """Everything the app shows: the video's frames and faces, the choices, the links."""
-    from veil.review.timeline import summaries
-
-    tl, state, job = review.timeline, review.state, review.job
-    a = tl.template
-    faces = []
-    for s in summaries(tl, state.manual):
-        faces.append(
-            {
-                "id": s.face_id,
-                "first": s.first,
-                "last": s.last,
-                "frames": s.frames,
-                "start": round(review.seconds(s.first), 4),
-                "end": round(review.seconds(s.last), 4),
-                "size": round(s.size, 6),
-                "manual": s.manual,
-                "edited": s.edited,
-                "selected": s.face_id in state.selected,
-                "thumb": _link(settings, job.id, f"thumbs/{s.face_id}.jpg")
-                + f"&v={s.first}-{s.last}-{s.frames}",
-            }
-        )
-    kind = "image" if len(tl) == 1 and is_image_name(job.source_name) else "video"
-    return {
-        "job": JobPublic.from_job(job).model_dump(),
-        "media": {
-            "kind": kind,
-            "playable": playable,
-            "width": a.width,
-            "height": a.height,
-            "timescale": a.timescale,
-            "offset": a.offset,
-            "framerate": a.framerate,
-            "starts": list(tl.starts),
-            "durations": list(tl.durations),
-        },
-        "frames": [
-            [[f.id, f.x, f.y, f.width, f.height, 1 if f.manual else 0] for f in frame]
-            for frame in tl.faces
-        ],
-        "faces": faces,
-        "manual": [
-            {"id": t.face_id, "start": t.start, "end": t.end, "keys": [f for f, _ in t.keys]}
-            for _, t in sorted(state.manual.items())
-        ],
-        "selected": sorted(state.selected),
-        "blur": state.blur.value,
-        "blurs": [b.value for b in BlurType],
-        "revision": state.revision,
-        "updated_by": state.updated_by,
-        "redactions": list(state.redactions),
-        "links": {
-            "source": _link(settings, job.id, "source") if playable else None,
-            "annotations": _link(settings, job.id, "annotations.json"),
-            "ids": _link(settings, job.id, "ids.txt"),
-            # frames/<n>.jpg under this link: the source's frames, for what a browser cannot play
-            "frames": _link(settings, job.id, "frames") if playable else None,
-        },
-    }
-
-
 def _document(reviews: Reviews, review: Review) -> dict[str, Any]:
     playable = reviews.source_path(review.job) is not None
-    return review_document(review, reviews.settings, playable)
+    job_id = review.job.id
+    return review_document(review, lambda name: _link(reviews.settings, job_id, name), playable)
 
 
 @router.get("/me")
@@ -150,8 +101,37 @@ def redact(
     job_id: str, body: RedactRequest, store: StoreDep, settings: SettingsDep, token: TokenDep
 ) -> JobPublic:
     """Queue a redact job with the edited annotations and the chosen IDs, recorded as yours."""
-    job = _reviews(store, settings).redact(job_id, token, body.blur)
+    job = _reviews(store, settings).redact(job_id, token, body.blur, set(body.confirm))
     return JobPublic.from_job(job)
+
+
+@router.get("/jobs/{job_id}/history")
+def history(job_id: str, store: StoreDep, settings: SettingsDep, _token: TokenDep) -> dict:
+    """Every edit, undo, redo, redaction and download of the review: who, what, when."""
+    review = _reviews(store, settings).open(job_id)
+    return {"job": job_id, "entries": [e.to_json() for e in review.history.entries()]}
+
+
+@router.post("/jobs/{job_id}/downloads")
+def download(
+    job_id: str, body: DownloadRequest, store: StoreDep, settings: SettingsDep, token: TokenDep
+) -> dict[str, str]:
+    """A link to download one file of the review, recorded in its history as yours."""
+    reviews = _reviews(store, settings)
+    review = reviews.open(job_id)
+    if body.job is None and body.name in ("annotations.json", "ids.txt"):
+        link, what = _link(settings, job_id, body.name), body.name
+    elif body.job is not None and body.name.startswith("outputs/"):
+        if body.job not in {r["job"] for r in review.state.redactions}:
+            raise HTTPException(404, f"job {body.job} is not a redaction of this review")
+        output = body.name.removeprefix("outputs/")
+        if output not in job_outputs(settings, store.jobs.get(body.job)):
+            raise HTTPException(404, f"job {body.job} has no output {output!r}")
+        link, what = _link(settings, body.job, body.name), f"{output} (job {body.job[:8]})"
+    else:
+        raise HTTPException(404, f"no file {body.name!r} to download here")
+    reviews.record(review, "download", f"Downloaded {what}", token, name=body.name, job=body.job)
+    return {"link": f"{link}&download=1"}
 
 
 @router.get("/jobs/{job_id}/links")
@@ -208,6 +188,9 @@ def signed_file(
     if name.startswith("thumbs/") and name.endswith(".jpg") and name[7:-4].isdigit():
         thumb = reviews.thumbnail(review, int(name[7:-4]))
         return FileResponse(thumb, media_type="image/jpeg", headers=headers)
+    if name.startswith("strips/") and name.endswith(".jpg") and name[7:-4].isdigit():
+        strip = reviews.strip(review, int(name[7:-4]))
+        return FileResponse(strip, media_type="image/jpeg", headers=headers)
     raise HTTPException(404, f"no file {name!r}")
 
 

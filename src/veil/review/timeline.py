@@ -123,6 +123,14 @@ class Timeline:
     def ids(self) -> frozenset[int]:
         return frozenset(face.id for frame in self.faces for face in frame)
 
+    def tracks(self) -> dict[int, list[tuple[int, Face]]]:
+        """Every ID's (frame, face) boxes, in frame order, in one pass."""
+        found: dict[int, list[tuple[int, Face]]] = {}
+        for frame, faces in enumerate(self.faces):
+            for face in faces:
+                found.setdefault(face.id, []).append((frame, face))
+        return found
+
     def boxes_of(self, face_id: int) -> Iterator[tuple[int, Face]]:
         """(frame, face) for every box with this ID."""
         for frame, faces in enumerate(self.faces):
@@ -237,6 +245,42 @@ def rename(timeline: Timeline, old: int, new: int, from_frame: int = 0) -> Timel
     return timeline.with_faces(faces)
 
 
+def union(a: Rect, b: Rect) -> Rect:
+    """The smallest box holding both."""
+    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def shared_frames(timeline: Timeline, a: int, b: int) -> list[int]:
+    """The frames on which both IDs have a box."""
+    return [
+        i
+        for i, faces in enumerate(timeline.faces)
+        if any(f.id == a for f in faces) and any(f.id == b for f in faces)
+    ]
+
+
+def merge(timeline: Timeline, drop: int, keep: int, frames: range | None = None) -> Timeline:
+    """``drop``'s boxes (on ``frames``, else all) take the ID ``keep``; where both have a
+    box on a frame, one box covering both (their union, manual) replaces them, so no
+    frame holds one ID twice.
+    """
+    faces = []
+    for i, frame in enumerate(timeline.faces):
+        if frames is not None and i not in frames:
+            faces.append(frame)
+            continue
+        ours = [f for f in frame if f.id in (keep, drop)]
+        rest = tuple(f for f in frame if f.id not in (keep, drop))
+        if len(ours) == 2:
+            merged = (manual_face(keep, i, union(rect_of(ours[0]), rect_of(ours[1]))),)
+        else:
+            merged = tuple(f.model_copy(update={"id": keep}) for f in ours)
+        faces.append((*rest, *merged))
+    return timeline.with_faces(faces)
+
+
 def remove(timeline: Timeline, face_id: int, frame: int | None = None) -> Timeline:
     """Remove the ID's box on ``frame``, or every box of the ID."""
     faces = [
@@ -301,10 +345,7 @@ class FaceSummary:
 
 def summaries(timeline: Timeline, manual_ids: Iterable[int] = ()) -> list[FaceSummary]:
     drawn = set(manual_ids)
-    seen: dict[int, list[tuple[int, Face]]] = {}
-    for frame, faces in enumerate(timeline.faces):
-        for face in faces:
-            seen.setdefault(face.id, []).append((frame, face))
+    seen = timeline.tracks()
     out = []
     for face_id, boxes in sorted(seen.items()):
         areas = sorted(f.width * f.height for _, f in boxes)
