@@ -104,14 +104,14 @@ def test_upload_analyze_choose_draw_redact_download(
 
     # -- the review: video, boxes, gallery
     page.locator("#review-view").wait_for()
-    page.locator("#gallery li").nth(1).wait_for()
+    page.locator("#rows .tl-row").nth(1).wait_for()
     job_id = re.search(r"#/jobs/([0-9a-f]+)", page.url).group(1)
     at_frame(page, 0)
     doc = review_doc(api, job_id)
     assert len(doc["faces"]) == 2
     big, small = sorted(doc["faces"], key=lambda f: -f["size"])
     page.get_by_label("Sort by").select_option("size")
-    first_li = page.locator("#gallery li").first
+    first_li = page.locator("#rows .tl-row").first
     assert first_li.get_attribute("data-id") == str(big["id"])
     assert "0.00 s–1.92 s · 24 frames" in first_li.inner_text()
     label = page.locator("#overlay").get_attribute("aria-label")
@@ -131,8 +131,8 @@ def test_upload_analyze_choose_draw_redact_download(
 
     # -- leave the small face visible
     page.get_by_label(f"Blur Face {small['id']}").uncheck()
-    small_li = f"document.querySelector('#gallery li[data-id=\"{small['id']}\"]')"
-    expect(page, f"!{small_li}.classList.contains('hidden-face')")
+    small_li = f"document.querySelector('#rows .tl-row[data-id=\"{small['id']}\"]')"
+    expect(page, f"!{small_li}.classList.contains('blurred')")
     assert review_doc(api, job_id)["selected"] == [big["id"]]
 
     # -- the gallery seeks: the small face's button goes to its first frame
@@ -152,7 +152,7 @@ def test_upload_analyze_choose_draw_redact_download(
     page.mouse.move((px0 + px1) / 2, (py0 + py1) / 2, steps=4)
     page.mouse.move(px1, py1, steps=4)
     page.mouse.up()
-    page.locator("#gallery li").nth(2).wait_for()
+    page.locator("#rows .tl-row").nth(2).wait_for()
     drawn = review_doc(api, job_id)["manual"]
     assert len(drawn) == 1
     manual_id = drawn[0]["id"]
@@ -196,13 +196,17 @@ def test_upload_analyze_choose_draw_redact_download(
 
     # -- a reload loses nothing
     page.reload()
-    page.locator("#gallery li").nth(2).wait_for()
+    page.locator("#rows .tl-row").nth(2).wait_for()
     assert not page.get_by_label(f"Blur Face {small['id']}").is_checked()
     assert page.get_by_label(f"Blur Face {manual_id}").is_checked()
     assert page.get_by_label("Blur type").input_value() == "high"
 
     # -- redact, watch it, play and download the result
     page.get_by_role("button", name="Redact video").click()
+    # nobody marked the frames reviewed: the redaction says so and asks first
+    page.get_by_role("heading", name="Redact with these warnings?").wait_for()
+    assert "24 of 24 frames are not marked reviewed" in page.locator("#dialog").inner_text()
+    page.get_by_role("button", name="Redact anyway").click()
     page.locator("#result").wait_for(timeout=120_000)
     result_video = page.locator("#result-video")
     expect(page, "document.getElementById('result-video').readyState >= 2")
@@ -217,17 +221,17 @@ def test_upload_analyze_choose_draw_redact_download(
     screenshot(page, "7-redacted")
 
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download the redacted video").click()
+        page.get_by_role("button", name="Download the redacted video").click()
     video = tmp_path / download.value.suggested_filename
     download.value.save_as(video)
     assert video.name == "street_redacted.mp4"
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download ID list").click()
+        page.get_by_role("button", name="Download ID list").click()
     ids_file = tmp_path / "ids.txt"
     download.value.save_as(ids_file)
     assert ids_file.read_text() == f"{big['id']}\n{manual_id}\n"
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download edited annotations").click()
+        page.get_by_role("button", name="Download edited annotations").click()
     ann_file = tmp_path / "annotations.json"
     download.value.save_as(ann_file)
     annotations = json.loads(ann_file.read_text())
@@ -280,18 +284,17 @@ def test_keyboard_choices_merge_split_move_resize_play(
     sign_in(page, api)
     page.get_by_role("button", name=re.compile(r"^Review street\.mp4")).first.wait_for()
     page.goto(f"{api.url}/#/jobs/{job_id}")
-    page.locator("#gallery li").nth(1).wait_for()
+    page.locator("#rows .tl-row").nth(1).wait_for()
     at_frame(page, 0)
     assert page.evaluate(UNNAMED_CONTROLS) == []
-    page.on("dialog", lambda dialog: dialog.accept())
 
     def press(name: str | re.Pattern, key: str = "Enter") -> None:
-        page.get_by_role("button", name=name).focus()
+        page.get_by_role("button", name=name, exact=isinstance(name, str)).focus()
         page.keyboard.press(key)
 
     def selected_becomes(ids: list[int]) -> None:
         wanted = json.dumps(sorted(ids), separators=(",", ":"))
-        hidden = "[...document.querySelectorAll('#gallery li.hidden-face')]"
+        hidden = "[...document.querySelectorAll('#rows .tl-row.blurred')]"
         ids_js = f"{hidden}.map(li => +li.dataset.id).sort((a, b) => a - b)"
         expect(page, f"JSON.stringify({ids_js}) === '{wanted}'")
         assert review_doc(api, job_id)["selected"] == sorted(ids)
@@ -311,7 +314,9 @@ def test_keyboard_choices_merge_split_move_resize_play(
     sizes = {f["id"]: f["size"] for f in review_doc(api, job_id)["faces"]}
 
     def order() -> list[int]:
-        return page.locator("#gallery li").evaluate_all("items => items.map(li => +li.dataset.id)")
+        return page.locator("#rows .tl-row").evaluate_all(
+            "items => items.map(li => +li.dataset.id)"
+        )
 
     page.get_by_label("Sort by").select_option("size")
     assert order() == sorted(sizes, key=lambda i: -sizes[i])
@@ -325,14 +330,19 @@ def test_keyboard_choices_merge_split_move_resize_play(
     page.keyboard.press("Shift+ArrowRight")
     at_frame(page, 10)
     press("Split here")
-    expect(page, "document.querySelectorAll('#gallery li').length === 3")
+    expect(page, "document.querySelectorAll('#rows .tl-row').length === 3")
     faces = {f["id"]: f for f in review_doc(api, job_id)["faces"]}
     assert (faces[1]["last"], faces[3]["first"], faces[3]["frames"]) == (9, 10, 14)
-    page.get_by_label("Keep").select_option("1")
-    page.get_by_label("and merge in").select_option("3")
+    press(re.compile(r"^Go to Face 1,"))
+    press("Merge with…")
+    press(re.compile(r"^Merge Face 3 .* into Face 1$"))
+    page.get_by_role("heading", name="Merge Face 3 into Face 1?").wait_for()
     press("Merge")
-    expect(page, "document.querySelectorAll('#gallery li').length === 2")
+    expect(page, "document.querySelectorAll('#rows .tl-row').length === 2")
     assert face_ids(api, job_id) == [1, 2]
+    page.locator("#overlay").focus()
+    page.keyboard.press("Shift+ArrowRight")
+    at_frame(page, 10)
 
     # -- move face 2's box on this frame with the mouse, then resize it by its corner
     doc = review_doc(api, job_id)
@@ -345,7 +355,7 @@ def test_keyboard_choices_merge_split_move_resize_play(
     page.mouse.down()
     page.mouse.move((px0 + px1) / 2 + 20 * scale, (py0 + py1) / 2 + 10 * scale, steps=5)
     page.mouse.up()
-    expect(page, "document.querySelector('#gallery li[data-id=\"2\"] .badge') !== null")
+    expect(page, "document.querySelector('#rows .tl-row[data-id=\"2\"] .badge') !== null")
     [moved] = [b for b in review_doc(api, job_id)["frames"][10] if b[0] == 2]
     assert moved[1] * WIDTH == pytest.approx(box[0] + 20, abs=1.5)
     assert moved[2] * HEIGHT == pytest.approx(box[1] + 10, abs=1.5)
@@ -366,14 +376,15 @@ def test_keyboard_choices_merge_split_move_resize_play(
     press("Delete box on this frame")
     expect(
         page,
-        "document.querySelector('#gallery li[data-id=\"2\"] .meta').textContent"
+        "document.querySelector('#rows .tl-row[data-id=\"2\"] .meta').textContent"
         ".includes('23 frames')",
     )
     press("Add a box on this frame")
-    expect(page, "document.querySelectorAll('#gallery li').length === 3")
+    expect(page, "document.querySelectorAll('#rows .tl-row').length === 3")
     assert review_doc(api, job_id)["manual"][0]["start"] == 10
     press(re.compile("Undo all edits"))
-    expect(page, "document.querySelectorAll('#gallery li').length === 2")
+    press("Undo all edits")  # the dialog's button
+    expect(page, "document.querySelectorAll('#rows .tl-row').length === 2")
     doc = review_doc(api, job_id)
     assert doc["manual"] == [] and all(f["frames"] == 24 for f in doc["faces"])
 
@@ -407,7 +418,7 @@ def test_a_format_the_browser_cannot_play_is_shown_frame_by_frame(
     job_id = analyzed(api, clip.path)
     sign_in(page, api)
     page.goto(f"{api.url}/#/jobs/{job_id}")
-    page.locator("#gallery li").first.wait_for()
+    page.locator("#rows .tl-row").first.wait_for()
     expect(page, "document.getElementById('stage').dataset.stills === 'true'")
     assert page.get_by_role("button", name="Play").is_disabled()
     at_frame(page, 0)

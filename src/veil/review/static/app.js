@@ -2,6 +2,7 @@
 
 import { ApiError, get, post, call, token, uploadFile } from "./api.js";
 import { Player } from "./player.js";
+import { Timeline, pictures } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
 const views = ["login-view", "start-view", "wait-view", "review-view"];
@@ -10,7 +11,9 @@ let generation = 0; // bumped on every navigation: stale polls stop
 const ui = {
   doc: null,
   jobId: null,
-  active: null,
+  active: null, // the face chosen (its box is edited)
+  stack: [], // the faces under the pointer at the last click, when boxes overlap
+  candidate: null, // the face-like region chosen
   sort: "first",
   edits: Promise.resolve(),
   previewUrl: null,
@@ -39,6 +42,7 @@ function fail(error, where) {
   const text = error instanceof ApiError ? error.message : String(error);
   if (error instanceof ApiError && error.status === 401) {
     token.clear();
+    clearReview();
     route();
     return;
   }
@@ -72,6 +76,7 @@ async function follow(jobId, progress) {
 async function route() {
   generation += 1;
   closePreview();
+  closeDialog();
   if (!token.get()) {
     show("login-view");
     $("token").focus();
@@ -109,6 +114,9 @@ $("login-form").addEventListener("submit", async (e) => {
 
 $("logout").addEventListener("click", () => {
   token.clear();
+  clearReview();
+  $("jobs").querySelector("tbody").replaceChildren();
+  $("who").textContent = "";
   location.hash = "";
   route();
 });
@@ -227,6 +235,33 @@ async function openJob(jobId) {
   await openReview(jobId);
 }
 
+/** Forget the review on screen: nothing of one video (boxes, fields, links) reaches the next. */
+function clearReview() {
+  ui.doc = null;
+  ui.jobId = null;
+  ui.active = null;
+  ui.stack = [];
+  ui.candidate = null;
+  ui.edits = Promise.resolve();
+  closePreview();
+  closeDialog();
+  player.unload();
+  setDrawing(false);
+  for (const id of ["box-x", "box-y", "box-w", "box-h"]) $(id).value = "";
+  $("active-label").textContent = "No face chosen: click a box or a face.";
+  $("candidate-editor").hidden = true;
+  for (const id of ["rows", "low-rows", "review-lane", "suggestions", "candidates", "covered",
+    "history", "redactions", "redact-warnings"]) $(id).replaceChildren();
+  for (const id of ["review-title", "faces-summary", "choice-summary", "frame-label", "undo-label",
+    "redact-error", "redact-text", "result-report"]) $(id).textContent = "";
+  const result = $("result-video");
+  result.removeAttribute("src");
+  result.load();
+  $("result").hidden = true;
+  delete $("result").dataset.job;
+  $("redact-status").hidden = true;
+}
+
 async function openReview(jobId) {
   let doc;
   try {
@@ -236,18 +271,12 @@ async function openReview(jobId) {
     fail(error, "upload-error");
     return;
   }
+  clearReview();
   ui.jobId = jobId;
-  ui.doc = null;
-  ui.active = null;
   show("review-view");
-  player.doc = null;
-  player.video.removeAttribute("src");
   $("play").disabled = false;
   player.load(doc, doc.links.source);
   setDoc(doc);
-  $("result").hidden = true;
-  $("redact-status").hidden = true;
-  $("redact-error").textContent = "";
   if (!doc.links.source) toast("The source is not kept on this server: boxes are shown without the picture.");
   const last = doc.redactions[doc.redactions.length - 1];
   if (last) resumeRedaction(last.job);
@@ -256,32 +285,32 @@ async function openReview(jobId) {
 
 // -- the review document ---------------------------------------------------------------------
 
+const frameCount = () => ui.doc.media.starts.length;
+const faceOf = (id) => ui.doc.faces.find((f) => f.id === id);
+const range = (a, b) => (a === b ? `frame ${a + 1}` : `frames ${a + 1}–${b + 1}`);
+
 function setDoc(doc) {
   ui.doc = doc;
   player.update(doc);
   const ids = new Set(doc.faces.map((f) => f.id));
   if (ui.active !== null && !ids.has(ui.active)) setActive(null);
-  $("scrub").max = String(Math.max(0, doc.media.starts.length - 1));
-  $("blur").replaceChildren(
-    ...doc.blurs.map((b) => new Option(b, b, false, b === doc.blur)),
-  );
+  if (ui.candidate !== null && !doc.candidates.some((c) => c.id === ui.candidate)) setCandidate(null);
+  $("scrub").max = String(Math.max(0, frameCount() - 1));
+  $("blur").replaceChildren(...doc.blurs.map((b) => new Option(b, b, false, b === doc.blur)));
   $("blur").value = doc.blur;
-  renderGallery();
-  renderMergeChoices();
+  renderTimeline();
   renderBoxEditor();
-  const hidden = doc.selected.length;
-  $("faces-summary").textContent =
-    `${doc.faces.length} faces, ${hidden} to blur` + (doc.updated_by ? `; last edit by ${doc.updated_by}` : "");
-  $("choice-summary").textContent = hidden
-    ? `Faces ${doc.selected.join(", ")} will be hidden with "${doc.blur}"; the others stay visible.`
-    : "No face is chosen: the video will be copied with nothing hidden.";
-  $("download-ids").href = doc.links.ids;
-  $("download-ids").download = `${stem()}_ids.txt`;
-  $("download-annotations").href = doc.links.annotations;
-  $("download-annotations").download = `${stem()}_annotations.json`;
+  renderTodo();
+  renderUndo();
+  renderRedact();
   renderHistory();
-  $("review-title").textContent =
-    `${doc.job.source_name}: ${doc.media.starts.length} frames, ${doc.faces.length} faces`;
+  const hidden = doc.selected.length;
+  const low = doc.faces.filter((f) => f.low).length;
+  $("faces-summary").textContent =
+    `${doc.faces.length} faces, ${hidden} to blur` + (low ? ` (${low} of low confidence)` : "") +
+    (doc.updated_by ? `; last edit by ${doc.updated_by}` : "");
+  $("review-title").textContent = `${doc.job.source_name}: ${frameCount()} frames, ${doc.faces.length} faces`;
+  $("review-title").title = doc.job.source_name;
 }
 
 const stem = () => ui.doc.job.source_name.replace(/\.[^.]+$/, "");
@@ -302,14 +331,29 @@ function edit(change) {
   return ui.edits;
 }
 
-function setActive(id) {
+function setActive(id, stack = null) {
   ui.active = id;
+  if (stack) ui.stack = stack;
+  else if (!ui.stack.includes(id)) ui.stack = [];
+  if (id !== null) setCandidate(null);
   player.setActive(id);
-  for (const li of $("gallery").children) li.classList.toggle("active", Number(li.dataset.id) === id);
+  for (const row of document.querySelectorAll(".tl-row[data-id]")) {
+    row.classList.toggle("active", Number(row.dataset.id) === id);
+  }
   renderBoxEditor();
 }
 
-// -- gallery ---------------------------------------------------------------------------------
+function setCandidate(id) {
+  ui.candidate = id;
+  if (id !== null) {
+    ui.active = null;
+    player.setActive(null);
+  }
+  player.setCandidate(id);
+  renderBoxEditor();
+}
+
+// -- the timeline ----------------------------------------------------------------------------
 
 function sortedFaces() {
   const faces = [...ui.doc.faces];
@@ -321,111 +365,460 @@ function sortedFaces() {
   return faces.sort(by);
 }
 
-function renderGallery() {
-  const list = $("gallery");
-  const focused = document.activeElement?.closest?.(".face")?.dataset.id;
-  const focusClass = document.activeElement?.className;
-  list.replaceChildren();
-  for (const face of sortedFaces()) {
-    const li = document.createElement("li");
-    li.className = "face";
-    li.dataset.id = String(face.id);
-    li.classList.toggle("hidden-face", face.selected);
-    li.classList.toggle("active", face.id === ui.active);
-
-    const seek = document.createElement("button");
-    seek.type = "button";
-    seek.className = "seek";
-    seek.setAttribute(
-      "aria-label",
-      `Go to ${faceName(face.id)}, seen from ${seconds(face.start)} to ${seconds(face.end)}`,
-    );
-    const img = document.createElement("img");
-    img.src = face.thumb;
-    img.alt = "";
-    img.loading = "lazy";
-    seek.append(img);
-    seek.addEventListener("click", () => {
-      setActive(face.id);
-      player.seek(face.first);
-    });
-
-    const name = document.createElement("div");
-    name.className = "name";
-    name.textContent = faceName(face.id);
-    if (face.manual) name.append(badge("drawn"));
-    else if (face.edited) name.append(badge("edited"));
-    const meta = document.createElement("div");
-    meta.className = "meta";
-    meta.textContent = `${seconds(face.start)}–${seconds(face.end)} · ${face.frames} frame${face.frames === 1 ? "" : "s"}`;
-
-    const label = document.createElement("label");
-    label.className = "choose";
-    const box = document.createElement("input");
-    box.type = "checkbox";
-    box.className = "hide";
-    box.checked = face.selected;
-    box.setAttribute("aria-label", `Blur ${faceName(face.id)}`);
-    box.addEventListener("change", () => {
-      const chosen = new Set(ui.doc.selected);
-      if (box.checked) chosen.add(face.id);
-      else chosen.delete(face.id);
-      edit({ op: "select", ids: [...chosen] });
-    });
-    label.append(box, " Blur");
-
-    const info = document.createElement("div");
-    info.append(name, meta, label);
-    li.append(seek, info);
-    list.append(li);
-  }
-  if (focused) {
-    const li = list.querySelector(`[data-id="${focused}"]`);
-    const target = focusClass === "hide" ? li?.querySelector(".hide") : li?.querySelector(".seek");
-    target?.focus();
-  }
-}
-
-function badge(text) {
+function badge(text, kind = "") {
   const span = document.createElement("span");
-  span.className = "badge";
+  span.className = `badge ${kind}`;
   span.textContent = text;
   return span;
 }
 
-function renderMergeChoices() {
-  const ids = ui.doc.faces.map((f) => f.id);
-  for (const [sel, fallback] of [["merge-keep", 0], ["merge-drop", 1]]) {
-    const el = $(sel);
-    const before = Number(el.value);
-    el.replaceChildren(...ids.map((id) => new Option(faceName(id), String(id))));
-    el.value = ids.includes(before) ? String(before) : String(ids[Math.min(fallback, ids.length - 1)] ?? "");
-  }
-  $("merge").disabled = ids.length < 2;
+function choose(ids) {
+  return edit({ op: "select", ids: [...ids] });
 }
+
+function rowHead(face) {
+  const head = document.createElement("div");
+  head.className = "tl-head";
+  const seek = document.createElement("button");
+  seek.type = "button";
+  seek.className = "seek";
+  seek.setAttribute(
+    "aria-label",
+    `Go to ${faceName(face.id)}, seen from ${seconds(face.start)} to ${seconds(face.end)}`,
+  );
+  const img = document.createElement("img");
+  img.src = face.thumb;
+  img.alt = "";
+  img.loading = "lazy";
+  seek.append(img);
+  seek.addEventListener("click", () => {
+    setActive(face.id);
+    player.seek(face.first);
+  });
+
+  const name = document.createElement("div");
+  name.className = "name";
+  name.textContent = faceName(face.id);
+  if (face.manual) name.append(badge("drawn"));
+  else if (face.edited) name.append(badge("edited"));
+  if (face.low) name.append(badge("low confidence", "low"));
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  meta.textContent = `${seconds(face.start)}–${seconds(face.end)} · ${face.frames} frame${face.frames === 1 ? "" : "s"}`;
+
+  const label = document.createElement("label");
+  label.className = "choose";
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.className = "hide";
+  box.checked = face.selected;
+  box.setAttribute("aria-label", `Blur ${faceName(face.id)}`);
+  box.addEventListener("change", () => {
+    const chosen = new Set(ui.doc.selected);
+    if (box.checked) chosen.add(face.id);
+    else chosen.delete(face.id);
+    choose(chosen);
+  });
+  label.append(box, " Blur");
+  const only = document.createElement("button");
+  only.type = "button";
+  only.className = "only link";
+  only.textContent = "Only visible";
+  only.setAttribute("aria-label", `Leave only ${faceName(face.id)} visible (blur every other face)`);
+  only.addEventListener("click", () => leaveOnly(face.id));
+
+  const info = document.createElement("div");
+  info.className = "info";
+  info.append(name, meta);
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  actions.append(label, only);
+  head.append(seek, info, actions);
+  return head;
+}
+
+function leaveOnly(id) {
+  setActive(id);
+  return choose(ui.doc.faces.map((f) => f.id).filter((other) => other !== id)).then(() =>
+    toast(`${faceName(id)} stays visible; every other face is blurred`),
+  );
+}
+
+function renderTimeline() {
+  const focused = document.activeElement;
+  const row = focused?.closest?.(".tl-row[data-id]")?.dataset.id;
+  const kind = focused?.classList?.contains("hide") ? ".hide" : focused?.classList?.contains("only") ? ".only" : ".seek";
+  timeline.render(ui.doc, sortedFaces());
+  for (const r of document.querySelectorAll(".tl-row[data-id]")) {
+    r.classList.toggle("active", Number(r.dataset.id) === ui.active);
+  }
+  if (row) document.querySelector(`.tl-row[data-id="${row}"] ${kind}`)?.focus();
+  const unreviewed = ui.doc.unreviewed.reduce((n, [a, b]) => n + b - a + 1, 0);
+  $("review-count").textContent = `${frameCount() - unreviewed} of ${frameCount()} frames`;
+}
+
+function split(id, frame) {
+  const before = new Set(ui.doc.faces.map((f) => f.id));
+  return edit({ op: "split", id, frame }).then((doc) => {
+    const added = doc?.faces.find((f) => !before.has(f.id));
+    if (added) {
+      toast(`${faceName(id)} split: from frame ${frame + 1} on it is ${faceName(added.id)} (blurred)`);
+      setActive(added.id);
+    }
+    return doc;
+  });
+}
+
+const timeline = new Timeline({
+  root: $("timeline"),
+  rows: $("rows"),
+  lowGroup: $("low-group"),
+  lowRows: $("low-rows"),
+  lowSummary: $("low-summary"),
+  reviewLane: $("review-lane"),
+  playhead: $("playhead"),
+  head: rowHead,
+  onSeek: (frame, id) => {
+    if (id !== null) setActive(id);
+    player.seek(frame);
+  },
+  onScrub: (frame) => player.seek(frame),
+  onSplit: (id, frame) => split(id, frame),
+  onMark: (start, end) => {
+    const all = ui.doc.reviewed.some(([a, b]) => a <= start && end <= b);
+    edit({ op: "reviewed", start, end, reviewed: !all });
+  },
+});
 
 $("sort").addEventListener("change", () => {
   ui.sort = $("sort").value;
-  renderGallery();
+  renderTimeline();
 });
-$("select-all").addEventListener("click", () => edit({ op: "select", ids: ui.doc.faces.map((f) => f.id) }));
-$("select-none").addEventListener("click", () => edit({ op: "select", ids: [] }));
+$("select-all").addEventListener("click", () => choose(ui.doc.faces.map((f) => f.id)));
+$("select-none").addEventListener("click", () => choose([]));
 $("select-invert").addEventListener("click", () => {
   const chosen = new Set(ui.doc.selected);
-  edit({ op: "select", ids: ui.doc.faces.map((f) => f.id).filter((id) => !chosen.has(id)) });
+  choose(ui.doc.faces.map((f) => f.id).filter((id) => !chosen.has(id)));
 });
-$("merge").addEventListener("click", () => {
-  const keep = Number($("merge-keep").value);
-  const drop = Number($("merge-drop").value);
-  if (keep === drop) return toast("Choose two different faces.");
-  edit({ op: "merge", keep, drop }).then(() => {
-    setActive(keep);
-    toast(`${faceName(drop)} merged into ${faceName(keep)}`);
+$("reset").addEventListener("click", async () => {
+  const ok = await ask({
+    title: "Undo every edit?",
+    body: [text("p", "Every edit of this review is taken back: the faces, boxes and choices go back to the analysis. The history keeps it, and Undo brings it back.")],
+    ok: "Undo all edits",
   });
+  if (ok) edit({ op: "reset" });
 });
-$("reset").addEventListener("click", () => {
-  if (confirm("Undo every edit of this review and go back to the analysis?")) edit({ op: "reset" });
+
+// -- dialogs: confirmations and the merge menu -------------------------------------------------
+
+function text(tag, value, className) {
+  const node = document.createElement(tag);
+  node.textContent = value;
+  if (className) node.className = className;
+  return node;
+}
+
+let dialogDone = null;
+
+/** A modal question; resolves to the value of the button pressed ("ok", "cancel", or a pick). */
+function ask({ title, body, ok, cancel = "Cancel" }) {
+  const dialog = $("dialog");
+  closeDialog();
+  $("dialog-title").textContent = title;
+  $("dialog-body").replaceChildren(...body);
+  $("dialog-ok").hidden = !ok;
+  $("dialog-ok").textContent = ok || "";
+  $("dialog-cancel").textContent = cancel;
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialogDone = resolve;
+    dialog.addEventListener("close", () => {
+      dialogDone = null;
+      resolve(dialog.returnValue === "ok" ? true : dialog.returnValue.startsWith("pick:") ? dialog.returnValue : false);
+    }, { once: true });
+  });
+}
+
+function closeDialog() {
+  const dialog = $("dialog");
+  if (dialog.open) {
+    dialog.returnValue = "cancel";
+    dialog.close();
+  }
+  dialogDone?.(false);
+  dialogDone = null;
+}
+
+function sharedFrames(a, b) {
+  const frames = [];
+  ui.doc.frames.forEach((faces, i) => {
+    if (faces.some((f) => f[0] === a) && faces.some((f) => f[0] === b)) frames.push(i);
+  });
+  return frames;
+}
+
+function faceLine(face) {
+  const line = document.createElement("div");
+  line.className = "face-line";
+  line.append(
+    text("span", `${faceName(face.id)}: ${range(face.first, face.last)}${face.selected ? ", blurred" : ", visible"}`, "face-line-name"),
+    pictures(face),
+  );
+  return line;
+}
+
+/** Merge `drop` into `keep` (on frames start..end only, if given), once the person confirms. */
+async function confirmMerge(keep, drop, start = null, end = null) {
+  const a = faceOf(keep);
+  const b = faceOf(drop);
+  if (!a || !b) return null;
+  let shared = sharedFrames(keep, drop);
+  if (start !== null) shared = shared.filter((f) => f >= start && f <= end);
+  const body = [faceLine(a), faceLine(b)];
+  const where = start === null ? "" : ` on ${range(start, end)}`;
+  body.push(text("p", `${faceName(drop)}'s boxes${where} become ${faceName(keep)}'s.` +
+    (a.selected || b.selected ? ` ${faceName(keep)} is blurred if either was.` : "")));
+  if (shared.length) {
+    body.push(text("p", `Both are on screen on ${shared.length} frame${shared.length === 1 ? "" : "s"} ` +
+      `(${range(shared[0], shared[shared.length - 1])}): there one box will cover both.`, "warn"));
+  }
+  const ok = await ask({ title: `Merge ${faceName(drop)} into ${faceName(keep)}?`, body, ok: "Merge" });
+  if (!ok) return null;
+  const change = { op: "merge", keep, drop };
+  if (start !== null) Object.assign(change, { start, end });
+  const doc = await edit(change);
+  if (doc) {
+    setActive(keep);
+    toast(`${faceName(drop)} merged into ${faceName(keep)}${where}`);
+  }
+  return doc;
+}
+
+/** The merge menu: every other face with its pictures, suggested ones first. */
+async function mergeWith(keep) {
+  const me = faceOf(keep);
+  const score = new Map();
+  for (const s of ui.doc.suggestions) {
+    if (s.ids.includes(keep)) score.set(s.ids[0] === keep ? s.ids[1] : s.ids[0], s.score);
+  }
+  const others = ui.doc.faces
+    .filter((f) => f.id !== keep)
+    .sort((a, b) => (score.get(b.id) || 0) - (score.get(a.id) || 0) ||
+      Math.abs(a.first - me.first) - Math.abs(b.first - me.first) || a.id - b.id);
+  const list = document.createElement("ul");
+  list.className = "merge-menu";
+  for (const face of others) {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "submit";
+    button.value = `pick:${face.id}`;
+    button.className = "pick";
+    button.append(
+      text("span", `${faceName(face.id)}${score.has(face.id) ? " · suggested" : ""}${face.low ? " · low confidence" : ""}`, "face-line-name"),
+      text("span", `${range(face.first, face.last)}`, "meta"),
+      pictures(face),
+    );
+    button.setAttribute("aria-label", `Merge ${faceName(face.id)} (${range(face.first, face.last)}) into ${faceName(keep)}`);
+    li.append(button);
+    list.append(li);
+  }
+  const picked = await ask({ title: `Merge ${faceName(keep)} with…`, body: [faceLine(me), list] });
+  if (!picked) return null;
+  return confirmMerge(keep, Number(picked.slice(5)));
+}
+
+$("merge-with").addEventListener("click", () => {
+  if (ui.active !== null) mergeWith(ui.active);
 });
+$("only-visible").addEventListener("click", () => {
+  if (ui.active !== null) leaveOnly(ui.active);
+});
+
+// -- what is left to look at: suggestions, candidates, covered faces ---------------------------
+
+function card(title, body, buttons) {
+  const li = document.createElement("li");
+  li.className = "todo-card";
+  li.append(text("p", title, "todo-title"), ...body);
+  const row = document.createElement("div");
+  row.className = "row";
+  for (const [label, action, aria] of buttons) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    if (aria) b.setAttribute("aria-label", aria);
+    b.addEventListener("click", action);
+    row.append(b);
+  }
+  li.append(row);
+  return li;
+}
+
+const SHOWN = 4; // cards of each kind; the navigation buttons step through all
+
+function more(list, count) {
+  if (count > SHOWN) list.append(text("li", `and ${count - SHOWN} more`, "hint"));
+}
+
+function renderTodo() {
+  const doc = ui.doc;
+  const suggestions = $("suggestions");
+  suggestions.replaceChildren();
+  for (const s of doc.suggestions.slice(0, SHOWN)) {
+    const [a, b] = s.ids.map(faceOf);
+    suggestions.append(card(
+      `Faces ${a.id} and ${b.id} look like one person (${Math.round(s.score * 100)} %)`,
+      [pictures(a), pictures(b)],
+      [
+        ["Merge", () => confirmMerge(a.id, b.id), `Merge faces ${a.id} and ${b.id}`],
+        ["Not the same person", () => edit({ op: "not-same", ids: [a.id, b.id] }),
+          `Faces ${a.id} and ${b.id} are not the same person`],
+      ],
+    ));
+  }
+  more(suggestions, doc.suggestions.length);
+  const candidates = $("candidates");
+  candidates.replaceChildren();
+  const open = doc.candidates.filter((c) => c.unboxed.length);
+  for (const c of open.slice(0, SHOWN)) {
+    candidates.append(card(
+      `Face-like region ${c.id} without a box: ${range(c.first, c.last)} (score ${c.confidence})`,
+      [],
+      [
+        ["Go", () => goCandidate(c), `Go to face-like region ${c.id}`],
+        ["Blur it", () => accept(c.id), `Blur face-like region ${c.id}`],
+        ["Not a face", () => dismiss(c.id), `Face-like region ${c.id} is not a face`],
+      ],
+    ));
+  }
+  more(candidates, open.length);
+  const covered = $("covered");
+  covered.replaceChildren();
+  for (const c of doc.covered.slice(0, SHOWN)) {
+    covered.append(card(
+      `${faceName(c.face)} (visible) is under ${faceName(c.by)}'s blur on ${range(c.start, c.end)}`,
+      [],
+      [
+        ["Go", () => goCovered(c), `Go to ${faceName(c.face)} under ${faceName(c.by)} on frame ${c.start + 1}`],
+        ["Same person there", () => confirmMerge(c.face, c.by, c.start, c.end),
+          `${faceName(c.by)} is ${faceName(c.face)} on ${range(c.start, c.end)}`],
+      ],
+    ));
+  }
+  more(covered, doc.covered.length);
+  $("todo-empty").hidden = doc.suggestions.length + open.length + doc.covered.length > 0;
+  $("next-candidate").disabled = open.length === 0;
+  $("next-covered").disabled = doc.covered.length === 0;
+  $("next-unreviewed").disabled = doc.unreviewed.length === 0;
+  $("next-candidate").textContent = `Next face-like region without a box (${open.length})`;
+  $("next-covered").textContent = `Next covered visible face (${doc.covered.length})`;
+}
+
+function goCandidate(c) {
+  player.seek(c.unboxed[0] ?? c.first);
+  setCandidate(c.id);
+}
+
+function goCovered(c) {
+  player.seek(c.start);
+  setActive(c.face);
+}
+
+function accept(id) {
+  const before = new Set(ui.doc.faces.map((f) => f.id));
+  return edit({ op: "accept", candidate: id }).then((doc) => {
+    const added = doc?.faces.find((f) => !before.has(f.id));
+    if (added) {
+      setActive(added.id);
+      toast(`Face-like region ${id} is now ${faceName(added.id)}, blurred`);
+    }
+  });
+}
+
+function dismiss(id) {
+  return edit({ op: "dismiss", candidate: id }).then(() => toast(`Face-like region ${id} dismissed`));
+}
+
+/** The first frame after the current one in any of `spans` (wrapping to the start). */
+function nextIn(spans) {
+  const now = player.current;
+  let best = null;
+  for (const [a, b] of spans) {
+    if (b > now) best = best === null ? Math.max(a, now + 1) : Math.min(best, Math.max(a, now + 1));
+  }
+  if (best === null && spans.length) {
+    best = Math.min(...spans.map(([a]) => a));
+    toast("Back to the start");
+  }
+  return best;
+}
+
+function nextUnreviewed() {
+  const frame = nextIn(ui.doc.unreviewed);
+  if (frame === null) return toast("Every frame is marked reviewed");
+  player.seek(frame);
+}
+
+/** Mark reviewed every frame from where the unreviewed stretch around here began to here. */
+function markReviewed() {
+  const now = player.current;
+  const gap = ui.doc.unreviewed.find(([a, b]) => a <= now && now <= b);
+  if (!gap) return nextUnreviewed();
+  return edit({ op: "reviewed", start: gap[0], end: now }).then((doc) => {
+    if (doc) toast(`${range(gap[0], now)} marked reviewed`);
+    if (doc?.unreviewed.length) nextUnreviewed();
+  });
+}
+
+$("next-unreviewed").addEventListener("click", nextUnreviewed);
+$("mark-reviewed").addEventListener("click", markReviewed);
+$("next-candidate").addEventListener("click", () => {
+  const open = ui.doc.candidates.filter((c) => c.unboxed.length);
+  const frame = nextIn(open.flatMap((c) => c.unboxed.map((f) => [f, f])));
+  if (frame === null) return;
+  const c = open.find((x) => x.unboxed.includes(frame));
+  player.seek(frame);
+  setCandidate(c.id);
+});
+$("next-covered").addEventListener("click", () => {
+  const frame = nextIn(ui.doc.covered.map((c) => [c.start, c.end]));
+  if (frame === null) return;
+  const c = ui.doc.covered.find((x) => x.start <= frame && frame <= x.end);
+  player.seek(frame);
+  setActive(c.face);
+});
+$("accept-candidate").addEventListener("click", () => ui.candidate !== null && accept(ui.candidate));
+$("dismiss-candidate").addEventListener("click", () => ui.candidate !== null && dismiss(ui.candidate));
+
+// -- undo, redo, history ---------------------------------------------------------------------------
+
+function renderUndo() {
+  const h = ui.doc.history;
+  $("undo").disabled = h.undo === null;
+  $("redo").disabled = h.redo === null;
+  $("undo").title = h.undo ? `Undo: ${h.undo} (Ctrl+Z)` : "Nothing to undo";
+  $("redo").title = h.redo ? `Redo: ${h.redo} (Ctrl+Shift+Z)` : "Nothing to redo";
+  $("undo-label").textContent = [h.undo && `Undo: ${h.undo}`, h.redo && `Redo: ${h.redo}`]
+    .filter(Boolean).join(" · ");
+}
+
+const undo = () => ui.doc?.history.undo !== null && edit({ op: "undo" });
+const redo = () => ui.doc?.history.redo !== null && edit({ op: "redo" });
+$("undo").addEventListener("click", undo);
+$("redo").addEventListener("click", redo);
+
+function renderHistory() {
+  const list = $("history");
+  const { entries, count } = ui.doc.history;
+  list.start = count;
+  list.replaceChildren(...entries.map((e) => {
+    const li = document.createElement("li");
+    li.textContent = `${new Date(e.at * 1000).toLocaleString()} · ${e.by}: ${e.summary}`;
+    return li;
+  }));
+  $("history-empty").hidden = entries.length > 0;
+}
 
 // -- the player and its tools ----------------------------------------------------------------
 
@@ -438,19 +831,33 @@ const player = new Player({
     $("scrub").value = String(frame);
     const t = ui.doc ? player.timeOf(frame) : 0;
     $("frame-label").textContent = ui.doc
-      ? `Frame ${frame + 1} / ${ui.doc.media.starts.length} · ${seconds(t)}`
+      ? `Frame ${frame + 1} / ${frameCount()} · ${seconds(t)}`
       : "";
     $("play").textContent = player.playing ? "❚❚" : "▶";
     $("play").setAttribute("aria-label", player.playing ? "Pause" : "Play");
     if (!player.playing) closePreview();
+    timeline.setFrame(frame);
     renderBoxEditor();
   },
   onDraw: (frame, box) => addBox(frame, box),
   onBoxEdit: (id, frame, box) => edit({ op: "box", id, frame, box: [box.x, box.y, box.w, box.h] }),
-  onActivate: (id) => setActive(id),
+  onActivate: (id, stack) => setActive(id, stack),
+  onCandidate: (id) => setCandidate(id),
   onStills: () => {
     $("play").disabled = true;
     toast("This browser cannot play the video's format: each frame is shown as veil decodes it.");
+  },
+  onLinkError: async () => {
+    // the signed link may have expired while the page stayed open: ask for a fresh one
+    const jobId = ui.jobId;
+    try {
+      const doc = await get(`/v1/review/jobs/${jobId}`);
+      if (jobId !== ui.jobId) return;
+      setDoc(doc);
+      player.relink(doc.links.source);
+    } catch (error) {
+      fail(error);
+    }
   },
 });
 
@@ -489,10 +896,19 @@ $("play").addEventListener("click", () => player.togglePlay());
 $("scrub").addEventListener("input", () => player.seek(Number($("scrub").value)));
 
 document.addEventListener("keydown", (e) => {
-  if ($("review-view").hidden || e.altKey || e.ctrlKey || e.metaKey) return;
+  if ($("review-view").hidden || $("dialog").open || e.altKey) return;
   const target = e.target;
   const tag = target.tagName;
-  if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA") return;
+  const typing = tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA";
+  if ((e.ctrlKey || e.metaKey) && !typing) {
+    const key = e.key.toLowerCase();
+    if (key === "z" && !e.shiftKey) undo();
+    else if ((key === "z" && e.shiftKey) || key === "y") redo();
+    else return;
+    e.preventDefault();
+    return;
+  }
+  if (e.ctrlKey || e.metaKey || typing) return;
   const onButton = tag === "BUTTON" || tag === "A";
   const jump = e.shiftKey ? 10 : 1;
   let handled = true;
@@ -501,6 +917,8 @@ document.addEventListener("keydown", (e) => {
   else if (e.key === "Home") player.seek(0);
   else if (e.key === "End") player.seek(player.frames - 1);
   else if (e.key === "k" || (e.key === " " && !onButton)) player.togglePlay();
+  else if (e.key === "n") nextUnreviewed();
+  else if (e.key === "r") markReviewed();
   else if (e.key === "Escape") {
     setDrawing(false);
     closePreview();
@@ -519,28 +937,43 @@ function renderBoxEditor() {
   const id = ui.active;
   const box = activeBox();
   const enabled = id !== null;
-  for (const el of ["box-x", "box-y", "box-w", "box-h", "apply-box", "extend", "split", "delete-face"]) {
+  for (const el of ["box-x", "box-y", "box-w", "box-h", "apply-box", "extend", "split", "delete-face",
+    "only-visible", "merge-with"]) {
     $(el).disabled = !enabled;
   }
+  $("merge-with").disabled = !enabled || ui.doc.faces.length < 2;
   $("delete-box").disabled = !box;
+  const candidate = ui.doc.candidates.find((c) => c.id === ui.candidate);
+  $("candidate-editor").hidden = !candidate;
+  if (candidate) {
+    $("candidate-label").textContent =
+      `Face-like region ${candidate.id} (score ${candidate.confidence}, below the threshold) on ` +
+      `${range(candidate.first, candidate.last)}: nothing blurs it unless you say it is a face.`;
+  }
   const frame = player.current + 1;
   if (!enabled) {
-    $("active-label").textContent = "No face chosen: click a box or a face.";
+    $("active-label").textContent = candidate ? "A face-like region is chosen." : "No face chosen: click a box or a face.";
+    for (const f of ["box-x", "box-y", "box-w", "box-h"]) $(f).value = "";
     return;
   }
   const track = ui.doc.manual.find((t) => t.id === id);
-  const face = ui.doc.faces.find((f) => f.id === id);
-  let text = `${faceName(id)}${track ? ` (drawn, frames ${track.start + 1}–${track.end + 1}, keyframes ${track.keys.map((k) => k + 1).join(", ")})` : ""}: `;
+  const face = faceOf(id);
+  let text = `${faceName(id)}${face?.selected ? " (blurred)" : " (visible)"}`;
+  if (track) text += ` (drawn, frames ${track.start + 1}–${track.end + 1}, keyframes ${track.keys.map((k) => k + 1).join(", ")})`;
+  text += ": ";
   text += box ? `box on frame ${frame}.` : `no box on frame ${frame}${face ? ` (seen on frames ${face.first + 1}–${face.last + 1})` : ""}.`;
+  const here = ui.stack.filter((other) => player.boxes().some((b) => b.id === other));
+  if (box && here.length > 1 && here.includes(id)) {
+    const next = here[(here.indexOf(id) + 1) % here.length];
+    text += ` ${here.length} boxes overlap here: click again for ${faceName(next)}.`;
+  }
   $("active-label").textContent = text;
   const typing = document.activeElement;
   if (typing?.tagName === "INPUT" && typing.closest(".fields")) return; // keep what is typed
   const shown = box || nearestBox(id);
-  if (shown) {
-    $("box-x").value = Math.round(shown.x * width);
-    $("box-y").value = Math.round(shown.y * height);
-    $("box-w").value = Math.round(shown.w * width);
-    $("box-h").value = Math.round(shown.h * height);
+  for (const [f, v] of [["box-x", shown?.x * width], ["box-y", shown?.y * height],
+    ["box-w", shown?.w * width], ["box-h", shown?.h * height]]) {
+    $(f).value = shown ? String(Math.round(v)) : "";
   }
 }
 
@@ -560,29 +993,31 @@ $("apply-box").addEventListener("click", () => {
   const { width, height } = ui.doc.media;
   const v = (id) => Number($(id).value);
   if (!(v("box-w") > 0 && v("box-h") > 0)) return toast("A box needs a width and a height.");
+  const id = ui.active;
+  const frame = player.current;
   edit({
     op: "box",
-    id: ui.active,
-    frame: player.current,
+    id,
+    frame,
     box: [v("box-x") / width, v("box-y") / height, v("box-w") / width, v("box-h") / height],
-  }).then(() => toast(`Box of ${faceName(ui.active)} set on frame ${player.current + 1}`));
+  }).then(() => toast(`Box of ${faceName(id)} set on frame ${frame + 1}`));
 });
 $("extend").addEventListener("click", () => {
-  edit({ op: "extend", id: ui.active, frame: player.current }).then(() =>
-    toast(`${faceName(ui.active)} extended to frame ${player.current + 1}`),
-  );
-});
-$("split").addEventListener("click", () => {
-  const before = new Set(ui.doc.faces.map((f) => f.id));
   const id = ui.active;
-  edit({ op: "split", id, frame: player.current }).then((doc) => {
-    const added = doc?.faces.find((f) => !before.has(f.id));
-    if (added) toast(`${faceName(id)} split: from frame ${player.current + 1} on it is ${faceName(added.id)}`);
-  });
+  const frame = player.current;
+  edit({ op: "extend", id, frame }).then(() => toast(`${faceName(id)} extended to frame ${frame + 1}`));
 });
+$("split").addEventListener("click", () => split(ui.active, player.current));
 $("delete-box").addEventListener("click", () => edit({ op: "delete", id: ui.active, frame: player.current }));
-$("delete-face").addEventListener("click", () => {
-  if (confirm(`Delete every box of ${faceName(ui.active)}?`)) edit({ op: "delete", id: ui.active });
+$("delete-face").addEventListener("click", async () => {
+  const id = ui.active;
+  const face = faceOf(id);
+  const ok = await ask({
+    title: `Delete ${faceName(id)}?`,
+    body: [faceLine(face), text("p", `Every box of ${faceName(id)} is deleted: nothing blurs it any more.`, "warn")],
+    ok: "Delete face",
+  });
+  if (ok) edit({ op: "delete", id });
 });
 
 // -- preview -----------------------------------------------------------------------------------
@@ -596,16 +1031,18 @@ $("blur").addEventListener("change", () => {
 async function previewFrame() {
   const frame = player.current;
   const blur = $("blur").value;
+  const jobId = ui.jobId;
   $("preview-button").disabled = true;
   try {
     await ui.edits;
     const response = await call(
       "GET",
-      `/v1/review/jobs/${ui.jobId}/preview?frame=${frame}&blur=${encodeURIComponent(blur)}`,
+      `/v1/review/jobs/${jobId}/preview?frame=${frame}&blur=${encodeURIComponent(blur)}`,
       undefined,
       { raw: true },
     );
     const blob = await response.blob();
+    if (jobId !== ui.jobId) return;
     closePreview();
     ui.previewUrl = URL.createObjectURL(blob);
     const img = $("preview-img");
@@ -626,6 +1063,7 @@ async function previewFrame() {
 function closePreview() {
   if (ui.previewUrl) URL.revokeObjectURL(ui.previewUrl);
   ui.previewUrl = null;
+  $("preview-img").removeAttribute("src");
   $("preview").hidden = true;
   $("preview-close").hidden = true;
   delete $("stage").dataset.preview;
@@ -637,21 +1075,70 @@ $("preview-close").addEventListener("click", () => {
   $("preview-button").focus();
 });
 
+// -- downloads: each asked for with the token, so the history says who -------------------------
+
+async function download(name, job = null) {
+  try {
+    const { link } = await post(`/v1/review/jobs/${ui.jobId}/downloads`, { name, job });
+    const a = document.createElement("a");
+    a.href = link;
+    a.download = ""; // the name the server gives (Unicode names included)
+    document.body.append(a);
+    a.click();
+    a.remove();
+    const doc = await get(`/v1/review/jobs/${ui.jobId}`);
+    if (doc.job.id === ui.jobId) setDoc(doc);
+  } catch (error) {
+    fail(error);
+  }
+}
+
+$("download-ids").addEventListener("click", () => download("ids.txt"));
+$("download-annotations").addEventListener("click", () => download("annotations.json"));
+
 // -- redaction -----------------------------------------------------------------------------------
+
+function renderRedact() {
+  const doc = ui.doc;
+  const hidden = doc.selected.length;
+  $("choice-summary").textContent = hidden
+    ? `Faces ${doc.selected.join(", ")} will be hidden with "${doc.blur}"; the others stay visible.`
+    : "No face is chosen: the video would be published with every face visible.";
+  const blocked = doc.policy.require_reviewed && doc.unreviewed.length > 0;
+  $("redact-warnings").replaceChildren(...doc.warnings.map((w) => text("li", w.text, `warning ${w.code}`)));
+  if (blocked) {
+    $("redact-warnings").append(text("li", "This server's policy asks for every frame to be reviewed before a redaction.", "warning policy"));
+  }
+  $("redact").disabled = blocked;
+  renderRedactions();
+}
 
 $("redact").addEventListener("click", async () => {
   $("redact-error").textContent = "";
+  await ui.edits;
+  const doc = ui.doc;
+  let confirm = [];
+  if (doc.warnings.length) {
+    const nothing = doc.warnings.some((w) => w.code === "nothing-blurred");
+    const list = text("ul", "", "warnings");
+    list.append(...doc.warnings.map((w) => text("li", w.text, `warning ${w.code}`)));
+    const ok = await ask({
+      title: nothing ? "Publish with every face visible?" : "Redact with these warnings?",
+      body: [list, text("p", `Faces to blur: ${doc.selected.join(", ") || "none"}.`)],
+      ok: nothing ? "Redact with nothing blurred" : "Redact anyway",
+    });
+    if (!ok) return;
+    confirm = doc.warnings.map((w) => w.code);
+  }
   $("redact").disabled = true;
   try {
-    await ui.edits;
-    const job = await post(`/v1/review/jobs/${ui.jobId}/redact`, { blur: $("blur").value });
-    const doc = await get(`/v1/review/jobs/${ui.jobId}`);
-    setDoc(doc);
+    const job = await post(`/v1/review/jobs/${ui.jobId}/redact`, { blur: $("blur").value, confirm });
+    setDoc(await get(`/v1/review/jobs/${ui.jobId}`));
     await resumeRedaction(job.id);
   } catch (error) {
     fail(error, "redact-error");
   } finally {
-    $("redact").disabled = false;
+    if (ui.doc) renderRedact();
   }
 });
 
@@ -659,12 +1146,12 @@ async function resumeRedaction(jobId) {
   $("result").hidden = true;
   $("redact-status").hidden = false;
   const bar = $("redact-progress");
-  const text = $("redact-text");
+  const status = $("redact-text");
   let done;
   try {
     done = await follow(jobId, (j) => {
       bar.value = j.progress;
-      text.textContent = j.state === "queued" ? "Waiting for a worker" : `${j.state}: ${j.progress}%`;
+      status.textContent = j.state === "queued" ? "Waiting for a worker" : `${j.state}: ${j.progress}%`;
     });
   } catch (error) {
     fail(error, "redact-error");
@@ -675,27 +1162,24 @@ async function resumeRedaction(jobId) {
     $("redact-error").textContent = `The redaction ended in ${done.state}: ${done.error || ""}`;
     return;
   }
-  text.textContent = "Finished";
+  status.textContent = "Finished";
   await showResult(jobId);
 }
 
 async function showResult(jobId) {
+  const mine = generation;
   const { outputs } = await get(`/v1/review/jobs/${jobId}/links`);
+  if (mine !== generation) return;
   const names = Object.keys(outputs);
-  const video = names.find((n) => /_redacted\.[^.]+$/.test(n));
+  const video = names.find((n) => /_(redacted|review)\.[^.]+$/.test(n));
   const report = names.find((n) => n.endsWith("_report.json"));
   const result = $("result");
   const player2 = $("result-video");
-  if (video) {
-    if (!player2.src.includes(`/${jobId}/`)) player2.src = outputs[video];
-    $("download-result").href = `${outputs[video]}&download=1`;
-    $("download-result").download = video;
-    $("download-result").hidden = false;
-  }
-  if (report) {
-    $("download-report").href = `${outputs[report]}&download=1`;
-    $("download-report").download = report;
-  }
+  if (video && !player2.src.includes(`/${jobId}/`)) player2.src = outputs[video];
+  $("download-result").hidden = !video;
+  $("download-result").onclick = () => download(`outputs/${video}`, jobId);
+  $("download-report").hidden = !report;
+  $("download-report").onclick = () => download(`outputs/${report}`, jobId);
   try {
     const r = await get(`/v1/jobs/${jobId}/report`);
     const ids = r.face_ids.length ? `faces ${r.face_ids.join(", ")}` : "no face";
@@ -704,12 +1188,13 @@ async function showResult(jobId) {
   } catch {
     $("result-report").textContent = "";
   }
+  if (mine !== generation) return;
   result.hidden = false;
   result.dataset.job = jobId;
 }
 
-function renderHistory() {
-  const list = $("history");
+function renderRedactions() {
+  const list = $("redactions");
   list.replaceChildren();
   for (const r of [...ui.doc.redactions].reverse()) {
     const li = document.createElement("li");
@@ -724,11 +1209,7 @@ function renderHistory() {
     li.append(button);
     list.append(li);
   }
-  if (!ui.doc.redactions.length) {
-    const li = document.createElement("li");
-    li.textContent = "None yet.";
-    list.append(li);
-  }
+  if (!ui.doc.redactions.length) list.append(text("li", "None yet."));
 }
 
 route();

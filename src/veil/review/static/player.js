@@ -9,9 +9,11 @@ const HANDLE = 9; // px: the resize handle at a box's bottom-right corner
 const MIN_BOX = 4; // px: smaller drags are clicks
 
 export class Player {
-  constructor({ stage, video, still, canvas, onFrame, onDraw, onBoxEdit, onActivate, onStills }) {
-    Object.assign(this, { stage, video, still, canvas, onFrame, onDraw, onBoxEdit, onActivate, onStills });
+  constructor({ stage, video, still, canvas, onFrame, onDraw, onBoxEdit, onActivate, onCandidate, onStills, onLinkError }) {
+    Object.assign(this, { stage, video, still, canvas, onFrame, onDraw, onBoxEdit, onActivate, onCandidate, onStills, onLinkError });
     this.doc = null;
+    this.candidates = new Map(); // frame -> open candidates' boxes on it
+    this.activeCandidate = null;
     this.current = 0;
     this.shown = -1;
     this.active = null;
@@ -22,7 +24,12 @@ export class Player {
     this.stills = false; // true: frames are pictures rendered by the server (no <video>)
     video.addEventListener("loadedmetadata", () => this.seek(this.current));
     video.addEventListener("error", () => {
-      if (this.doc && this.doc.links.frames && video.getAttribute("src")) this.useStills();
+      if (!this.doc || !this.doc.links.frames || !video.getAttribute("src")) return;
+      // a link that expired is fetched again once; a format the browser cannot play shows stills
+      if (this.onLinkError && !this.retried) {
+        this.retried = true;
+        this.onLinkError();
+      } else this.useStills();
     });
     video.addEventListener("seeked", () => this.markShown());
     video.addEventListener("pause", () => {
@@ -63,8 +70,11 @@ export class Player {
   load(doc, sourceUrl) {
     const first = this.doc === null;
     this.doc = doc;
+    this.indexCandidates();
     const { width, height, kind } = doc.media;
     this.stage.style.aspectRatio = `${width} / ${height}`;
+    // as wide as the column, but never taller than the window leaves room for
+    this.stage.style.width = `min(100%, calc((100vh - var(--below-stage)) * ${width / height}))`;
     this.stills = false;
     delete this.stage.dataset.stills;
     if (kind === "image") {
@@ -83,7 +93,50 @@ export class Player {
 
   update(doc) {
     this.doc = doc;
+    this.indexCandidates();
     this.render();
+  }
+
+  /** Forget the video (signing out, or opening another): nothing of it stays on screen. */
+  unload() {
+    this.doc = null;
+    this.active = null;
+    this.activeCandidate = null;
+    this.candidates = new Map();
+    this.retried = false;
+    this.drag = null;
+    if (!this.video.paused) this.video.pause();
+    this.video.removeAttribute("src");
+    this.video.load();
+    this.still.removeAttribute("src");
+    this.still.onload = null;
+    this.stills = false;
+    delete this.stage.dataset.stills;
+    delete this.stage.dataset.frame;
+    delete this.stage.dataset.shown;
+    this.current = 0;
+    this.shown = -1;
+    this.render();
+  }
+
+  /** Point the video at a fresh link to the same file (the old one expired). */
+  relink(sourceUrl) {
+    const at = this.current;
+    if (this.doc.media.kind === "image") this.still.src = sourceUrl;
+    else if (!this.stills) {
+      this.video.src = sourceUrl;
+      this.video.addEventListener("loadedmetadata", () => this.seek(at), { once: true });
+    }
+  }
+
+  indexCandidates() {
+    this.candidates = new Map();
+    for (const c of this.doc?.candidates || []) {
+      for (const [frame, x, y, w, h] of c.boxes) {
+        if (!this.candidates.has(frame)) this.candidates.set(frame, []);
+        this.candidates.get(frame).push({ id: c.id, x, y, w, h });
+      }
+    }
   }
 
   /** The browser cannot play the source (WMV, AVI...): show the server's picture of each frame. */
@@ -192,6 +245,13 @@ export class Player {
 
   setActive(id) {
     this.active = id;
+    if (id !== null) this.activeCandidate = null;
+    this.render();
+  }
+
+  setCandidate(id) {
+    this.activeCandidate = id;
+    if (id !== null) this.active = null;
     this.render();
   }
 
@@ -246,6 +306,18 @@ export class Player {
       }
       described.push(`face ${b.id}${hidden ? " (blurred)" : " (not blurred)"}${b.manual ? " edited" : ""}`);
     }
+    for (const c of this.candidates.get(this.current) || []) {
+      const active = c.id === this.activeCandidate;
+      ctx.setLineDash([3, 3]);
+      ctx.lineWidth = active ? 3 : 1.5;
+      ctx.strokeStyle = "#ffd400";
+      ctx.strokeRect(c.x * W, c.y * H, c.w * W, c.h * H);
+      ctx.setLineDash([]);
+      ctx.font = "600 11px system-ui, sans-serif";
+      ctx.fillStyle = "#ffd400";
+      ctx.fillText(`? ${c.id}`, c.x * W + 2, c.y * H + c.h * H + 12);
+      described.push(`face-like region ${c.id} (no decision yet)`);
+    }
     if (this.drag && this.drag.kind === "draw") {
       const { x, y, w, h } = this.drag.box;
       ctx.setLineDash([5, 3]);
@@ -268,22 +340,35 @@ export class Player {
     return { x: (e.clientX - r.left) / r.width, y: (e.clientY - r.top) / r.height, r };
   }
 
+  /** The boxes under a point, smallest first (boxes inside boxes stay reachable). */
+  under(p, frame = this.current) {
+    return this.boxes(frame)
+      .filter((b) => p.x >= b.x && p.x <= b.x + b.w && p.y >= b.y && p.y <= b.y + b.h)
+      .sort((a, b) => a.w * a.h - b.w * b.h || a.id - b.id);
+  }
+
   hit(p) {
     const { r } = p;
-    const boxes = this.boxes();
-    // the chosen box first, then the smallest: boxes inside boxes stay reachable
-    boxes.sort((a, b) => (b.id === this.active) - (a.id === this.active) || a.w * a.h - b.w * b.h);
-    for (const b of boxes) {
-      const hx = (b.x + b.w) * r.width;
-      const hy = (b.y + b.h) * r.height;
-      const px = p.x * r.width;
-      const py = p.y * r.height;
-      if (Math.abs(px - hx) <= HANDLE + 2 && Math.abs(py - hy) <= HANDLE + 2) return { box: b, kind: "resize" };
+    const active = this.boxes().find((b) => b.id === this.active);
+    if (active) {
+      const hx = (active.x + active.w) * r.width;
+      const hy = (active.y + active.h) * r.height;
+      if (Math.abs(p.x * r.width - hx) <= HANDLE + 2 && Math.abs(p.y * r.height - hy) <= HANDLE + 2) {
+        return { box: active, kind: "resize" };
+      }
     }
-    for (const b of boxes) {
-      if (p.x >= b.x && p.x <= b.x + b.w && p.y >= b.y && p.y <= b.y + b.h) return { box: b, kind: "move" };
-    }
-    return null;
+    const stack = this.under(p);
+    if (!stack.length) return null;
+    // the chosen box while it is under the pointer (to drag it); a click without a drag
+    // then goes on to the next box there (see pointerUp)
+    const box = stack.find((b) => b.id === this.active) || stack[0];
+    return { box, kind: "move", stack };
+  }
+
+  candidateAt(p) {
+    return (this.candidates.get(this.current) || []).find(
+      (c) => p.x >= c.x && p.x <= c.x + c.w && p.y >= c.y && p.y <= c.y + c.h,
+    );
   }
 
   pointerDown(e) {
@@ -296,10 +381,18 @@ export class Player {
       return;
     }
     const found = this.hit(p);
-    if (!found) return;
-    const { box, kind } = found;
-    this.drag = { kind, id: box.id, from: p, start: box, box: { x: box.x, y: box.y, w: box.w, h: box.h }, moved: false };
-    if (this.active !== box.id) this.onActivate?.(box.id);
+    if (!found) {
+      const candidate = this.candidateAt(p);
+      if (candidate) this.onCandidate?.(candidate.id);
+      return;
+    }
+    const { box, kind, stack } = found;
+    const wasActive = this.active === box.id;
+    this.drag = {
+      kind, id: box.id, from: p, start: box, box: { x: box.x, y: box.y, w: box.w, h: box.h },
+      moved: false, stack: stack || [box], wasActive,
+    };
+    if (!wasActive) this.onActivate?.(box.id, this.drag.stack.map((b) => b.id));
   }
 
   pointerMove(e) {
@@ -333,6 +426,11 @@ export class Player {
       }
     } else if (d.moved) {
       this.onBoxEdit?.(d.id, this.current, d.box);
+    } else if (d.wasActive && d.stack.length > 1) {
+      // a second click on overlapping boxes picks the next one under the pointer
+      const ids = d.stack.map((b) => b.id);
+      const next = ids[(ids.indexOf(d.id) + 1) % ids.length];
+      this.onActivate?.(next, ids);
     }
     this.render();
   }
