@@ -8,6 +8,7 @@ import pytest
 from skimage import data
 from skimage.metrics import structural_similarity
 
+from veil.evaluation.metrics import LEAK_SSIM, face_similarity
 from veil.redact import MaskShape, RedactionConfig, redact_frame
 from veil.settings import BlurType
 from veil.types import FaceBox
@@ -15,12 +16,19 @@ from veil.types import FaceBox
 FACE = (180, 57, 271, 178)  # the astronaut's face in skimage.data.astronaut()
 
 
-def _face_at(size: int) -> tuple[np.ndarray, FaceBox]:
-    """The astronaut photo scaled so her face is ``size`` px tall."""
+def _face_at(size: int, soften: float = 1.0) -> tuple[np.ndarray, FaceBox]:
+    """The astronaut photo scaled so her face is ``size`` px tall.
+
+    ``soften`` > 1 makes it as soft as a distant face in real footage: the
+    photo is made ``soften`` times smaller than that, then enlarged back.
+    """
     image = data.astronaut()
-    scale = size / (FACE[3] - FACE[1])
+    scale = size / (FACE[3] - FACE[1]) / soften
     scaled = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return scaled, FaceBox(1, *(v * scale for v in FACE))
+    if soften != 1.0:
+        scaled = cv2.resize(scaled, None, fx=soften, fy=soften, interpolation=cv2.INTER_LINEAR)
+    factor = scaled.shape[1] / image.shape[1]
+    return scaled, FaceBox(1, *(v * factor for v in FACE))
 
 
 def _face_ssim(original: np.ndarray, redacted: np.ndarray, box: FaceBox) -> float:
@@ -38,6 +46,20 @@ def _face_ssim(original: np.ndarray, redacted: np.ndarray, box: FaceBox) -> floa
     return structural_similarity(normalised(original), normalised(redacted))
 
 
+def _layout_kept(original: np.ndarray, redacted: np.ndarray, box: FaceBox) -> float:
+    """How much of the face's coarse light-and-dark layout (6 x 6 grey means) survives:
+    their correlation before and after (a strong blur replaces it with the surroundings')."""
+    x0, y0, x1, y1 = (round(v) for v in (box.x0, box.y0, box.x1, box.y1))
+
+    def layout(image: np.ndarray) -> np.ndarray:
+        grey = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY).astype(np.float32)
+        cells = cv2.resize(grey, (6, 6), interpolation=cv2.INTER_AREA).ravel()
+        return cells - cells.mean()
+
+    before, after = layout(original), layout(redacted)
+    return float(before @ after / np.sqrt((before @ before) * (after @ after)))
+
+
 @pytest.mark.parametrize("blur", [BlurType.MED, BlurType.HIGH, BlurType.PIXELATE, BlurType.BLACK])
 @pytest.mark.parametrize("size", [20, 120, 500])
 def test_face_structure_is_gone_at_every_size(blur: BlurType, size: int):
@@ -46,13 +68,28 @@ def test_face_structure_is_gone_at_every_size(blur: BlurType, size: int):
     assert _face_ssim(image, redacted, box) < 0.5
 
 
-def test_stronger_blurs_remove_more():
-    image, box = _face_at(120)
-    ssim = {
-        blur: _face_ssim(image, redact_frame(image, [box], RedactionConfig(blur=blur)), box)
+@pytest.mark.parametrize("blur", [BlurType.LOW, BlurType.MED, BlurType.HIGH, BlurType.PIXELATE])
+@pytest.mark.parametrize("size", [12, 16, 24, 48, 120])
+def test_no_blur_leaves_a_face_the_evaluation_would_match(blur: BlurType, size: int):
+    """The evaluation's leak verdict (contrast-normalised SSIM >= 0.6) on a covered face.
+
+    Soft small faces set the bar: such a face is only its coarse layout, which
+    a blur of a sixth of its size (the old ``med``) or 8 pixelate blocks
+    across it (the old ``pixelate``) left recognisable.
+    """
+    image, box = _face_at(size, soften=2.5)
+    redacted = redact_frame(image, [box], RedactionConfig(blur=blur))
+    assert face_similarity(image, redacted, (box.x0, box.y0, box.x1, box.y1)) < LEAK_SSIM
+
+
+@pytest.mark.parametrize("size", [20, 120, 500])
+def test_stronger_blurs_leave_less(size: int):
+    image, box = _face_at(size)
+    kept = {
+        blur: _layout_kept(image, redact_frame(image, [box], RedactionConfig(blur=blur)), box)
         for blur in (BlurType.LOW, BlurType.MED, BlurType.HIGH)
     }
-    assert ssim[BlurType.LOW] > ssim[BlurType.MED] > ssim[BlurType.HIGH]
+    assert kept[BlurType.LOW] > kept[BlurType.MED] > kept[BlurType.HIGH]
 
 
 @pytest.mark.parametrize("mask", list(MaskShape))
