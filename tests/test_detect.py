@@ -188,3 +188,24 @@ def test_a_huge_uncertain_box_does_not_hide_a_small_face_inside_it():
     # the first tile's find, mapped back to the frame; nothing huge
     assert [100, 100, 115, 118] in found.xyxy.tolist()
     assert (found.xyxy[:, 2] - found.xyxy[:, 0]).max() < 20
+
+
+def test_mirrored_boxes_and_landmarks_map_back() -> None:
+    from veil.detect.boxes import mirrored
+
+    points = np.array([[[10, 20], [30, 20], [20, 30], [12, 40], [28, 40]]], np.float32)
+    dets = Detections(np.array([[5, 10, 35, 50]], np.float32), np.array([0.9]), points)
+    flipped = mirrored(dets, 100)
+    assert flipped.xyxy.tolist() == [[65, 10, 95, 50]]
+    # the eye on the image's left is listed first on both sides of the mirror
+    assert flipped.landmarks is not None
+    assert flipped.landmarks[0, 0].tolist() == [70, 20]
+    back = mirrored(flipped, 100)
+    assert np.array_equal(back.xyxy, dets.xyxy)
+    assert np.array_equal(back.landmarks, dets.landmarks)
+
+
+def test_mirror_pass_finds_the_face_once() -> None:
+    dets = load_detector(DetectorConfig(mirror=True)).detect(data.astronaut())
+    assert len(dets) == 1
+    assert best_iou(dets, ASTRONAUT_FACE) > 0.8

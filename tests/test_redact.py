@@ -92,7 +92,7 @@ def test_stronger_blurs_leave_less(size: int):
     assert kept[BlurType.LOW] > kept[BlurType.MED] > kept[BlurType.HIGH]
 
 
-@pytest.mark.parametrize("mask", list(MaskShape))
+@pytest.mark.parametrize("mask", [MaskShape.ELLIPSE, MaskShape.RECTANGLE])
 def test_pixels_outside_the_grown_box_are_untouched(mask: MaskShape):
     image, box = _face_at(120)
     config = RedactionConfig(mask=mask, mask_scale=1.3)
@@ -103,6 +103,26 @@ def test_pixels_outside_the_grown_box_are_untouched(mask: MaskShape):
     outside[int(cy - hh) : int(cy + hh) + 1, int(cx - hw) : int(cx + hw) + 1] = False
     assert np.array_equal(redacted[outside], image[outside])
     assert not np.array_equal(redacted, image)
+
+
+def test_the_head_mask_hides_hair_and_the_whole_face_box_and_nothing_past_the_head():
+    image, box = _face_at(120)
+    redacted = redact_frame(image, [box], RedactionConfig(blur=BlurType.BLACK))
+    w, h = box.x1 - box.x0, box.y1 - box.y0
+    x0, y0, x1, y1 = (round(v) for v in (box.x0, box.y0, box.x1, box.y1))
+    assert (redacted[y0 + 1 : y1 - 1, x0 + 1 : x1 - 1] == 0).all()  # corners included
+    hair = redacted[
+        round(box.y0 - 0.35 * h) : y0, round(box.x0 + 0.3 * w) : round(box.x1 - 0.3 * w)
+    ]
+    assert (hair == 0).all()
+    # the head: 1.5 box widths, 1.7 box heights, raised 0.1 box heights
+    cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2 - 0.1 * h
+    outside = np.ones(image.shape[:2], bool)
+    outside[
+        int(cy - 0.85 * h) - 1 : int(cy + 0.85 * h) + 2,
+        int(cx - 0.75 * w) - 1 : int(cx + 0.75 * w) + 2,
+    ] = False
+    assert np.array_equal(redacted[outside], image[outside])
 
 
 def test_input_frame_is_not_modified_and_box_only_outlines():

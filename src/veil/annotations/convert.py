@@ -130,6 +130,7 @@ def tracks_to_annotations(
     height: int,
     framerate: float,
     fragment_seconds: float = 2.0,
+    candidates: Sequence[FaceTrack] = (),
 ) -> Annotations:
     """Writes face tracks as Azure-layout annotations covering the whole video.
 
@@ -150,6 +151,8 @@ def tracks_to_annotations(
         width, height: frame size in pixels the track boxes are in.
         framerate: nominal frames per second, stored for information.
         fragment_seconds: longest fragment.
+        candidates: face-like spans below the detection threshold, as tracks
+            numbered from 1, written to the ``candidates`` extra (not redacted).
 
     Raises:
         ValueError: a track refers to a frame the clock does not have.
@@ -179,18 +182,29 @@ def tracks_to_annotations(
         for first, count, interval in _runs(clock.durations(), max_ticks)
     ]
     ids = {face["id"] for frame_faces in faces.values() for face in frame_faces}
-    # One validation pass over plain dicts is much faster than building models one by one.
-    return Annotations.model_validate(
+    document = {
+        "timescale": clock.timescale,
+        "offset": 0,
+        "framerate": framerate,
+        "width": width,
+        "height": height,
+        "fragments": fragments,
+        "facesDetected": len(ids),
+    }
+    spans = [
         {
-            "timescale": clock.timescale,
-            "offset": 0,
-            "framerate": framerate,
-            "width": width,
-            "height": height,
-            "fragments": fragments,
-            "facesDetected": len(ids),
+            "id": candidate.track_id,
+            "boxes": [
+                face | {"start": clock.starts[frame]}
+                for frame, face in _track_faces(candidate, width, height)
+            ],
         }
-    )
+        for candidate in candidates
+    ]
+    if any(span["boxes"] for span in spans):
+        document["candidates"] = [span for span in spans if span["boxes"]]
+    # One validation pass over plain dicts is much faster than building models one by one.
+    return Annotations.model_validate(document)
 
 
 def select_ids(annotations: Annotations, ids: frozenset[int] | None) -> Annotations:

@@ -24,9 +24,10 @@ from veil.media import EncoderSettings
 from veil.pipeline import JobResult, PipelineConfig, analyze, annotations_path, combined, redact
 from veil.pipeline.faces import SmallFacePass
 from veil.preset import Preset, read_preset
-from veil.redact import MaskShape, RedactionConfig
+from veil.redact import DEFAULT_MASK_SCALE, MaskShape, RedactionConfig
 from veil.settings import BlurType, Mode
 from veil.track import TrackerConfig
+from veil.track.recurrence import RecurrenceConfig
 
 log = logging.getLogger("veil")
 
@@ -69,7 +70,13 @@ def add_detection_options(parser: argparse.ArgumentParser, live: bool = False) -
         "--detector",
         choices=DETECTOR_NAMES,
         default=defaults.name,
-        help="face detection model (default: %(default)s)",
+        help="face detection model; fused runs RetinaFace and CenterFace together "
+        "(default: %(default)s)",
+    )
+    group.add_argument(
+        "--mirror",
+        action="store_true",
+        help="also search each frame mirrored (finds some turned faces; twice the cost)",
     )
     group.add_argument(
         "--threshold",
@@ -119,6 +126,14 @@ def add_detection_options(parser: argparse.ArgumentParser, live: bool = False) -
             help="frames between two enlarged searches; 0 = as far apart as the "
             "backward search reaches (default: %(default)s)",
         )
+        group.add_argument(
+            "--small-faces-after-cut",
+            type=int,
+            default=small.after_cut,
+            metavar="FRAMES",
+            help="also search enlarged on the detection frames this many frames after "
+            "a hard cut, where no face is tracked yet; 0 = off (default: %(default)s)",
+        )
     group.add_argument(
         "--threads",
         type=int,
@@ -136,6 +151,23 @@ def add_detection_options(parser: argparse.ArgumentParser, live: bool = False) -
         "but a face is found up to N-1 frames late (covered by padding) "
         "(default: %(default)s)",
     )
+    if not live:
+        recurring = RecurrenceConfig()
+        group.add_argument(
+            "--weak-faces",
+            type=int,
+            default=recurring.frames,
+            metavar="FRAMES",
+            help="a face the detector scores below its threshold but finds at the same "
+            "place on this many detection frames running is blurred too; 0 = never "
+            "(default: %(default)s)",
+        )
+        group.add_argument(
+            "--weak-threshold",
+            type=float,
+            default=recurring.threshold,
+            help="the weakest score --weak-faces counts (default: %(default)s)",
+        )
     tracking = parser.add_argument_group("tracking")
     tdefaults = TrackerConfig()
     tracking.add_argument(
@@ -175,13 +207,16 @@ def add_redaction_options(
         type=MaskShape,
         choices=list(MaskShape),
         default=rdefaults.mask,
-        help="shape of the hidden area (default: %(default)s)",
+        help="shape of the hidden area: head (hair, ears and chin too), or an ellipse "
+        "or rectangle around the face box (default: %(default)s)",
     )
     group.add_argument(
         "--mask-scale",
         type=float,
-        default=rdefaults.mask_scale,
-        help="grow each face box by this factor first (default: %(default)s)",
+        default=None,
+        help="grow the mask by this factor (default: "
+        + ", ".join(f"{scale:g} for {shape}" for shape, scale in DEFAULT_MASK_SCALE.items())
+        + ")",
     )
     encoding = parser.add_argument_group("video output")
     edefaults = encoder
@@ -280,6 +315,7 @@ def pipeline_config(args: argparse.Namespace, preset: Preset) -> PipelineConfig:
             upscale=args.upscale,
             device=args.device,
             threads=args.threads,
+            mirror=args.mirror,
         )
         if args.threads < 0:
             raise VeilError("--threads must be 0 (every core) or more")
@@ -292,10 +328,19 @@ def pipeline_config(args: argparse.Namespace, preset: Preset) -> PipelineConfig:
             raise VeilError("--detect-every must be 1 or more")
         config = replace(config, detector=detector, tracker=tracker, detect_every=args.detect_every)
     if hasattr(args, "small_faces"):
-        if args.small_faces < 1 or args.small_faces_every < 0:
-            raise VeilError("--small-faces must be 1 (off) or more, --small-faces-every 0 or more")
+        if args.small_faces < 1 or args.small_faces_every < 0 or args.small_faces_after_cut < 0:
+            raise VeilError(
+                "--small-faces must be 1 (off) or more, --small-faces-every and "
+                "--small-faces-after-cut 0 or more"
+            )
+        if args.weak_faces < 0 or not 0 < args.weak_threshold <= 1:
+            raise VeilError("--weak-faces must be 0 or more, --weak-threshold in (0, 1]")
         config = replace(
-            config, small_faces=SmallFacePass(args.small_faces, args.small_faces_every)
+            config,
+            small_faces=SmallFacePass(
+                args.small_faces, args.small_faces_every, args.small_faces_after_cut
+            ),
+            recurrence=RecurrenceConfig(args.weak_faces, args.weak_threshold),
         )
     if hasattr(args, "blur"):
         blur = args.blur or preset.blur_type or RedactionConfig().blur

@@ -15,7 +15,8 @@ from numpy.typing import NDArray
 from veil.errors import VeilError
 from veil.types import Detections
 
-DETECTOR_NAMES = ("centerface", "retinaface")
+# "fused": RetinaFace and CenterFace on every frame, boxes fused (veil.detect.fused)
+DETECTOR_NAMES = ("centerface", "retinaface", "fused")
 
 
 class FaceDetector(Protocol):
@@ -44,6 +45,8 @@ class DetectorConfig:
             down to about 12 px at the cost of speed), 1 = off.
         device: "cpu", "cuda" or "auto".
         threads: onnxruntime intra-op threads; 0 = one per core this process may use.
+        mirror: also search the mirrored frame (finds some turned faces the
+            model misses one way round), at twice the cost.
     """
 
     # Chosen with bench/eval_detect.py (WIDER dev enlarged to 720p width, one core):
@@ -61,6 +64,7 @@ class DetectorConfig:
     # against 1 gave 1.42x on 720p and 1.33x on 1080p; the codec threads are
     # mostly idle while the detector runs.
     threads: int = 0
+    mirror: bool = False
 
 
 def load_detector(config: DetectorConfig) -> FaceDetector:
@@ -72,8 +76,11 @@ def load_detector(config: DetectorConfig) -> FaceDetector:
     """
     # Imported here because the detector modules import DetectorConfig from this one.
     from veil.detect.centerface import CenterFaceDetector
+    from veil.detect.fused import FusedDetector
     from veil.detect.retinaface import RetinaFaceDetector
 
+    if config.name == "fused":
+        return FusedDetector([RetinaFaceDetector(config), CenterFaceDetector(config)])
     detectors = {"centerface": CenterFaceDetector, "retinaface": RetinaFaceDetector}
     if config.name not in detectors:
         raise VeilError(

@@ -86,6 +86,34 @@ def shifted(dets: Detections, dx: float, dy: float) -> Detections:
     return Detections(dets.xyxy + np.tile(offset, 2), dets.score, landmarks)
 
 
+def mirrored(dets: Detections, width: int) -> Detections:
+    """The same boxes in the left-right mirrored image of ``width`` pixels.
+
+    Landmarks keep their order of points (the mirror of a left eye is where
+    the right eye was, but it is listed first again), so that both passes
+    agree on which point is which side of the face.
+    """
+    xyxy = np.stack(
+        [width - dets.xyxy[:, 2], dets.xyxy[:, 1], width - dets.xyxy[:, 0], dets.xyxy[:, 3]], 1
+    )
+    landmarks = None
+    if dets.landmarks is not None:
+        points = dets.landmarks.copy()
+        points[:, :, 0] = width - points[:, :, 0]
+        landmarks = points[:, [1, 0, 2, 4, 3]]
+    return Detections(xyxy, dets.score, landmarks)
+
+
+def with_mirror(infer: Infer) -> Infer:
+    """``infer`` on an image and on its mirror image, the finds of both in image pixels."""
+
+    def both(image: NDArray[np.uint8]) -> Detections:
+        flipped = np.ascontiguousarray(image[:, ::-1])
+        return Detections.concat([infer(image), mirrored(infer(flipped), image.shape[1])])
+
+    return both
+
+
 def detect_scaled(rgb: NDArray[np.uint8], scale: float, infer: Infer) -> Detections:
     """Faces found by ``infer`` in the frame resized by ``scale``, in frame pixels."""
     image, valid_h, valid_w = resize_padded(rgb, scale)

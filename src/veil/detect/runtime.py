@@ -12,7 +12,7 @@ import onnxruntime as ort
 from numpy.typing import NDArray
 
 from veil.detect import DetectorConfig
-from veil.detect.boxes import search_frame
+from veil.detect.boxes import search_frame, with_mirror
 from veil.errors import VeilError
 from veil.types import Detections
 
@@ -113,5 +113,7 @@ class OnnxDetector:
         config = self.config
         chosen = config.threshold if threshold is None else threshold
         infer = functools.partial(self._infer, threshold=chosen)
+        if config.mirror:
+            infer = with_mirror(infer)
         enlarge = config.upscale if upscale is None else upscale
         return search_frame(rgb, infer, config.input_size, enlarge, self.nms_iou)

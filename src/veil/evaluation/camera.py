@@ -44,9 +44,9 @@ Box = tuple[float, float, float, float]
 FPS = 25
 SHOT_SECONDS = 1.6
 OUTPUT_SIZE = (960, 540)
-# The window's width as a share of the widest window that fits in the photo:
-# between these, so faces appear from a little to about twice their size.
-ZOOM_RANGE = (0.55, 0.9)
+# The window's width as a share of the widest window that fits in the photo,
+# between these two: a 640 px photo is shown enlarged 1.5 to 2 times at 960 px.
+ZOOM_RANGE = (0.75, 1.0)
 # How far the window's centre moves during a shot, as a share of the photo's width.
 PAN_SHARE = 0.12
 # Shake: amplitude as a share of the window width, and the two frequencies (Hz).

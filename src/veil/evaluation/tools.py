@@ -57,10 +57,11 @@ def deface_binary(venv: Path, create: bool) -> Path | None:
     return binary if binary.is_file() else None
 
 
-def run_timed(cmd: list[str]) -> float:
-    """Runs ``cmd``; its wall time in seconds. Raises RuntimeError with its stderr if it fails."""
+def run_timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    """Runs ``cmd`` (in ``env``, else this process's environment); its wall time in
+    seconds. Raises RuntimeError with its stderr if it fails."""
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"{shlex.join(cmd)} failed:\n{done.stderr[-2000:]}")
     return time.perf_counter() - start

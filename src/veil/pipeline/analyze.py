@@ -16,6 +16,7 @@ from veil.media import DecodeReport, probe, read_image, read_pictures
 from veil.pipeline.faces import FaceFinder, SettledFrame, SmallFacePass, TrackRecorder
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackerConfig
+from veil.track.recurrence import RecurrenceConfig
 from veil.types import MediaInfo
 
 ProgressCallback = Callable[[int], None]
@@ -39,13 +40,21 @@ def analyze_video(
     on_frame: ProgressCallback | None = None,
     small_faces: SmallFacePass = SmallFacePass(),
     hwaccel: str | None = None,
+    recurrence: RecurrenceConfig = RecurrenceConfig(),
 ) -> Analysis:
     """Find and track every face of a video (upright coordinates in the result)."""
     info = probe(path)
     report = DecodeReport()
     thumbnails = ThumbnailPicker()
     finder = FaceFinder(
-        detector, detector_config, tracker_config, info, detect_every, thumbnails, small_faces
+        detector,
+        detector_config,
+        tracker_config,
+        info,
+        detect_every,
+        thumbnails,
+        small_faces,
+        recurrence=recurrence,
     )
     recorder = TrackRecorder(info)
 
@@ -58,7 +67,8 @@ def analyze_video(
         if on_frame is not None:
             on_frame(report.frames)
     record(finder.flush())
-    return Analysis(recorder.annotations(str(path)), thumbnails.best(), report)
+    annotations = recorder.annotations(str(path), finder.candidates())
+    return Analysis(annotations, thumbnails.best(), report)
 
 
 def image_info(rgb: NDArray[np.uint8]) -> MediaInfo:

@@ -10,12 +10,13 @@ annotations.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from veil.annotations import Annotations, FrameClock, tracks_to_annotations
 from veil.detect import DetectorConfig, FaceDetector
@@ -23,10 +24,13 @@ from veil.errors import InputError
 from veil.media import VideoPicture
 from veil.media.held import HELD_BYTES, HeldPictures
 from veil.media.orientation import UprightPicture, to_upright, upright_size
+from veil.pipeline.cuts import is_cut, signature
 from veil.pipeline.search import backtrack_limit, track_frame
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackedFace, TrackerConfig
-from veil.types import FaceTrack, MediaInfo
+from veil.track.association import iou_matrix
+from veil.track.recurrence import RecurrenceConfig, RecurringFaces
+from veil.types import Detections, FaceTrack, MediaInfo
 
 
 @dataclass(frozen=True)
@@ -43,14 +47,20 @@ class SmallFacePass:
     before those searches lose their reach: by default, as many frames apart
     as the backward search reaches back.
 
+    At a hard cut every face is new, and none can be followed from an
+    earlier frame: the detection frames within ``after_cut`` frames of a cut
+    (:mod:`veil.pipeline.cuts`) get the pass too.
+
     Attributes:
         upscale: how much the frame is enlarged (1 = no such pass).
         every: frames between two passes (0 = as far apart as the backward
             search reaches; rounded down to a detection frame).
+        after_cut: frames after a cut whose detection frames get the pass (0 = none).
     """
 
     upscale: float = 2.0
     every: int = 0
+    after_cut: int = 0
 
 
 @dataclass(frozen=True)
@@ -80,9 +90,15 @@ class FaceFinder:
         small_faces: SmallFacePass = SmallFacePass(),
         held_bytes: int = HELD_BYTES,
         tracker: FaceTracker | None = None,
+        recurrence: RecurrenceConfig = RecurrenceConfig(),
     ) -> None:
         self.detector = detector
         self.info = info
+        self.threshold = detector_config.threshold
+        # weak detections are asked for only when something uses them
+        uses_weak = recurrence.frames > 0 or recurrence.candidates > 0
+        self.weakest = min(self.threshold, recurrence.threshold) if uses_weak else None
+        self.recurring = RecurringFaces(recurrence)
         self.detect_every = max(1, detect_every)
         # the model resizes to its input size anyway: scaling while converting
         # from YUV is cheaper, unless the full frame is needed to upscale
@@ -101,6 +117,12 @@ class FaceFinder:
             else 0
         )
         self._held = HeldPictures(held_bytes)
+        self._previous: NDArray[np.float32] | None = None  # the last frame's signature
+        self._after_cut_until = -1
+
+    def candidates(self) -> list[FaceTrack]:
+        """Face-like spans below the threshold that never counted as faces (after ``flush``)."""
+        return self.recurring.candidates()
 
     def _pass_interval(self, frames: int) -> int:
         """``frames`` rounded down to a whole number of detection strides (at least one)."""
@@ -108,12 +130,18 @@ class FaceFinder:
 
     def push(self, picture: VideoPicture) -> Iterator[SettledFrame]:
         self._held.append(picture)
+        if self.small_faces.after_cut and self.small_faces.upscale > 1:
+            current = signature(picture.pixel_rows()[0])
+            if self._previous is not None and is_cut(self._previous, current):
+                self._after_cut_until = picture.index + self.small_faces.after_cut
+            self._previous = current
         if picture.index % self.detect_every == 0:
             self._detect(picture)
         yield from self._release(self.tracker.settled_until())
 
     def flush(self) -> Iterator[SettledFrame]:
         self.tracker.close()
+        self.recurring.close()
         yield from self._release(self.tracker.settled_until())
         self._held.close()
 
@@ -131,18 +159,27 @@ class FaceFinder:
     def _detect(self, picture: VideoPicture) -> None:
         small = to_upright(picture.rgb(self.detect_side), self.info.rotation)
         every = self.small_faces_every
-        if every and picture.index % every == 0:
-            detections = self.detector.detect(small, upscale=self.small_faces.upscale)
-        else:
-            detections = self.detector.detect(small)
+        periodic = every and picture.index % every == 0
+        after_cut = picture.index < self._after_cut_until
+        upscale = self.small_faces.upscale if periodic or after_cut else None
+        detections = self.detector.detect(small, threshold=self.weakest, upscale=upscale)
         full_width, _ = upright_size(picture.width, picture.height, self.info.rotation)
         scale = full_width / small.shape[1]
         detections = detections.scaled(scale) if scale != 1 else detections
+        if self.weakest is not None:
+            sure = detections.score >= self.threshold
+            strong = detections[sure]
+            counted = self.recurring.update(picture.index, detections[~sure], strong.xyxy)
+            detections = Detections.concat([strong, counted])
         ids = track_frame(self.detector, self.tracker, picture.index, detections, self._frame_at)
         if self.thumbnails is not None:
             self.thumbnails.offer(
                 small, scale, lambda: to_upright(picture.rgb(), self.info.rotation), detections, ids
             )
+
+
+# A candidate overlapping a recorded face this much is that face.
+_COVERED_IOU = 0.3
 
 
 class FaceSink(Protocol):
@@ -188,7 +225,8 @@ class TrackRecorder:
     def face_ids(self) -> set[int]:
         return set(self._boxes)
 
-    def annotations(self, source: str) -> Annotations:
+    def annotations(self, source: str, candidates: Sequence[FaceTrack] = ()) -> Annotations:
+        """What was recorded, with the ``candidates`` that no recorded face covers."""
         info = self.info
         tracks = [
             FaceTrack(
@@ -207,7 +245,23 @@ class TrackRecorder:
             clock = FrameClock.from_times(self._times, end, timescale)
         except ValueError as exc:
             raise InputError(source, f"frame timestamps are broken ({exc})") from exc
-        return tracks_to_annotations(tracks, clock, width, height, framerate=float(info.frame_rate))
+        by_frame: dict[int, list[tuple[float, ...]]] = {}
+        for rows in self._boxes.values():
+            for index, xyxy, _, _ in rows:
+                by_frame.setdefault(index, []).append(xyxy)
+        uncovered = [c for c in candidates if not _covered(c, by_frame)]
+        return tracks_to_annotations(
+            tracks, clock, width, height, float(info.frame_rate), candidates=uncovered
+        )
+
+
+def _covered(candidate: FaceTrack, faces: dict[int, list[tuple[float, ...]]]) -> bool:
+    """Whether ``faces`` (boxes by frame) overlap ``candidate`` on at least half its frames."""
+    hits = 0
+    for frame, box in zip(candidate.frames.tolist(), candidate.xyxy, strict=True):
+        others = np.array(faces.get(frame, []), np.float32).reshape(-1, 4)
+        hits += bool(len(others)) and iou_matrix(box[None], others).max() >= _COVERED_IOU
+    return 2 * hits >= len(candidate.frames)
 
 
 def timescale_for(time_base: Fraction) -> int:

@@ -30,6 +30,7 @@ from veil.pipeline.faces import FaceFinder, FaceIds, SmallFacePass, TrackRecorde
 from veil.pipeline.render import AnnotatedRedaction, TrackedRedaction, render_image
 from veil.redact import RedactionConfig
 from veil.track import TrackerConfig
+from veil.track.recurrence import RecurrenceConfig
 
 ProgressCallback = Callable[[int], None]
 
@@ -47,6 +48,7 @@ class PipelineConfig:
     # every frame (598 against 593 of 8,698) in 0.7 of the time.
     detect_every: int = 2
     small_faces: SmallFacePass = SmallFacePass()
+    recurrence: RecurrenceConfig = RecurrenceConfig()
     # decode on this hardware device ("cuda": NVDEC), None: in software
     hwaccel: str | None = None
 
@@ -61,6 +63,8 @@ class JobResult:
     face_ids: list[int] = field(default_factory=list)
     damaged_frames: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    # face-like spans below the threshold, for review: id, frames, confidence
+    candidates: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
@@ -69,6 +73,7 @@ class JobResult:
             "frames": self.frames,
             "faces": len(self.face_ids),
             "face_ids": self.face_ids,
+            "candidates": self.candidates,
             "damaged_frames": self.damaged_frames,
             "seconds": round(self.seconds, 3),
             "fps": round(self.frames / self.seconds, 2) if self.seconds else None,
@@ -119,6 +124,7 @@ def analyze_media(
         on_frame,
         config.small_faces,
         config.hwaccel,
+        config.recurrence,
     )
 
 
@@ -137,7 +143,23 @@ def analyze(
     json_path = annotations_path(out_dir, src.stem)
     write_annotations(analysis.annotations, json_path)
     face_ids = analysis.annotations.face_ids()
-    return _result(src, [json_path, *thumbs], face_ids, analysis.report, started)
+    result = _result(src, [json_path, *thumbs], face_ids, analysis.report, started)
+    result.candidates = candidate_summary(analysis.annotations)
+    return result
+
+
+def candidate_summary(annotations: Annotations) -> list[dict]:
+    """Each candidate of ``annotations`` in a line: its ID, frames and best score."""
+    return [
+        {
+            "id": c.id,
+            "first_frame": c.boxes[0].index,
+            "last_frame": c.boxes[-1].index,
+            "detections": len(c.boxes),
+            "confidence": max(b.confidence for b in c.boxes),
+        }
+        for c in annotations.candidates or ()
+    ]
 
 
 def _result(
@@ -213,6 +235,7 @@ def combined(
             info,
             config.detect_every,
             small_faces=config.small_faces,
+            recurrence=config.recurrence,
         )
         recorder = TrackRecorder(info) if annotations_out is not None else FaceIds()
         processor = TrackedRedaction(finder, recorder, config.redaction)
@@ -220,10 +243,12 @@ def combined(
             src, dst, processor, config.encoder, on_frame=on_frame, hwaccel=config.hwaccel
         )
         if isinstance(recorder, TrackRecorder):
-            annotations = recorder.annotations(str(src))
+            annotations = recorder.annotations(str(src), finder.candidates())
         face_ids = recorder.face_ids()
     outputs = [dst]
     if annotations_out is not None and annotations is not None:
         write_annotations(annotations, annotations_out)
         outputs.append(annotations_out)
-    return _result(src, outputs, face_ids, report, started)
+    result = _result(src, outputs, face_ids, report, started)
+    result.candidates = candidate_summary(annotations) if annotations is not None else []
+    return result

@@ -1,5 +1,11 @@
 """Stage 6: hide faces in a frame."""
 
-from veil.redact.effects import MaskShape, RedactionConfig, redact_frame, redact_planes
+from veil.redact.effects import (
+    DEFAULT_MASK_SCALE,
+    MaskShape,
+    RedactionConfig,
+    redact_frame,
+    redact_planes,
+)
 
-__all__ = ["MaskShape", "RedactionConfig", "redact_frame", "redact_planes"]
+__all__ = ["DEFAULT_MASK_SCALE", "MaskShape", "RedactionConfig", "redact_frame", "redact_planes"]

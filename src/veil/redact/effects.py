@@ -25,8 +25,27 @@ from veil.types import FaceBox
 
 
 class MaskShape(StrEnum):
+    """The area hidden around a face box.
+
+    ``head`` is an ellipse over the whole head (hair, ears and chin, not just
+    the tight box a detector draws: those identify a person too); ``ellipse``
+    and ``rectangle`` are the box grown by ``mask_scale`` about its centre.
+    """
+
+    HEAD = "head"
     ELLIPSE = "ellipse"
     RECTANGLE = "rectangle"
+
+
+# The head around a face box, in face-box units: its width and height, and how
+# far its centre sits above the box's (the hair is above the face; the box ends
+# at the chin). The same proportions as the video evaluation's head crops.
+HEAD_WIDTH = 1.5
+HEAD_HEIGHT = 1.7
+HEAD_RAISE = 0.1
+# ``mask_scale`` when none is given: the head as it is; detector boxes are
+# tight, and an ellipse inside a box leaves its corners, so boxes grow 1.3x.
+DEFAULT_MASK_SCALE = {MaskShape.HEAD: 1.0, MaskShape.ELLIPSE: 1.3, MaskShape.RECTANGLE: 1.3}
 
 
 @dataclass(frozen=True)
@@ -35,18 +54,23 @@ class RedactionConfig:
 
     Attributes:
         blur: the effect (Azure's Low/Med/High/Box/Black, plus pixelate).
-        mask: ellipse (follows a face's outline) or rectangle (covers hair and chin too).
-        mask_scale: boxes are grown by this factor around their centre first;
-            detector boxes are tight, and an ellipse inside a box leaves its corners.
+        mask: the head (default), an ellipse or a rectangle around the box.
+        mask_scale: the mask is grown by this factor about its centre;
+            None: ``DEFAULT_MASK_SCALE`` of the shape.
         strength: overrides the blur type's calibrated strength (``STRENGTH``):
             the Gaussian sigma as a fraction of the face's larger side, or the
             number of pixelate blocks across it. For calibration only.
     """
 
     blur: BlurType = BlurType.MED
-    mask: MaskShape = MaskShape.ELLIPSE
-    mask_scale: float = 1.3
+    mask: MaskShape = MaskShape.HEAD
+    mask_scale: float | None = None
     strength: float | None = None
+
+    @property
+    def scale(self) -> float:
+        """The mask's growth factor, given or the shape's default."""
+        return DEFAULT_MASK_SCALE[self.mask] if self.mask_scale is None else self.mask_scale
 
 
 # Gaussian sigma as a fraction of the face's larger side, and pixelate blocks
@@ -68,14 +92,21 @@ _MAX_DIRECT_SIGMA = 3.0
 Box = tuple[int, int, int, int]
 
 
-def grow_box(box: FaceBox, scale: float, width: int, height: int) -> Box | None:
-    """``box`` scaled about its centre and rounded outwards; None if wholly off-frame.
+def grow_box(
+    box: FaceBox, scale: float, width: int, height: int, shape: MaskShape = MaskShape.ELLIPSE
+) -> Box | None:
+    """The mask's bounding box for ``box``, rounded outwards; None if wholly off-frame.
 
-    The result is not clipped: a face half out of the frame keeps its full
-    ellipse, of which the visible part is drawn.
+    The box is made the head's (for ``MaskShape.HEAD``), then scaled about its
+    centre. The result is not clipped: a face half out of the frame keeps its
+    full ellipse, of which the visible part is drawn.
     """
+    w, h = box.x1 - box.x0, box.y1 - box.y0
     cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
-    half_w, half_h = (box.x1 - box.x0) * scale / 2, (box.y1 - box.y0) * scale / 2
+    if shape is MaskShape.HEAD:
+        cy -= HEAD_RAISE * h
+        w, h = w * HEAD_WIDTH, h * HEAD_HEIGHT
+    half_w, half_h = w * scale / 2, h * scale / 2
     x0, y0 = int(np.floor(cx - half_w)), int(np.floor(cy - half_h))
     x1, y1 = int(np.ceil(cx + half_w)), int(np.ceil(cy + half_h))
     if x1 <= max(x0, 0) or y1 <= max(y0, 0) or x0 >= width or y0 >= height:
@@ -176,12 +207,12 @@ def redact_planes(
         sx, sy = plane.shape[1] / width, plane.shape[0] / height
         for face in boxes:
             scaled = _scaled(face, sx, sy)
-            box = grow_box(scaled, config.mask_scale, plane.shape[1], plane.shape[0])
+            box = grow_box(scaled, config.scale, plane.shape[1], plane.shape[0], config.mask)
             if box is None:
                 continue
             size = float(max(scaled.x1 - scaled.x0, scaled.y1 - scaled.y0))
             if config.blur is BlurType.BOX:
-                full_size = max(face.x1 - face.x0, face.y1 - face.y0) * config.mask_scale
+                full_size = max(face.x1 - face.x0, face.y1 - face.y0) * config.scale
                 thickness = max(1, round(max(2, full_size / 40) * sx))
                 _outline(plane, box, white_level, thickness)
             elif config.blur is BlurType.BLACK:
