@@ -28,8 +28,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veil.detect import DetectorConfig, load_detector
-from veil.detect.boxes import box_iou
 from veil.evaluation.metrics import LEAK_SSIM, MIN_FACE, face_similarity
+from veil.geometry import box_iou
 from veil.redact import RedactionConfig, redact_frame
 from veil.settings import BlurType
 from veil.types import FaceBox

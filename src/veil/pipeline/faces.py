@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from veil.annotations import Annotations, FrameClock, tracks_to_annotations
 from veil.detect import DetectorConfig, FaceDetector
 from veil.errors import InputError
+from veil.geometry import box_iou
 from veil.media import VideoPicture
 from veil.media.held import HELD_BYTES, HeldPictures
 from veil.media.orientation import UprightPicture, to_upright, upright_size
@@ -28,7 +29,6 @@ from veil.pipeline.cuts import is_cut, signature
 from veil.pipeline.search import backtrack_limit, track_frame
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackedFace, TrackerConfig
-from veil.track.association import iou_matrix
 from veil.track.recurrence import RecurrenceConfig, RecurringFaces
 from veil.types import Detections, FaceTrack, MediaInfo
 
@@ -260,7 +260,7 @@ def _covered(candidate: FaceTrack, faces: dict[int, list[tuple[float, ...]]]) ->
     hits = 0
     for frame, box in zip(candidate.frames.tolist(), candidate.xyxy, strict=True):
         others = np.array(faces.get(frame, []), np.float32).reshape(-1, 4)
-        hits += bool(len(others)) and iou_matrix(box[None], others).max() >= _COVERED_IOU
+        hits += bool(len(others)) and box_iou(box[None], others).max() >= _COVERED_IOU
     return 2 * hits >= len(candidate.frames)
 
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from veil.track.association import assign, iou_matrix
+from veil.geometry import box_iou
+from veil.track.association import assign
 from veil.types import Detections, FaceTrack
 
 # Weak detections that link into one chain overlap at least this much.
@@ -70,9 +71,9 @@ class RecurringFaces:
         as faces: those of chains found on ``config.frames`` frames or more.
         """
         if len(weak) and len(taken):
-            weak = weak[iou_matrix(weak.xyxy, taken).max(axis=1) < _MIN_IOU]
+            weak = weak[box_iou(weak.xyxy, taken).max(axis=1) < _MIN_IOU]
         last = np.array([c.boxes[-1] for c in self._chains], np.float32).reshape(-1, 4)
-        overlap = iou_matrix(last, weak.xyxy)
+        overlap = box_iou(last, weak.xyxy)
         cost = np.where(overlap >= _MIN_IOU, 1.0 - overlap, np.inf).astype(np.float32)
         matched_chains, matched_dets = set(), set()
         for row, col in assign(cost):
