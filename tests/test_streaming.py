@@ -11,7 +11,8 @@ from veil.detect import DetectorConfig, load_detector
 from veil.media import probe, read_pictures
 from veil.media.held import HELD_BYTES
 from veil.media.orientation import UprightPicture
-from veil.pipeline.faces import FaceFinder, SmallFacePass, TrackRecorder
+from veil.pipeline.config import PipelineConfig, SmallFacePass
+from veil.pipeline.faces import FaceFinder, TrackRecorder
 from veil.pipeline.render import TrackedRedaction, redact_picture
 from veil.pipeline.search import backtrack_limit, track_frame
 from veil.redact import RedactionConfig
@@ -52,11 +53,9 @@ def _reference(path: Path, detect_every: int) -> list[np.ndarray]:
 
 
 def _streamed(path: Path, detect_every: int, held_bytes: int) -> list[np.ndarray]:
-    config = DetectorConfig()
+    config = PipelineConfig(detect_every=detect_every)
     info = probe(path)
-    finder = FaceFinder(
-        load_detector(config), config, TrackerConfig(), info, detect_every, held_bytes=held_bytes
-    )
+    finder = FaceFinder(load_detector(config.detector), config, info, held_bytes=held_bytes)
     processor = TrackedRedaction(finder, TrackRecorder(info), RedactionConfig())
     frames = []
     for picture in read_pictures(path):

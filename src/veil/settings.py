@@ -42,3 +42,11 @@ class BlurType(_Choice):
     BOX = "box"  # outline only, for checking results; hides nothing
     BLACK = "black"
     PIXELATE = "pixelate"
+
+
+class Quality(_Choice):
+    """How hard faces are searched for: the detection profiles (``veil.pipeline.profiles``)."""
+
+    FAST = "fast"
+    BALANCED = "balanced"
+    THOROUGH = "thorough"

@@ -22,6 +22,7 @@ from veil.live.config import LIVE_ENCODER, LiveConfig, OutputConfig, check_name,
 from veil.live.hub import LiveHub
 from veil.live.session import LiveSession
 from veil.live.stats import summary_line
+from veil.pipeline.profiles import LIVE_QUALITY
 from veil.preset import Preset
 
 log = logging.getLogger("veil")
@@ -156,7 +157,7 @@ def live_config(args: argparse.Namespace) -> LiveConfig:
         raise VeilError("--mjpeg is served by --http HOST:PORT")
     if args.queue < 1:
         raise VeilError("--queue must be 1 or more")
-    pipeline = pipeline_config(args, Preset())
+    pipeline = pipeline_config(args, Preset(), LIVE_QUALITY)
     outputs = OutputConfig(
         record=args.record,
         segment=args.segment,

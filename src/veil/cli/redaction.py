@@ -11,28 +11,23 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from veil.annotations import read_id_list
 from veil.cli.batch import each_input
 from veil.cli.inputs import expand_inputs, output_dir, output_file
-from veil.detect import DETECTOR_NAMES, DetectorConfig, FaceDetector, load_detector
+from veil.detect import DETECTOR_NAMES, FaceDetector, load_detector
 from veil.distributed import cli as distributed_cli
 from veil.errors import VeilError
 from veil.media import EncoderSettings
 from veil.pipeline import JobResult, PipelineConfig, analyze, annotations_path, combined, redact
-from veil.pipeline.faces import SmallFacePass
+from veil.pipeline.options import DEVICES, RunOptions, build_config
+from veil.pipeline.profiles import DEFAULT_QUALITY, LIVE_QUALITY, profile
 from veil.preset import Preset, read_preset
-from veil.redact import DEFAULT_MASK_SCALE, MaskShape, RedactionConfig
-from veil.settings import BlurType, Mode
-from veil.track import TrackerConfig
-from veil.track.recurrence import RecurrenceConfig
+from veil.redact import DEFAULT_MASK_SCALE, MaskShape
+from veil.settings import BlurType, Mode, Quality
 
 log = logging.getLogger("veil")
-
-# Azure's analysis resolutions, as the detector's input size
-_RESOLUTION_INPUT_SIZE = {"SourceResolution": 0, "StandardDefinition": 640}
 
 
 def add_common_options(
@@ -62,129 +57,138 @@ def add_common_options(
     )
 
 
+# The default profile's settings, for the help texts.
+_DEFAULTS = profile(DEFAULT_QUALITY)
+
+
+def _default(value: object) -> str:
+    """A help text's default: the option's value in the default --quality profile."""
+    return f"(default: {value}, from --quality {DEFAULT_QUALITY})"
+
+
 def add_detection_options(parser: argparse.ArgumentParser, live: bool = False) -> None:
-    """The detector and tracker options; ``live`` leaves out those of whole-file runs."""
+    """The detector and tracker options; ``live`` leaves out those of whole-file runs.
+
+    Every default is None, "not given": :func:`veil.pipeline.options.build_config`
+    fills in the --quality profile's value.
+    """
     group = parser.add_argument_group("detection")
-    defaults = DetectorConfig()
+    det = _DEFAULTS.detector
+    group.add_argument(
+        "--quality",
+        type=Quality,
+        choices=list(Quality),
+        help="how hard faces are searched for: fast, balanced or thorough; each sets "
+        "the options below, which override it "
+        + (f"(default: {LIVE_QUALITY})" if live else f"(default: {DEFAULT_QUALITY})"),
+    )
     group.add_argument(
         "--detector",
         choices=DETECTOR_NAMES,
-        default=defaults.name,
         help="face detection model; fused runs RetinaFace and CenterFace together "
-        "(default: %(default)s)",
+        + _default(det.name),
     )
     group.add_argument(
         "--mirror",
-        action="store_true",
-        help="also search each frame mirrored (finds some turned faces; twice the cost)",
+        action=argparse.BooleanOptionalAction,
+        help="also search each frame mirrored (finds some turned faces; twice the cost) "
+        + _default(det.mirror),
     )
     group.add_argument(
         "--threshold",
         type=float,
-        default=None,
-        help="minimum face confidence; lower finds more faces and more false "
-        "alarms (default: the detector's)",
+        help="minimum face confidence; lower finds more faces and more false alarms "
+        + _default(det.threshold),
     )
     group.add_argument(
         "--detect-size",
         type=int,
-        default=defaults.input_size,
         metavar="PX",
         help="longest side of the frame the detector sees; larger finds smaller "
-        "faces, slower; 0 = full resolution (default: %(default)s)",
+        "faces, slower; 0 = full resolution " + _default(det.input_size),
     )
     group.add_argument(
         "--upscale",
         type=float,
-        default=defaults.upscale,
         help="also search the full frame enlarged by this factor on every detection "
         "frame, to reach faces down to about 12 px (slow; see --small-faces); "
-        "1 = off (default: %(default)s)",
+        "1 = off " + _default(det.upscale),
     )
     group.add_argument(
         "--device",
-        choices=("cpu", "cuda", "auto"),
-        default=defaults.device,
-        help="where the detector runs (default: %(default)s)",
+        choices=DEVICES,
+        help="where the detector runs " + _default(det.device),
     )
     if not live:
-        small = SmallFacePass()
+        small = _DEFAULTS.small_faces
         group.add_argument(
             "--small-faces",
             type=float,
-            default=small.upscale,
             metavar="FACTOR",
             help="every so often, also search the frame enlarged this much for faces "
             "under about 24 px (found faces are then followed frame by frame); "
-            "1 = off (default: %(default)s)",
+            "1 = off " + _default(small.upscale),
         )
         group.add_argument(
             "--small-faces-every",
             type=int,
-            default=small.every,
             metavar="FRAMES",
             help="frames between two enlarged searches; 0 = as far apart as the "
-            "backward search reaches (default: %(default)s)",
+            "backward search reaches " + _default(small.every),
         )
         group.add_argument(
             "--small-faces-after-cut",
             type=int,
-            default=small.after_cut,
             metavar="FRAMES",
             help="also search enlarged on the detection frames this many frames after "
-            "a hard cut, where no face is tracked yet; 0 = off (default: %(default)s)",
+            "a hard cut, where no face is tracked yet; 0 = off " + _default(small.after_cut),
         )
     group.add_argument(
         "--threads",
         type=int,
-        default=defaults.threads,
         metavar="N",
-        help="CPU threads for the detector; 0 = every core (default: %(default)s)",
+        help="CPU threads for the detector; 0 = every core " + _default(det.threads),
     )
     group.add_argument(
         "--detect-every",
         type=int,
         # live detects on the newest frame whenever the detector is free
-        default=1 if live else PipelineConfig().detect_every,
+        default=1 if live else None,
         metavar="N",
         help="run the detector on every N-th frame and track in between; faster, "
         "but a face is found up to N-1 frames late (covered by padding) "
-        "(default: %(default)s)",
+        + ("(default: 1)" if live else _default(_DEFAULTS.detect_every)),
     )
     if not live:
-        recurring = RecurrenceConfig()
+        weak = _DEFAULTS.recurrence
         group.add_argument(
             "--weak-faces",
             type=int,
-            default=recurring.frames,
             metavar="FRAMES",
             help="a face the detector scores below its threshold but finds at the same "
             "place on this many detection frames running is blurred too; 0 = never "
-            "(default: %(default)s)",
+            + _default(weak.frames),
         )
         group.add_argument(
             "--weak-threshold",
             type=float,
-            default=recurring.threshold,
-            help="the weakest score --weak-faces counts (default: %(default)s)",
+            help="the weakest score --weak-faces counts " + _default(weak.threshold),
         )
     tracking = parser.add_argument_group("tracking")
-    tdefaults = TrackerConfig()
+    tracker = _DEFAULTS.tracker
     tracking.add_argument(
         "--max-gap",
         type=int,
-        default=tdefaults.max_gap,
         metavar="FRAMES",
-        help="frames a face may go undetected and stay blurred and keep its "
-        "ID (default: %(default)s)",
+        help="frames a face may go undetected and stay blurred and keep its ID "
+        + _default(tracker.max_gap),
     )
     tracking.add_argument(
         "--pad-frames",
         type=int,
-        default=tdefaults.pad_frames,
         metavar="FRAMES",
-        help="blur this many frames before a face is first "
-        "and after it is last detected (default: %(default)s)",
+        help="blur this many frames before a face is first and after it is last detected "
+        + _default(tracker.pad_frames),
     )
 
 
@@ -193,52 +197,47 @@ def add_redaction_options(
 ) -> None:
     """--blur, --mask, --mask-scale, and the encoder options with ``encoder``'s defaults."""
     group = parser.add_argument_group("redaction")
-    rdefaults = RedactionConfig()
+    red = _DEFAULTS.redaction
     group.add_argument(
         "--blur",
         type=BlurType,
         choices=list(BlurType),
-        default=None,
-        help=f"how faces are hidden (default: {rdefaults.blur}); "
-        "box draws an outline only, for review",
+        help=f"how faces are hidden (default: {red.blur}); box draws an outline only, for review",
     )
     group.add_argument(
         "--mask",
         type=MaskShape,
         choices=list(MaskShape),
-        default=rdefaults.mask,
         help="shape of the hidden area: head (hair, ears and chin too), or an ellipse "
-        "or rectangle around the face box (default: %(default)s)",
+        f"or rectangle around the face box (default: {red.mask})",
     )
     group.add_argument(
         "--mask-scale",
         type=float,
-        default=None,
         help="grow the mask by this factor (default: "
         + ", ".join(f"{scale:g} for {shape}" for shape, scale in DEFAULT_MASK_SCALE.items())
         + ")",
     )
     encoding = parser.add_argument_group("video output")
-    edefaults = encoder
     encoding.add_argument(
         "--codec",
-        default=edefaults.codec,
+        default=encoder.codec,
         help="video encoder, e.g. libx264, libx265, h264_nvenc (default: %(default)s)",
     )
     encoding.add_argument(
         "--crf",
         type=int,
-        default=edefaults.crf,
+        default=encoder.crf,
         help="quality, lower is better and larger (default: %(default)s)",
     )
     encoding.add_argument(
         "--encoder-preset",
-        default=edefaults.preset,
+        default=encoder.preset,
         help="encoder speed/size trade-off, e.g. ultrafast..veryslow (default: %(default)s)",
     )
     encoding.add_argument(
         "--pix-fmt",
-        default=edefaults.pixel_format,
+        default=encoder.pixel_format,
         help="pixel format; yuv444p keeps odd frame sizes exact (default: %(default)s)",
     )
 
@@ -306,55 +305,15 @@ def _preset(args: argparse.Namespace) -> Preset:
     return preset
 
 
-def pipeline_config(args: argparse.Namespace, preset: Preset) -> PipelineConfig:
-    config = PipelineConfig(hwaccel=getattr(args, "hwaccel", None))
-    if hasattr(args, "detector"):
-        detector = DetectorConfig(
-            name=args.detector,
-            input_size=args.detect_size,
-            upscale=args.upscale,
-            device=args.device,
-            threads=args.threads,
-            mirror=args.mirror,
-        )
-        if args.threads < 0:
-            raise VeilError("--threads must be 0 (every core) or more")
-        if args.threshold is not None:
-            detector = replace(detector, threshold=args.threshold)
-        if preset.resolution is not None and args.detect_size == DetectorConfig().input_size:
-            detector = replace(detector, input_size=_RESOLUTION_INPUT_SIZE[preset.resolution])
-        tracker = TrackerConfig(max_gap=args.max_gap, pad_frames=args.pad_frames)
-        if args.detect_every < 1:
-            raise VeilError("--detect-every must be 1 or more")
-        config = replace(config, detector=detector, tracker=tracker, detect_every=args.detect_every)
-    if hasattr(args, "small_faces"):
-        if args.small_faces < 1 or args.small_faces_every < 0 or args.small_faces_after_cut < 0:
-            raise VeilError(
-                "--small-faces must be 1 (off) or more, --small-faces-every and "
-                "--small-faces-after-cut 0 or more"
-            )
-        if args.weak_faces < 0 or not 0 < args.weak_threshold <= 1:
-            raise VeilError("--weak-faces must be 0 or more, --weak-threshold in (0, 1]")
-        config = replace(
-            config,
-            small_faces=SmallFacePass(
-                args.small_faces, args.small_faces_every, args.small_faces_after_cut
-            ),
-            recurrence=RecurrenceConfig(args.weak_faces, args.weak_threshold),
-        )
-    if hasattr(args, "blur"):
-        blur = args.blur or preset.blur_type or RedactionConfig().blur
-        config = replace(
-            config,
-            redaction=RedactionConfig(blur=blur, mask=args.mask, mask_scale=args.mask_scale),
-            encoder=EncoderSettings(
-                codec=args.codec,
-                crf=args.crf,
-                preset=args.encoder_preset,
-                pixel_format=args.pix_fmt,
-            ),
-        )
-    return config
+def pipeline_config(
+    args: argparse.Namespace, preset: Preset, quality: Quality | None = None
+) -> PipelineConfig:
+    """The run's settings: the options given, over ``preset``, over the --quality profile
+    (``quality`` when --quality is not given; the builder's default when that is None)."""
+    given = {name: getattr(args, name) for name in RunOptions.names() if hasattr(args, name)}
+    if given.get("quality") is None:
+        given["quality"] = quality
+    return build_config(RunOptions(**given), preset)
 
 
 def _job(

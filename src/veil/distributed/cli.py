@@ -12,7 +12,7 @@ from veil.distributed.executors import EXECUTOR_NAMES, RAY_ADDRESS_ENV, Executor
 from veil.distributed.job import DEFAULT_SEGMENT_SECONDS, combined_segments
 from veil.errors import VeilError
 from veil.pipeline import JobResult
-from veil.pipeline.run import PipelineConfig
+from veil.pipeline.config import PipelineConfig
 
 _executors: dict[tuple[str, str | None], Executor] = {}
 

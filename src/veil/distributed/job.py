@@ -25,8 +25,9 @@ from veil.errors import VeilError
 from veil.media import is_image, probe
 from veil.media.segments import FrameIndex, NotSegmentable, index_frames, join_segments
 from veil.pipeline import JobResult, combined
+from veil.pipeline.config import PipelineConfig
 from veil.pipeline.faces import TrackRecorder
-from veil.pipeline.run import PipelineConfig, refuse_overwriting_input
+from veil.pipeline.run import refuse_overwriting_input
 from veil.types import FaceBox
 
 log = logging.getLogger(__name__)

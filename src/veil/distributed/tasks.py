@@ -121,15 +121,7 @@ def analyze_segment(
     """
     started = time.perf_counter()
     tracker = _ColumnTracker(config.tracker, stride=max(1, config.detect_every))
-    finder = FaceFinder(
-        _detector(config.detector),
-        config.detector,
-        config.tracker,
-        info,
-        config.detect_every,
-        small_faces=config.small_faces,
-        tracker=tracker,
-    )
+    finder = FaceFinder(_detector(config.detector), config, info, tracker=tracker)
     rows: list[tuple] = []
 
     def record(settled: SettledFrame) -> None:

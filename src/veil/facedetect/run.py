@@ -26,7 +26,8 @@ from veil.facedetect.settings import AggregateSettings, FaceDetectMode
 from veil.facedetect.stats import Summary, csv_text, summarize
 from veil.media import DecodeReport, is_image, probe, read_frames, read_image, write_image
 from veil.names import facedetect_name
-from veil.pipeline.run import PipelineConfig, analyze_media
+from veil.pipeline.config import PipelineConfig
+from veil.pipeline.run import analyze_media
 from veil.types import DecodedFrame
 
 ProgressCallback = Callable[[int], None]

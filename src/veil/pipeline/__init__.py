@@ -1,8 +1,8 @@
 """Stages wired together: analyze, redact and combined jobs on one input."""
 
+from veil.pipeline.config import PipelineConfig
 from veil.pipeline.run import (
     JobResult,
-    PipelineConfig,
     analyze,
     annotations_path,
     combined,

@@ -11,12 +11,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veil.annotations import Annotations
-from veil.detect import DetectorConfig, FaceDetector
+from veil.detect import FaceDetector
 from veil.media import DecodeReport, probe, read_image, read_pictures
-from veil.pipeline.faces import FaceFinder, SettledFrame, SmallFacePass, TrackRecorder
+from veil.pipeline.config import PipelineConfig, SmallFacePass
+from veil.pipeline.faces import FaceFinder, SettledFrame, TrackRecorder
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackerConfig
-from veil.track.recurrence import RecurrenceConfig
 from veil.types import MediaInfo
 
 ProgressCallback = Callable[[int], None]
@@ -34,35 +34,21 @@ class Analysis:
 def analyze_video(
     path: Path,
     detector: FaceDetector,
-    detector_config: DetectorConfig = DetectorConfig(),
-    tracker_config: TrackerConfig = TrackerConfig(),
-    detect_every: int = 1,
+    config: PipelineConfig = PipelineConfig(),
     on_frame: ProgressCallback | None = None,
-    small_faces: SmallFacePass = SmallFacePass(),
-    hwaccel: str | None = None,
-    recurrence: RecurrenceConfig = RecurrenceConfig(),
 ) -> Analysis:
     """Find and track every face of a video (upright coordinates in the result)."""
     info = probe(path)
     report = DecodeReport()
     thumbnails = ThumbnailPicker()
-    finder = FaceFinder(
-        detector,
-        detector_config,
-        tracker_config,
-        info,
-        detect_every,
-        thumbnails,
-        small_faces,
-        recurrence=recurrence,
-    )
+    finder = FaceFinder(detector, config, info, thumbnails)
     recorder = TrackRecorder(info)
 
     def record(settled_frames: Iterable[SettledFrame]) -> None:
         for settled in settled_frames:
             recorder.add(settled.picture.index, settled.picture.time, settled.faces)
 
-    for picture in read_pictures(path, report, hwaccel):
+    for picture in read_pictures(path, report, config.hwaccel):
         record(finder.push(picture))
         if on_frame is not None:
             on_frame(report.frames)

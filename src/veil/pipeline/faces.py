@@ -3,8 +3,9 @@
 :class:`FaceFinder` runs the detector on every ``detect_every``-th frame (on a
 downscaled, upright copy), feeds the tracker, and releases each picture with
 its faces once the tracker has settled them. Every so often it also searches
-the frame enlarged (:class:`SmallFacePass`) for faces too small for the
-downscaled copy. :class:`TrackRecorder` collects what was released into Azure
+the frame enlarged (:class:`~veil.pipeline.config.SmallFacePass`) for faces too small for the
+downscaled copy, and watches for hard cuts (:mod:`veil.pipeline.cuts`).
+:class:`TrackRecorder` collects what was released into Azure
 annotations.
 """
 
@@ -19,48 +20,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veil.annotations import Annotations, FrameClock, tracks_to_annotations
-from veil.detect import DetectorConfig, FaceDetector
+from veil.detect import FaceDetector
 from veil.errors import InputError
 from veil.geometry import box_iou
 from veil.media import VideoPicture
 from veil.media.held import HELD_BYTES, HeldPictures
 from veil.media.orientation import UprightPicture, to_upright, upright_size
+from veil.pipeline.config import PipelineConfig
 from veil.pipeline.cuts import is_cut, signature
 from veil.pipeline.search import backtrack_limit, track_frame
 from veil.pipeline.thumbnails import ThumbnailPicker
-from veil.track import FaceTracker, TrackedFace, TrackerConfig
-from veil.track.recurrence import RecurrenceConfig, RecurringFaces
+from veil.track import FaceTracker, TrackedFace
+from veil.track.recurrence import RecurringFaces
 from veil.types import Detections, FaceTrack, MediaInfo
-
-
-@dataclass(frozen=True)
-class SmallFacePass:
-    """A search of the frame enlarged, on some detection frames only.
-
-    Faces under about 24 px (in the frame the detector sees, ``--detect-size``)
-    escape the detector; enlarging that frame ``upscale`` times (in tiles)
-    brings them in reach, at about ``upscale**2`` times the cost. Doing so on
-    every frame would cost that much more, but a face found on one frame is
-    then followed by the searches near known faces: backwards through the
-    held frames (which enlarge the face in a small window) and forwards while
-    the detector misses it. So the enlarged pass only has to come round again
-    before those searches lose their reach: by default, as many frames apart
-    as the backward search reaches back.
-
-    At a hard cut every face is new, and none can be followed from an
-    earlier frame: the detection frames within ``after_cut`` frames of a cut
-    (:mod:`veil.pipeline.cuts`) get the pass too.
-
-    Attributes:
-        upscale: how much the frame is enlarged (1 = no such pass).
-        every: frames between two passes (0 = as far apart as the backward
-            search reaches; rounded down to a detection frame).
-        after_cut: frames after a cut whose detection frames get the pass (0 = none).
-    """
-
-    upscale: float = 2.0
-    every: int = 0
-    after_cut: int = 0
 
 
 @dataclass(frozen=True)
@@ -82,42 +54,45 @@ class FaceFinder:
     def __init__(
         self,
         detector: FaceDetector,
-        detector_config: DetectorConfig,
-        tracker_config: TrackerConfig,
+        config: PipelineConfig,
         info: MediaInfo,
-        detect_every: int = 1,
         thumbnails: ThumbnailPicker | None = None,
-        small_faces: SmallFacePass = SmallFacePass(),
-        held_bytes: int = HELD_BYTES,
         tracker: FaceTracker | None = None,
-        recurrence: RecurrenceConfig = RecurrenceConfig(),
+        held_bytes: int = HELD_BYTES,
     ) -> None:
         self.detector = detector
+        self.config = config
         self.info = info
-        self.threshold = detector_config.threshold
+        self.threshold = config.detector.threshold
+        recurrence = config.recurrence
         # weak detections are asked for only when something uses them
         uses_weak = recurrence.frames > 0 or recurrence.candidates > 0
         self.weakest = min(self.threshold, recurrence.threshold) if uses_weak else None
         self.recurring = RecurringFaces(recurrence)
-        self.detect_every = max(1, detect_every)
+        self.detect_every = max(1, config.detect_every)
         # the model resizes to its input size anyway: scaling while converting
         # from YUV is cheaper, unless the full frame is needed to upscale
-        use_full = detector_config.upscale > 1 or detector_config.input_size == 0
-        self.detect_side = 0 if use_full else detector_config.input_size
+        use_full = config.detector.upscale > 1 or config.detector.input_size == 0
+        self.detect_side = 0 if use_full else config.detector.input_size
         if tracker is None:
-            tracker = FaceTracker(tracker_config, stride=self.detect_every)
+            tracker = FaceTracker(config.tracker, stride=self.detect_every)
         self.tracker = tracker
         self.thumbnails = thumbnails
+        small_faces = config.small_faces
         self.small_faces = small_faces
         # an upscale on every frame already does what the periodic pass would
-        periodic = small_faces.upscale > 1 and detector_config.upscale <= 1
+        periodic = small_faces.upscale > 1 and config.detector.upscale <= 1
         self.small_faces_every = (
             self._pass_interval(small_faces.every or backtrack_limit(self.tracker))
             if periodic
             else 0
         )
         self._held = HeldPictures(held_bytes)
-        self._previous: NDArray[np.float32] | None = None  # the last frame's signature
+        # cuts: the last frame's signature, the current shot's first frame, and
+        # the frame before which the frames after a cut get the enlarged pass
+        self._watch_cuts = config.scene_cuts or (small_faces.after_cut and small_faces.upscale > 1)
+        self._previous: NDArray[np.float32] | None = None
+        self._shot_start = 0
         self._after_cut_until = -1
 
     def candidates(self) -> list[FaceTrack]:
@@ -130,10 +105,10 @@ class FaceFinder:
 
     def push(self, picture: VideoPicture) -> Iterator[SettledFrame]:
         self._held.append(picture)
-        if self.small_faces.after_cut and self.small_faces.upscale > 1:
+        if self._watch_cuts:
             current = signature(picture.pixel_rows()[0])
             if self._previous is not None and is_cut(self._previous, current):
-                self._after_cut_until = picture.index + self.small_faces.after_cut
+                self._cut(picture.index)
             self._previous = current
         if picture.index % self.detect_every == 0:
             self._detect(picture)
@@ -151,8 +126,19 @@ class FaceFinder:
             yield SettledFrame(picture, self.tracker.faces_at(picture.index))
             self.tracker.forget_before(picture.index)
 
+    def _cut(self, index: int) -> None:
+        """A hard cut before frame ``index``."""
+        if self.small_faces.after_cut and self.small_faces.upscale > 1:
+            self._after_cut_until = index + self.small_faces.after_cut
+        if self.config.scene_cuts:
+            self._shot_start = index
+            self.tracker.cut(index)
+
     def _frame_at(self, index: int) -> UprightPicture | None:
-        """A held frame (the one being detected on included), as the searches see it."""
+        """A held frame (the one being detected on included), as the searches see it;
+        None before the shot's first frame: a face is not searched for across a cut."""
+        if index < self._shot_start:
+            return None
         picture = self._held.get(index)
         return None if picture is None else UprightPicture(picture, self.info.rotation)
 

@@ -21,36 +21,16 @@ from veil.annotations import (
     write_annotations,
 )
 from veil.atomic import atomic_path
-from veil.detect import DetectorConfig, FaceDetector
+from veil.detect import FaceDetector
 from veil.errors import VeilError
-from veil.media import DecodeReport, EncoderSettings, is_image, probe, transcode, write_image
+from veil.media import DecodeReport, is_image, probe, transcode, write_image
 from veil.names import annotations_name, thumbnail_name
 from veil.pipeline.analyze import Analysis, analyze_image, analyze_video
-from veil.pipeline.faces import FaceFinder, FaceIds, SmallFacePass, TrackRecorder
+from veil.pipeline.config import PipelineConfig
+from veil.pipeline.faces import FaceFinder, FaceIds, TrackRecorder
 from veil.pipeline.render import AnnotatedRedaction, TrackedRedaction, render_image
-from veil.redact import RedactionConfig
-from veil.track import TrackerConfig
-from veil.track.recurrence import RecurrenceConfig
 
 ProgressCallback = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    """Every setting of a run, grouped by stage."""
-
-    detector: DetectorConfig = DetectorConfig()
-    tracker: TrackerConfig = TrackerConfig()
-    redaction: RedactionConfig = RedactionConfig()
-    encoder: EncoderSettings = EncoderSettings()
-    # detect on every n-th frame; the tracker interpolates and pads in between.
-    # 2: bench/eval_video.py on three seeds leaked as few face-frames as
-    # every frame (598 against 593 of 8,698) in 0.7 of the time.
-    detect_every: int = 2
-    small_faces: SmallFacePass = SmallFacePass()
-    recurrence: RecurrenceConfig = RecurrenceConfig()
-    # decode on this hardware device ("cuda": NVDEC), None: in software
-    hwaccel: str | None = None
 
 
 @dataclass
@@ -115,17 +95,7 @@ def analyze_media(
     """Faces of a video or a photo, tracked, with thumbnails: what ``analyze`` writes."""
     if is_image(src):
         return analyze_image(src, detector, config.small_faces)
-    return analyze_video(
-        src,
-        detector,
-        config.detector,
-        config.tracker,
-        config.detect_every,
-        on_frame,
-        config.small_faces,
-        config.hwaccel,
-        config.recurrence,
-    )
+    return analyze_video(src, detector, config, on_frame)
 
 
 def analyze(
@@ -228,15 +198,7 @@ def combined(
         face_ids = annotations.face_ids()
     else:
         info = probe(src)
-        finder = FaceFinder(
-            detector,
-            config.detector,
-            config.tracker,
-            info,
-            config.detect_every,
-            small_faces=config.small_faces,
-            recurrence=config.recurrence,
-        )
+        finder = FaceFinder(detector, config, info)
         recorder = TrackRecorder(info) if annotations_out is not None else FaceIds()
         processor = TrackedRedaction(finder, recorder, config.redaction)
         report = transcode(

@@ -79,6 +79,9 @@ class _Track:
     confirmed: int = -1
     # a later track took over this one's ID (it came back from hiding)
     relinked: bool = False
+    # the shot this face is in: from its first frame to before the next cut
+    shot_start: int = 0
+    shot_end: int | None = None
 
     def add(self, frame: int, box: NDArray[np.float32], score: float) -> None:
         if self.frames:
@@ -137,6 +140,8 @@ class _Track:
     def face_at(self, frame: int, pad: int) -> TrackedFace | None:
         first, last = self.frames[0], self.frames[-1]
         if frame < first - pad or frame > last + pad:
+            return None
+        if frame < self.shot_start or (self.shot_end is not None and frame >= self.shot_end):
             return None
         k = bisect.bisect_left(self.frames, frame)
         if k < len(self.frames) and self.frames[k] == frame:
@@ -214,6 +219,7 @@ class FaceTracker:
         self._next_id = 1
         self._last_update = -1
         self._closed = False
+        self._shot_start = 0
 
     def update(self, frame: int, detections: Detections) -> NDArray[np.int64]:
         """Match the detections made on ``frame``; returns a track ID per detection."""
@@ -236,11 +242,10 @@ class FaceTracker:
         new = np.flatnonzero(ids == 0)
         returning = self._returning(frame, detections.xyxy[new])
         for k, col in enumerate(new.tolist()):
-            if k in returning:
-                track = _Track(returning[k], confirmed=frame)
-            else:
-                track = _Track(self._next_id, confirmed=frame)
-                self._next_id += 1
+            track_id = returning.get(k)
+            if track_id is None:
+                track_id, self._next_id = self._next_id, self._next_id + 1
+            track = _Track(track_id, confirmed=frame, shot_start=self._shot_start)
             track.add(frame, detections.xyxy[col], float(detections.score[col]))
             self._tracks.append(track)
             ids[col] = track.track_id
@@ -256,7 +261,10 @@ class FaceTracker:
         candidates = [
             t
             for t in (*self._dormant, *self._tracks)
-            if t.ended and not t.relinked and frame - t.frames[-1] <= horizon
+            if t.ended
+            and not t.relinked
+            and frame - t.frames[-1] <= horizon
+            and t.frames[-1] >= self._shot_start
         ]
         if not candidates or len(boxes) == 0:
             return {}
@@ -266,6 +274,15 @@ class FaceTracker:
             candidates[row].relinked = True
             returning[col] = candidates[row].track_id
         return returning
+
+    def cut(self, frame: int) -> None:
+        """A hard cut before ``frame``: no face of the shot before it is held into the
+        next shot, followed across the cut, or comes back after it."""
+        for track in self._tracks:
+            if track.shot_end is None:
+                track.shot_end = frame
+            track.ended = True
+        self._shot_start = frame
 
     def lost_at(self, frame: int) -> list[tuple[int, tuple[float, float, float, float]]]:
         """Live tracks the detector just lost on ``frame``, with where each is predicted.
