@@ -6,28 +6,24 @@ so a later change to a preset does not change a job already queued.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from veil.detect import DETECTOR_NAMES, DetectorConfig
+from veil.detect import DETECTOR_NAMES
 from veil.errors import VeilError
-from veil.media import EncoderSettings
 from veil.pipeline import PipelineConfig
-from veil.preset import parse_preset
-from veil.redact import RedactionConfig
-from veil.settings import BlurType, Mode
-
-# Azure's analysis resolutions, as the detector's input size (as the CLI maps them)
-RESOLUTION_INPUT_SIZE = {"SourceResolution": 0, "StandardDefinition": 640}
+from veil.pipeline.options import RunOptions, build_config
+from veil.preset import Preset, parse_preset
+from veil.settings import BlurType, Mode, Quality
 
 
 class DetectorOptions(BaseModel):
-    """veil's detector settings; None means the detector's default."""
+    """veil's detector settings; None means the quality profile's."""
 
     model_config = ConfigDict(extra="forbid")
 
+    quality: Quality | None = Field(None, description="fast, balanced (default) or thorough")
     name: str | None = Field(None, description=f"one of {', '.join(DETECTOR_NAMES)}")
     threshold: float | None = Field(None, gt=0, lt=1)
     input_size: int | None = Field(None, ge=0, le=8192)
@@ -94,25 +90,16 @@ def resolve_options(
 
 
 def pipeline_config(options: JobOptions) -> PipelineConfig:
-    """The library's settings for a job, as ``veil COMMAND --preset`` would build them."""
-    det = options.detector
-    detector = DetectorConfig()
-    if det.name is not None:
-        detector = replace(detector, name=det.name)
-    if options.resolution is not None:
-        detector = replace(detector, input_size=RESOLUTION_INPUT_SIZE[options.resolution])
-    if det.input_size is not None:
-        detector = replace(detector, input_size=det.input_size)
-    if det.threshold is not None:
-        detector = replace(detector, threshold=det.threshold)
-    if det.upscale is not None:
-        detector = replace(detector, upscale=det.upscale)
-    encoder = EncoderSettings()
-    if options.encoder.crf is not None:
-        encoder = replace(encoder, crf=options.encoder.crf)
-    if options.encoder.preset is not None:
-        encoder = replace(encoder, preset=options.encoder.preset)
-    redaction = RedactionConfig()
-    if options.blur is not None:
-        redaction = replace(redaction, blur=options.blur)
-    return replace(PipelineConfig(), detector=detector, redaction=redaction, encoder=encoder)
+    """The library's settings for a job, built as ``veil COMMAND --preset`` builds them."""
+    det, enc = options.detector, options.encoder
+    chosen = RunOptions(
+        quality=det.quality,
+        detector=det.name,
+        threshold=det.threshold,
+        detect_size=det.input_size,
+        upscale=det.upscale,
+        blur=options.blur,
+        crf=enc.crf,
+        encoder_preset=enc.preset,
+    )
+    return build_config(chosen, Preset(resolution=options.resolution))
