@@ -231,3 +231,48 @@ def test_faces_too_small_for_the_downscaled_pass_are_found_and_hidden(tmp_path: 
         "combined", clip, "-o", tmp_path / "without.mp4", "--small-faces", "1", "--json"
     )
     assert json.loads(without.stdout)["results"][0]["faces"] < 2  # the pass finds them
+
+
+# Every detection of the sample's faces scores below this: none is confident.
+UNSURE = "0.9999"
+
+
+def test_faces_only_below_the_threshold_are_listed_as_candidates(
+    sample_video: SampleVideo, tmp_path: Path
+):
+    result = run_veil(
+        "analyze",
+        sample_video.path,
+        "-o",
+        tmp_path,
+        "--threshold",
+        UNSURE,
+        "--weak-faces",
+        "0",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    [summary] = json.loads(result.stdout)["results"]
+    assert summary["faces"] == 0
+    assert len(summary["candidates"]) >= 2  # the sample's two faces
+    assert all(c["detections"] >= 2 and c["confidence"] < 0.9999 for c in summary["candidates"])
+    annotations = json.loads((tmp_path / "walk_annotations.json").read_text(encoding="utf-8"))
+    assert annotations["facesDetected"] == 0
+    assert len(annotations["candidates"]) == len(summary["candidates"])
+
+
+def test_a_weak_face_found_again_and_again_is_blurred(sample_video: SampleVideo, tmp_path: Path):
+    out = tmp_path / "out.mp4"
+    result = run_veil(
+        "combined",
+        sample_video.path,
+        "-o",
+        out,
+        "--threshold",
+        UNSURE,
+        "--weak-faces",
+        "3",
+        "--quiet",
+    )
+    assert result.returncode == 0, result.stderr
+    assert_faces_hidden(sample_video.path, out, sample_video.boxes)
