@@ -165,7 +165,7 @@ def _id_cells(r: RunResult | None) -> list[str]:
     return [
         f"{ids.idf1:.3f}",
         str(ids.id_switches),
-        str(len(ids.ids_per_face)),
+        str(ids.people),
         str(len(ids.ids)),
         f"{ids.ids_per_person:.2f} ({most})",
         _pct(ids.no_face_share),

@@ -138,7 +138,7 @@ def test_a_swap_lowers_idf1_and_counts_switches():
     assert score.idf1 == pytest.approx(0.5)
     assert score.id_switches == 2
     assert score.ids_per_face == {1: 2, 2: 2}
-    assert score.ids_per_person == 2.0
+    assert score.ids_per_person == 1.0  # two IDs on two people (swapped)
 
 
 def test_ids_on_no_face_are_counted_but_not_those_on_a_hidden_face():
@@ -152,6 +152,7 @@ def test_ids_on_no_face_are_counted_but_not_those_on_a_hidden_face():
     assert score.no_face_ids == {6, 7}
     assert score.no_face_share == pytest.approx(0.5)
     assert score.ids_per_face == {1: 1}
+    assert score.ids_per_person == 2.0  # IDs 3 and 5
 
 
 def test_missed_frames_and_hidden_faces():

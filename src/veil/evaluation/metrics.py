@@ -237,6 +237,7 @@ class IdScore:
         ids: every tracker ID reported.
         no_face_ids: tracker IDs whose box never matched any face, hidden or
             small ones included (on background texture, hair, a wall).
+        people: true faces scored at least once.
     """
 
     idf1: float
@@ -246,12 +247,13 @@ class IdScore:
     ids_per_face: dict[int, int]
     ids: frozenset[int] = frozenset()
     no_face_ids: frozenset[int] = frozenset()
+    people: int = 0
 
     @property
     def ids_per_person(self) -> float:
-        """Mean over the true faces of the tracker IDs each was given (1.0 is perfect)."""
-        counts = list(self.ids_per_face.values())
-        return sum(counts) / len(counts) if counts else 0.0
+        """IDs on a face per person (1.0 is perfect): the thumbnails a reviewer
+        looks through per person, fragments and second tracks on one face included."""
+        return (len(self.ids) - len(self.no_face_ids)) / self.people if self.people else 0.0
 
     @property
     def no_face_share(self) -> float:
@@ -304,6 +306,7 @@ def id_scores(
     current: dict[int, int] = {}  # true id -> hyp id matched in the previous frame
     matched_ids: dict[int, set[int]] = {}
     reported: set[int] = set()
+    people: set[int] = set()
     on_faces: set[int] = set()
     for faces, frame_hyps in zip(truth, hypotheses, strict=True):
         cared = [
@@ -322,6 +325,7 @@ def id_scores(
         on_ignored = _mostly_within([b for _, b in hyps], ignored)
         keep = [j for j in range(len(hyps)) if overlap[:, j].any() or not on_ignored[j]]
         gt_total += len(cared)
+        people.update(fid for fid, _ in cared)
         hyp_total += len(keep)
         for i, (fid, _) in enumerate(cared):
             for j in np.flatnonzero(overlap[i]):
@@ -365,5 +369,12 @@ def id_scores(
     idf1 = 2 * idtp / denom if denom else 1.0
     ids = {fid: len(h) for fid, h in sorted(matched_ids.items())}
     return IdScore(
-        idf1, idp, idr, switches, ids, frozenset(reported), frozenset(reported - on_faces)
+        idf1,
+        idp,
+        idr,
+        switches,
+        ids,
+        frozenset(reported),
+        frozenset(reported - on_faces),
+        len(people),
     )

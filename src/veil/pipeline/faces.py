@@ -17,7 +17,13 @@ from typing import Protocol
 
 import numpy as np
 
-from veil.annotations import Annotations, FrameClock, tracks_to_annotations
+from veil.annotations import (
+    Annotations,
+    FrameClock,
+    IdInfo,
+    MergeSuggestion,
+    tracks_to_annotations,
+)
 from veil.detect import DetectorConfig, FaceDetector
 from veil.errors import InputError
 from veil.media import VideoPicture
@@ -26,6 +32,8 @@ from veil.media.orientation import UprightPicture, to_upright, upright_size
 from veil.pipeline.search import backtrack_limit, track_frame
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackedFace, TrackerConfig
+from veil.track.appearance import describe
+from veil.track.identities import EvidenceLog, Identities, assess
 from veil.types import FaceTrack, MediaInfo
 
 
@@ -101,6 +109,7 @@ class FaceFinder:
             else 0
         )
         self._held = HeldPictures(held_bytes)
+        self._evidence = EvidenceLog(*upright_size(info.width, info.height, info.rotation))
 
     def _pass_interval(self, frames: int) -> int:
         """``frames`` rounded down to a whole number of detection strides (at least one)."""
@@ -120,8 +129,14 @@ class FaceFinder:
     def _release(self, settled_until: int) -> Iterator[SettledFrame]:
         while self._held and self._held.first_index < settled_until:
             picture = self._held.popleft()
-            yield SettledFrame(picture, self.tracker.faces_at(picture.index))
+            faces = self.tracker.faces_at(picture.index)
+            self._evidence.add(picture.index, faces)
+            yield SettledFrame(picture, faces)
             self.tracker.forget_before(picture.index)
+
+    def identities(self) -> Identities:
+        """The final IDs, once every frame is out (:func:`veil.track.identities.assess`)."""
+        return assess(self._evidence)
 
     def _frame_at(self, index: int) -> UprightPicture | None:
         """A held frame (the one being detected on included), as the searches see it."""
@@ -138,7 +153,11 @@ class FaceFinder:
         full_width, _ = upright_size(picture.width, picture.height, self.info.rotation)
         scale = full_width / small.shape[1]
         detections = detections.scaled(scale) if scale != 1 else detections
-        ids = track_frame(self.detector, self.tracker, picture.index, detections, self._frame_at)
+        # what each face looks like, from the pixels the detector saw (in memory only)
+        looks = describe(small, detections.xyxy / scale)
+        ids = track_frame(
+            self.detector, self.tracker, picture.index, detections, self._frame_at, looks
+        )
         if self.thumbnails is not None:
             self.thumbnails.offer(
                 small, scale, lambda: to_upright(picture.rgb(), self.info.rotation), detections, ids
@@ -150,7 +169,7 @@ class FaceSink(Protocol):
 
     def add(self, index: int, time: Fraction, faces: list[TrackedFace]) -> None: ...
 
-    def face_ids(self) -> set[int]: ...
+    def face_ids(self, identities: Identities | None = None) -> set[int]: ...
 
 
 class FaceIds:
@@ -162,8 +181,9 @@ class FaceIds:
     def add(self, index: int, time: Fraction, faces: list[TrackedFace]) -> None:
         self._ids.update(face.track_id for face in faces)
 
-    def face_ids(self) -> set[int]:
-        return set(self._ids)
+    def face_ids(self, identities: Identities | None = None) -> set[int]:
+        """The IDs seen (as ``identities`` names them, if given)."""
+        return {identities.of(i) for i in self._ids} if identities else set(self._ids)
 
 
 class TrackRecorder:
@@ -185,10 +205,35 @@ class TrackRecorder:
     def frames(self) -> int:
         return len(self._times)
 
-    def face_ids(self) -> set[int]:
-        return set(self._boxes)
+    def face_ids(self, identities: Identities | None = None) -> set[int]:
+        """The IDs seen (as ``identities`` names them, if given)."""
+        return {identities.of(i) for i in self._boxes} if identities else set(self._boxes)
 
-    def annotations(self, source: str) -> Annotations:
+    def _rows_by_id(self, identities: Identities | None) -> dict[int, list[tuple]]:
+        """Each final ID's rows, in frame order, one per frame: where two tracks
+        joined into one person both have a box (one's held end, the other's held
+        start), the box covering both."""
+        if identities is None:
+            return self._boxes
+        joined: dict[int, dict[int, tuple]] = {}
+        for track_id, rows in self._boxes.items():
+            by_frame = joined.setdefault(identities.of(track_id), {})
+            for index, xyxy, detected, score in rows:
+                other = by_frame.get(index)
+                if other is not None:
+                    xyxy = (
+                        min(xyxy[0], other[1][0]),
+                        min(xyxy[1], other[1][1]),
+                        max(xyxy[2], other[1][2]),
+                        max(xyxy[3], other[1][3]),
+                    )
+                    detected, score = detected or other[2], max(score, other[3])
+                by_frame[index] = (index, xyxy, detected, score)
+        return {i: [by_frame[f] for f in sorted(by_frame)] for i, by_frame in joined.items()}
+
+    def annotations(self, source: str, identities: Identities | None = None) -> Annotations:
+        """The annotations of every frame added; with ``identities``, their final
+        IDs, each ID's confidence and the merges suggested to the reviewer."""
         info = self.info
         tracks = [
             FaceTrack(
@@ -198,7 +243,7 @@ class TrackRecorder:
                 np.array([r[2] for r in rows], bool),
                 np.array([r[3] for r in rows], np.float32),
             )
-            for track_id, rows in sorted(self._boxes.items())
+            for track_id, rows in sorted(self._rows_by_id(identities).items())
         ]
         width, height = upright_size(info.width, info.height, info.rotation)
         timescale = timescale_for(info.time_base)
@@ -207,7 +252,26 @@ class TrackRecorder:
             clock = FrameClock.from_times(self._times, end, timescale)
         except ValueError as exc:
             raise InputError(source, f"frame timestamps are broken ({exc})") from exc
-        return tracks_to_annotations(tracks, clock, width, height, framerate=float(info.frame_rate))
+        annotations = tracks_to_annotations(
+            tracks, clock, width, height, framerate=float(info.frame_rate)
+        )
+        return annotations if identities is None else with_identities(annotations, identities)
+
+
+def with_identities(annotations: Annotations, identities: Identities) -> Annotations:
+    """``annotations`` with each present ID's confidence and the merges suggested."""
+    present = annotations.face_ids()
+    ids = tuple(
+        IdInfo(id=a.face_id, confidence=a.confidence, lowConfidence=a.low_confidence)
+        for a in identities.assessments
+        if a.face_id in present
+    )
+    merges = tuple(
+        MergeSuggestion(ids=(a, b), score=score)
+        for a, b, score in identities.suggestions
+        if a in present and b in present
+    )
+    return annotations.model_copy(update={"ids": ids or None, "mergeSuggestions": merges or None})
 
 
 def timescale_for(time_base: Fraction) -> int:
