@@ -28,20 +28,29 @@ _FACE_GRID = (3, 3)
 _ABOVE_GRID = (1, 3)
 # The band above the face box, as a share of the face's height.
 _ABOVE = 0.45
+# A region this close (px) to the frame's edge may be cut by it.
+_EDGE_MARGIN = 2.0
 # Lab distance (per channel, RMS) at which two looks are exp(-1/2) alike.
 _SCALE = 15.0
 SIZE = 3 * (_FACE_GRID[0] * _FACE_GRID[1] + _ABOVE_GRID[0] * _ABOVE_GRID[1])
 
 
 def _cells(rgb: NDArray[np.uint8], box: tuple[float, ...], grid: tuple[int, int]) -> NDArray:
-    """Mean Lab colour of each cell of ``grid`` over ``box``; NaN where the box is off the frame."""
+    """Mean Lab colour of each cell of ``grid`` over ``box``; NaN where the box
+    reaches the frame's edge: a face coming in or going out shows only part of
+    itself there, and its cells would compare other parts of the face."""
     rows, cols = grid
     height, width = rgb.shape[:2]
-    x0, y0 = max(int(box[0]), 0), max(int(box[1]), 0)
-    x1, y1 = min(int(np.ceil(box[2])), width), min(int(np.ceil(box[3])), height)
-    # a region cut by the frame's edge would compare other parts of the face
-    whole = (x1 - x0) >= 0.9 * (box[2] - box[0]) and (y1 - y0) >= 0.9 * (box[3] - box[1])
-    if x1 - x0 < 2 or y1 - y0 < 2 or not whole:
+    margin = _EDGE_MARGIN
+    inside = (
+        box[0] >= margin
+        and box[1] >= margin
+        and box[2] <= width - margin
+        and box[3] <= height - margin
+    )
+    x0, y0 = int(box[0]), int(box[1])
+    x1, y1 = int(np.ceil(box[2])), int(np.ceil(box[3]))
+    if not inside or x1 - x0 < 2 or y1 - y0 < 2:
         return np.full(rows * cols * 3, np.nan, np.float32)
     small = cv2.resize(rgb[y0:y1, x0:x1], (cols * 4, rows * 4), interpolation=cv2.INTER_AREA)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)

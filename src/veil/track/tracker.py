@@ -46,6 +46,9 @@ _LOOK_GATE = 0.35
 _LOOK_OVERRULED = 0.3
 # Each step of unlikeness costs this much in the assignment (overlap and distance cost 0..2).
 _LOOK_WEIGHT = 2.0
+# The unlikeness counted where a look is unknown: a track whose look is known and
+# agrees beats one whose look is unknown, which beats one whose look disagrees.
+_UNKNOWN_UNLIKENESS = 0.5
 # A look is only learnt from a face no other detection overlaps (no one else's pixels in it).
 _CLEAR_IOU = 0.05
 
@@ -250,13 +253,13 @@ def _with_looks(
     looks: NDArray[np.float32] | None,
 ) -> NDArray[np.float32]:
     """``cost`` with each pair's unlikeness added, and pairs that look unlike
-    and barely overlap ruled out. Pairs whose looks are unknown keep their cost."""
+    and barely overlap ruled out."""
     if looks is None or not len(tracks) or not len(boxes):
         return cost
     track_looks = _stack_looks([t.look() for t in tracks])
     alike = similarity(track_looks, looks)
     known = np.isfinite(alike)
-    unlike = np.where(known, 1.0 - alike, 0.0)
+    unlike = np.where(known, 1.0 - alike, _UNKNOWN_UNLIKENESS)
     overlap = box_iou(predicted, boxes)
     ruled_out = known & (alike < _LOOK_GATE) & (overlap < _LOOK_OVERRULED)
     return np.where(ruled_out, np.inf, cost + _LOOK_WEIGHT * unlike).astype(np.float32)
