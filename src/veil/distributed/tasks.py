@@ -21,6 +21,7 @@ from veil.detect import DetectorConfig, FaceDetector, load_detector
 from veil.distributed.plan import Segment
 from veil.errors import VeilError
 from veil.media import EncoderSettings
+from veil.media.orientation import upright_size
 from veil.media.segments import RangeReport, SegmentWriter, read_range
 from veil.pipeline import PipelineConfig
 from veil.pipeline.faces import FaceFinder, SettledFrame
@@ -98,8 +99,8 @@ def _detector(config: DetectorConfig) -> FaceDetector:
 class _ColumnTracker(FaceTracker):
     """The pipeline's tracker, also noting which detection of a frame each track took."""
 
-    def __init__(self, config: TrackerConfig, stride: int) -> None:
-        super().__init__(config, stride=stride)
+    def __init__(self, config: TrackerConfig, stride: int, frame_size: tuple[int, int]) -> None:
+        super().__init__(config, stride=stride, frame_size=frame_size)
         self.columns: dict[tuple[int, int], int] = {}
 
     def update(
@@ -125,7 +126,8 @@ def analyze_segment(
     empty at ``window_start`` and is closed at ``window_stop``.
     """
     started = time.perf_counter()
-    tracker = _ColumnTracker(config.tracker, stride=max(1, config.detect_every))
+    size = upright_size(info.width, info.height, info.rotation)
+    tracker = _ColumnTracker(config.tracker, max(1, config.detect_every), size)
     finder = FaceFinder(
         _detector(config.detector),
         config.detector,

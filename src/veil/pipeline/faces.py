@@ -96,8 +96,9 @@ class FaceFinder:
         # from YUV is cheaper, unless the full frame is needed to upscale
         use_full = detector_config.upscale > 1 or detector_config.input_size == 0
         self.detect_side = 0 if use_full else detector_config.input_size
+        size = upright_size(info.width, info.height, info.rotation)
         if tracker is None:
-            tracker = FaceTracker(tracker_config, stride=self.detect_every)
+            tracker = FaceTracker(tracker_config, stride=self.detect_every, frame_size=size)
         self.tracker = tracker
         self.thumbnails = thumbnails
         self.small_faces = small_faces
@@ -109,7 +110,7 @@ class FaceFinder:
             else 0
         )
         self._held = HeldPictures(held_bytes)
-        self._evidence = EvidenceLog(*upright_size(info.width, info.height, info.rotation))
+        self._evidence = EvidenceLog(*size)
 
     def _pass_interval(self, frames: int) -> int:
         """``frames`` rounded down to a whole number of detection strides (at least one)."""

@@ -38,6 +38,10 @@ _START_VELOCITY_SPAN = 4
 _COMEBACK_SPAN = 25
 # The distance a returning face may be from its prediction doubles every this many frames.
 _REACH_GROWTH_FRAMES = 10
+# Where boxes do not overlap, a face may have changed size by at most this
+# factor a frame unseen to be the same face (a zoom from 120 to 480 px in 10
+# frames changes it by 1.15 a frame), and never by more than 2.
+_SIZE_CHANGE_PER_FRAME = 1.2
 # A track's look is the mean of its latest this many looks.
 _LOOK_MEMORY = 8
 # A detection this unlike a track's look (appearance.similarity) is not its face
@@ -46,6 +50,9 @@ _LOOK_GATE = 0.35
 _LOOK_OVERRULED = 0.3
 # Each step of unlikeness costs this much in the assignment (overlap and distance cost 0..2).
 _LOOK_WEIGHT = 2.0
+# A track unseen for more frames than this keeps its ID for a face that barely
+# overlaps its predicted box only where their looks agree.
+_UNSEEN_TRUSTED = 4
 # The unlikeness counted where a look is unknown: a track whose look is known and
 # agrees beats one whose look is unknown, which beats one whose look disagrees.
 _UNKNOWN_UNLIKENESS = 0.5
@@ -251,9 +258,12 @@ def _with_looks(
     predicted: NDArray[np.float32],
     boxes: NDArray[np.float32],
     looks: NDArray[np.float32] | None,
+    unseen: NDArray[np.float32],
 ) -> NDArray[np.float32]:
-    """``cost`` with each pair's unlikeness added, and pairs that look unlike
-    and barely overlap ruled out."""
+    """``cost`` with each pair's unlikeness added; pairs that barely overlap
+    are ruled out where they look unlike, or, for a track unseen a while (it
+    went behind something), where either look is unknown: someone else may
+    have stepped out where it went in."""
     if looks is None or not len(tracks) or not len(boxes):
         return cost
     track_looks = _stack_looks([t.look() for t in tracks])
@@ -261,7 +271,8 @@ def _with_looks(
     known = np.isfinite(alike)
     unlike = np.where(known, 1.0 - alike, _UNKNOWN_UNLIKENESS)
     overlap = box_iou(predicted, boxes)
-    ruled_out = known & (alike < _LOOK_GATE) & (overlap < _LOOK_OVERRULED)
+    doubtful = np.where(known, alike < _LOOK_GATE, (unseen > _UNSEEN_TRUSTED)[:, None])
+    ruled_out = doubtful & (overlap < _LOOK_OVERRULED)
     return np.where(ruled_out, np.inf, cost + _LOOK_WEIGHT * unlike).astype(np.float32)
 
 
@@ -282,8 +293,18 @@ class FaceTracker:
         >>> tracker.close()  # then every frame is settled
     """
 
-    def __init__(self, config: TrackerConfig = TrackerConfig(), stride: int = 1) -> None:
+    def __init__(
+        self,
+        config: TrackerConfig = TrackerConfig(),
+        stride: int = 1,
+        frame_size: tuple[int, int] | None = None,
+    ) -> None:
+        """``frame_size``: (width, height) of the frames, if known: a track whose
+        motion has taken it wholly out of the frame has left, and ends there
+        (someone walking in where it left is someone else, or it back, which
+        :mod:`veil.track.identities` decides by its look)."""
         self.config = config
+        self.frame_size = frame_size
         self.pad = config.pad_frames + stride - 1
         # a live track ends once undetected for max_gap frames, and a later track
         # reaches back at most pad frames: past both, nothing can change a frame
@@ -292,6 +313,8 @@ class FaceTracker:
         # ended tracks no longer needed for any frame, kept while they may relink
         self._dormant: list[_Track] = []
         self._next_id = 1
+        # whether detections come with looks (then an old ID needs a look that agrees)
+        self._seen_looks = False
         self._last_update = -1
         self._closed = False
 
@@ -308,7 +331,9 @@ class FaceTracker:
         """
         self._last_update = frame
         for track in self._tracks:
-            if not track.ended and frame - track.frames[-1] > self.config.max_gap:
+            if not track.ended and (
+                frame - track.frames[-1] > self.config.max_gap or self._left(track.predict(frame))
+            ):
                 track.ended = True
         live = [t for t in self._tracks if not t.ended]
         predicted = np.array([t.predict(frame) for t in live], np.float32).reshape(-1, 4)
@@ -316,9 +341,13 @@ class FaceTracker:
         # it may come back (occlusions: it walked on behind something)
         unseen = np.array([frame - t.frames[-1] for t in live], np.float32)
         reach = self.config.max_distance * (1 + unseen / _REACH_GROWTH_FRAMES)
-        cost = match_cost(predicted, detections.xyxy, reach)
-        cost = _with_looks(cost, live, predicted, detections.xyxy, looks)
+        # a face's size changes by a bounded share a frame (fast zooms included),
+        # so a face of another size nearby is another face
+        resize = np.minimum(_SIZE_CHANGE_PER_FRAME**unseen, 2.0)
+        cost = match_cost(predicted, detections.xyxy, reach, resize)
+        cost = _with_looks(cost, live, predicted, detections.xyxy, looks, unseen)
         learnt = _clear_looks(detections.xyxy, looks)
+        self._seen_looks = self._seen_looks or looks is not None
         ids = np.zeros(len(detections), np.int64)
         for row, col in assign(cost):
             live[row].add(frame, detections.xyxy[col], float(detections.score[col]), learnt[col])
@@ -337,6 +366,13 @@ class FaceTracker:
             ids[col] = track.track_id
         return ids
 
+    def _left(self, box: NDArray[np.float32]) -> bool:
+        """Whether ``box`` lies wholly outside the frame."""
+        if self.frame_size is None:
+            return False
+        width, height = self.frame_size
+        return bool(box[2] <= 0 or box[3] <= 0 or box[0] >= width or box[1] >= height)
+
     def _returning(
         self,
         frame: int,
@@ -346,7 +382,11 @@ class FaceTracker:
         """New faces that are ended tracks come back: {row of ``boxes``: their old ID}.
 
         A candidate must be where its motion predicts, within the plain reach
-        (not the widened one of live tracks), of the same size, and not look unlike it.
+        (not the widened one of live tracks), and of the same size. Where faces'
+        looks are known, it must also look like the face: a face whose look is
+        unknown (coming in at the frame's edge, behind someone) is not given an
+        old ID on motion alone; :mod:`veil.track.identities` decides it later,
+        with the whole video's evidence.
         """
         horizon = self._relink_horizon()
         candidates = [
@@ -358,8 +398,10 @@ class FaceTracker:
             return {}
         predicted = np.array([t.comeback_box(frame) for t in candidates], np.float32)
         cost = match_cost(predicted, boxes, self.config.max_distance)
-        known = None if all(look is None for look in looks) else _stack_looks(looks)
-        cost = _with_looks(cost, candidates, predicted, boxes, known)
+        if self._seen_looks:
+            track_looks = _stack_looks([t.look() for t in candidates])
+            alike = similarity(track_looks, _stack_looks(looks))
+            cost = np.where(alike >= _LOOK_GATE, cost, np.inf).astype(np.float32)
         returning = {}
         for row, col in assign(cost):
             candidates[row].relinked = True
