@@ -322,7 +322,7 @@ def _job(
 ) -> JobResult:
     if args.command == "analyze":
         return analyze(src, output_dir(src, args.output), detector(), config, on_frame)
-    dst = output_file(src, args.output, many)
+    dst = output_file(src, args.output, many, config.redaction.blur == BlurType.BOX)
     if args.command == "combined":
         ann_out = annotations_path(dst.parent, src.stem) if args.annotations_out else None
         if args.executor is not None:  # segment-parallel (veil.distributed)
