@@ -110,6 +110,9 @@ def test_reviewers_review_and_redact_within_the_policy_and_it_is_audited(
         assert c.get(review).status_code == 200
         chosen = c.post(f"{review}/edits", json={"edit": {"op": "select", "ids": [1]}})
         assert chosen.status_code == 200
+        api.store.policy.put(Policy(require_review=True), "test")
+        unreviewed = c.post(f"{review}/redact", json={"blur": "black"})
+        assert unreviewed.status_code == 409 and "reviewed first" in unreviewed.json()["detail"]
         api.store.policy.put(Policy(min_blur="high"), "test")
         weak = c.post(f"{review}/redact", json={"blur": "low"})
         assert weak.status_code == 422 and "high" in weak.json()["detail"]
