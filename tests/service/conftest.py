@@ -55,6 +55,18 @@ def wait_until(check: Callable[[], Any], timeout: float = 60.0, every: float = 0
         time.sleep(every)
 
 
+def wait_for_health(url: str, timeout: float = 60.0) -> None:
+    """Until the server at ``url`` answers ``/health``."""
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{url}/health").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(up, timeout)
+
+
 @dataclass(frozen=True)
 class Clip:
     path: Path

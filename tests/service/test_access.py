@@ -113,7 +113,7 @@ def test_only_admins_write_presets_tokens_and_the_policy(api: Api, people: Peopl
         assert client.post("/v1/tokens", json={"name": "mallory"}).status_code == 403
         assert client.get("/v1/tokens").status_code == 403
         assert client.delete("/v1/tokens/alice").status_code == 403
-    assert people.alice.get("/v1/policy").json()["min_blur"] == "low"
+    assert people.alice.get("/v1/policy").json()["min_blur"] == "pixelate"
     made = people.admin.post("/v1/tokens", json={"name": "erin", "role": "reviewer"})
     assert made.status_code == 201 and made.json()["token"].startswith("veil_")
     assert {t["name"]: t["role"] for t in people.admin.get("/v1/tokens").json()}["erin"] == (

@@ -9,11 +9,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import psutil
 import pytest
 
-from service.conftest import free_port, wait_until
+from service.conftest import free_port, wait_for_health, wait_until
 
 
 def workers_of(proc: subprocess.Popen) -> list[psutil.Process]:
@@ -46,14 +45,7 @@ def serving(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, list[psutil.Proc
     )
     workers: list[psutil.Process] = []
     try:
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(up, 60)
+        wait_for_health(f"http://127.0.0.1:{port}")
         workers = wait_until(lambda: (w := workers_of(proc)) and len(w) == 2 and w, 60)
         yield proc, workers
     finally:

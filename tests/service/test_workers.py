@@ -20,6 +20,7 @@ from service.conftest import (
     ThreadWorker,
     free_port,
     stop_process,
+    wait_for_health,
     wait_until,
     worker_process,
 )
@@ -125,14 +126,7 @@ def test_veil_serve_with_workers_in_one_command(tmp_path: Path, clip: Clip):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"{url}/health").status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(up, 30)
+        wait_for_health(url)
         client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"})
         job = client.post(
             "/v1/jobs/upload", params={"filename": "walk.mp4"}, content=clip.path.read_bytes()

@@ -17,12 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from veil.errors import VeilError
 from veil.settings import BlurType
 
-# weakest first: an outline; a Gaussian blur of sigma 1/10 of the face; blocks of an
-# eighth of the face; sigma 1/6; sigma 1/3.5; filled (see README, "Blur types")
+# weakest first, measured: veil's detector (RetinaFace, threshold 0.2) run again on the
+# 153 faces of 24 px and more in 60 WIDER FACE images (../shared/data) after each blur
+# still found 73 % of them with box (an outline: nothing hidden), 68 % pixelated
+# (blocks of an eighth of the face), 31 % low, 7 % med, 4 % high, 1 % black
 HIDING_ORDER = (
     BlurType.BOX,
-    BlurType.LOW,
     BlurType.PIXELATE,
+    BlurType.LOW,
     BlurType.MED,
     BlurType.HIGH,
     BlurType.BLACK,
@@ -41,7 +43,7 @@ class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     min_blur: BlurType = Field(
-        BlurType.LOW,
+        BlurType.PIXELATE,  # any blur: what veil allowed before policies
         description="the weakest blur a published (_redacted) output may have; "
         "order: " + " < ".join(b.value for b in HIDING_ORDER[1:]),
     )

@@ -158,14 +158,7 @@ class UploadPublic(BaseModel):
 
     @classmethod
     def from_upload(cls, upload: Upload) -> UploadPublic:
-        return cls(
-            id=upload.id,
-            filename=upload.filename,
-            size=upload.size,
-            received=upload.received,
-            complete=upload.complete,
-            kind=upload.kind,
-        )
+        return cls(**{name: getattr(upload, name) for name in cls.model_fields})
 
 
 class TokenCreate(BaseModel):
