@@ -231,7 +231,7 @@ def serve(args: argparse.Namespace) -> int:
     _data_folder(settings)
     # uvicorn stops on SIGTERM/SIGINT, then raises the signal again: this handler
     # takes it, so the workers below are stopped instead of the process dying at once
-    stopping = _wait_for_signal()
+    _wait_for_signal()
     http = server(web_app(settings), settings, args.host, args.port)
     pool = WorkerPool(settings, args.workers).start() if args.workers > 0 else None
     print(
@@ -244,7 +244,6 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         if pool is not None:
             pool.stop()
-    log.debug("veil serve stopped (signal seen: %s)", stopping.is_set())
     return 0
 
 

@@ -53,6 +53,3 @@ class Caller:
         mine = columns.token_name == self.name
         return or_(mine, columns.team == self.team) if self.team is not None else mine
 
-
-# what veil itself does (watchers, storage events without a caller): nobody's but the admins'
-SYSTEM = Caller("veil", Role.ADMIN)
