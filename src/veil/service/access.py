@@ -52,4 +52,3 @@ class Caller:
             return true()
         mine = columns.token_name == self.name
         return or_(mine, columns.team == self.team) if self.team is not None else mine
-
