@@ -7,8 +7,11 @@ libx264 encode at veil's default settings, nothing else), ``veil combined`` at
 its defaults (the real command, model loading included), and deface at its
 defaults when ``.venv-deface`` exists (``make deface-env``). It prints fps and
 the ratios to the floor as a markdown table, plus the peak memory of veil and
-of the floor, and veil's start-up time (a one-frame clip). Compare ratios,
-not absolute figures: the machine is shared.
+of the floor, and veil's start-up time (a one-frame clip). A second table
+splits the detector's time per video frame (wall and CPU) into the
+whole-frame pass, the enlarged pass and the searches near known faces, from
+the same pipeline run in-process with the detector's calls timed. Compare
+ratios, not absolute figures: the machine is shared.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import av
+import numpy as np
 
 from veil.media import EncoderSettings
 from veil.samples import MovingFace, make_sample_video
@@ -113,6 +117,48 @@ def in_child(function: Callable[..., T], *args: object) -> T:
         return pool.submit(function, *args).result()
 
 
+class TimedDetector:
+    """A detector whose calls are timed, by kind: whole frame, enlarged pass, search.
+
+    A call with ``upscale`` above 1 is the enlarged pass, one with a lowered
+    ``threshold`` a search near a known face (``pipeline/search.py``), the rest
+    the whole-frame pass.
+    """
+
+    def __init__(self, detector: object) -> None:
+        self.detector = detector
+        self.name = detector.name
+        self.seconds: dict[str, list[float]] = {
+            kind: [0.0, 0.0, 0] for kind in ("whole frame", "enlarged", "searches")
+        }
+
+    def detect(self, rgb: np.ndarray, threshold=None, upscale=None):
+        wall, cpu = time.perf_counter(), time.process_time()
+        found = self.detector.detect(rgb, threshold=threshold, upscale=upscale)
+        if upscale is not None and upscale > 1:
+            kind = "enlarged"
+        elif threshold is not None:
+            kind = "searches"
+        else:
+            kind = "whole frame"
+        entry = self.seconds[kind]
+        entry[0] += time.perf_counter() - wall
+        entry[1] += time.process_time() - cpu
+        entry[2] += 1
+        return found
+
+
+def detector_split(clip: Path, work: Path) -> dict[str, list[float]]:
+    """The detector's time in ``veil combined`` at its defaults, by kind of call."""
+    from veil.detect import load_detector
+    from veil.pipeline import PipelineConfig, combined
+
+    config = PipelineConfig()
+    timed = TimedDetector(load_detector(config.detector))
+    combined(clip, work / "split.mp4", timed, config)  # type: ignore[arg-type]
+    return timed.seconds
+
+
 def bench_clip(clip: Path, work: Path, repeat: int, deface: bool) -> dict[str, object]:
     frames = in_child(frame_count, clip)
     times: dict[str, list[Timing]] = {"floor": [], "veil": [], "deface": []}
@@ -169,6 +215,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-deface", action="store_true")
     parser.add_argument("--clips", nargs="*", help="only clips whose name contains these")
+    parser.add_argument(
+        "--split-only", action="store_true", help="only the detector's time, not the commands"
+    )
     args = parser.parse_args()
     deface = not args.no_deface and DEFACE.exists()
     with tempfile.TemporaryDirectory() as tmp:
@@ -190,25 +239,46 @@ def main() -> None:
             print(f"({videos} not found: generated clips only)")
         if args.clips:
             clips = [c for c in clips if any(k in c.name for k in args.clips)]
-        print(f"veil start-up (one-frame clip, model load included): {startup(work):.2f} s\n")
+        if not args.split_only:
+            bench_commands(clips, work, args.repeat, deface)
         print(
-            "| clip | frames | floor fps | veil fps | veil / floor | deface fps |"
-            " veil / deface | veil peak RSS | floor peak RSS |"
+            "\n| clip | frames | detector ms / frame (wall, CPU) | whole frame | enlarged pass"
+            " | searches near faces |"
         )
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|")
         for clip in clips:
-            r = bench_clip(clip, work, args.repeat, deface)
-            fps = r["fps"]
-            deface_fps = fps.get("deface")
-            deface_cells = (
-                f"{deface_fps:.1f} | {fps['veil'] / deface_fps:.1f}" if deface_fps else "n/a | n/a"
+            frames = in_child(frame_count, clip)
+            split = in_child(detector_split, clip, work)
+            wall = sum(v[0] for v in split.values()) * 1000 / frames
+            cpu = sum(v[1] for v in split.values()) * 1000 / frames
+            cells = " | ".join(
+                f"{int(n)} x {1000 * w / max(n, 1):.1f} ms = {w:.2f} s"
+                for w, _, n in split.values()
             )
-            print(
-                f"| {r['clip']} | {r['frames']} | {fps['floor']:.1f} | {fps['veil']:.1f} | "
-                f"{fps['veil'] / fps['floor']:.2f} | {deface_cells} | {r['veil_rss_mb']:.0f} MB | "
-                f"{r['floor_rss_mb']:.0f} MB |",
-                flush=True,
-            )
+            print(f"| {clip.name} | {frames} | {wall:.1f}, {cpu:.1f} | {cells} |", flush=True)
+
+
+def bench_commands(clips: list[Path], work: Path, repeat: int, deface: bool) -> None:
+    """The table of veil, the floor and deface, and veil's start-up time."""
+    print(f"veil start-up (one-frame clip, model load included): {startup(work):.2f} s\n")
+    print(
+        "| clip | frames | floor fps | veil fps | veil / floor | deface fps |"
+        " veil / deface | veil peak RSS | floor peak RSS |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for clip in clips:
+        r = bench_clip(clip, work, repeat, deface)
+        fps = r["fps"]
+        deface_fps = fps.get("deface")
+        deface_cells = (
+            f"{deface_fps:.1f} | {fps['veil'] / deface_fps:.1f}" if deface_fps else "n/a | n/a"
+        )
+        print(
+            f"| {r['clip']} | {r['frames']} | {fps['floor']:.1f} | {fps['veil']:.1f} | "
+            f"{fps['veil'] / fps['floor']:.2f} | {deface_cells} | {r['veil_rss_mb']:.0f} MB | "
+            f"{r['floor_rss_mb']:.0f} MB |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

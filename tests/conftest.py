@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,16 @@ class CliResult:
     returncode: int
     stdout: str
     stderr: str
+
+
+@pytest.fixture(scope="session", autouse=True)
+def runtime_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One cache folder for built models and runtime choices, for every test and
+    every ``veil`` they start, instead of the user's ``~/.cache/veil``."""
+    folder = tmp_path_factory.mktemp("veil-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VEIL_CACHE_DIR", str(folder))
+        yield folder
 
 
 def run_veil(*args: str | Path, cwd: Path | None = None) -> CliResult:

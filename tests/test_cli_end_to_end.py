@@ -107,6 +107,9 @@ def test_two_pass_redacts_only_the_chosen_ids(sample_video: SampleVideo, tmp_pat
     assert result.returncode == 0, result.stderr
     annotations = json.loads((tmp_path / "walk_annotations.json").read_text())
     assert annotations["facesDetected"] == 2
+    # each ID says how sure it is a face: two clear faces, neither low-confidence
+    assert [(i["id"], i["lowConfidence"]) for i in annotations["ids"]] == [(1, False), (2, False)]
+    assert all(i["confidence"] > 0.5 for i in annotations["ids"])
     assert sorted((tmp_path).glob("walk_thumb*.jpg")) == [
         tmp_path / "walk_thumb000001.jpg",
         tmp_path / "walk_thumb000002.jpg",

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from veil.evaluation.compositing import ellipse_box, render, write_scenario
 from veil.evaluation.metrics import (
     FaceFrame,
     background_altered,
@@ -18,15 +19,7 @@ from veil.evaluation.metrics import (
     score_frame,
     summarize_leaks,
 )
-from veil.evaluation.scenarios import (
-    Actor,
-    GroundTruth,
-    Occluder,
-    Scenario,
-    ellipse_box,
-    render,
-    write_scenario,
-)
+from veil.evaluation.scene import Actor, GroundTruth, Occluder, Scenario
 from veil.evaluation.sources import BackgroundClip, astronaut_face, synthetic_background
 from veil.media import read_frames
 
@@ -145,6 +138,21 @@ def test_a_swap_lowers_idf1_and_counts_switches():
     assert score.idf1 == pytest.approx(0.5)
     assert score.id_switches == 2
     assert score.ids_per_face == {1: 2, 2: 2}
+    assert score.ids_per_person == 1.0  # two IDs on two people (swapped)
+
+
+def test_ids_on_no_face_are_counted_but_not_those_on_a_hidden_face():
+    # face 1 is hidden (visible 0) for frames 10-19; ID 5 covers it there, ID 6
+    # sits on the wall and ID 7 on the hair above face 1
+    truth = [[(1, _boxes(10), 1.0 if i < 10 else 0.0)] for i in range(20)]
+    hyps = [[(3, _boxes(10)), (6, _boxes(250))] if i < 10 else [(5, _boxes(10))] for i in range(20)]
+    hyps[4].append((7, (10.0, 20.0, 50.0, 55.0)))
+    score = id_scores(truth, hyps, W, H)
+    assert score.ids == {3, 5, 6, 7}
+    assert score.no_face_ids == {6, 7}
+    assert score.no_face_share == pytest.approx(0.5)
+    assert score.ids_per_face == {1: 1}
+    assert score.ids_per_person == 2.0  # IDs 3 and 5
 
 
 def test_missed_frames_and_hidden_faces():

@@ -49,3 +49,12 @@ def test_the_pipeline_stages_import_no_shell():
 
 def test_names_sit_at_the_bottom():
     assert imported(SRC / "names.py") == set()
+
+
+def test_box_geometry_sits_at_the_bottom():
+    # one IoU for every stage: detection, tracking, stitching and the evaluation
+    assert imported(SRC / "geometry.py") == set()
+
+
+def test_tracking_imports_no_later_stage():
+    assert offenders("veil.track", "veil.annotations", "veil.redact", "veil.distributed") == []

@@ -25,7 +25,7 @@ VIDEO_OUTPUT_SUFFIX = ".mp4"
 
 # the stems of veil's own media outputs: a folder scan skips them, so a re-run
 # does not redact its own results
-_OUTPUT_STEM = re.compile(r".*(_redacted|_thumb\d{6})$")
+_OUTPUT_STEM = re.compile(r".*(_redacted|_review|_thumb\d{6})$")
 _THUMBNAIL = re.compile(r"_thumb(\d{6})\.jpg")
 
 _CONTENT_TYPES = {
@@ -57,14 +57,18 @@ def is_media_suffix(name: str | PurePath) -> bool:
 
 
 def is_output_name(name: str | PurePath) -> bool:
-    """A name veil writes as a media output: ``<stem>_redacted.*`` or a thumbnail."""
+    """A name veil writes as a media output: ``_redacted``, ``_review`` or a thumbnail."""
     return bool(_OUTPUT_STEM.fullmatch(PurePath(name).stem))
 
 
-def redacted_name(stem: str, input_suffix: str) -> str:
-    """``<stem>_redacted.mp4`` for a video, ``<stem>_redacted.<suffix>`` for an image."""
+def redacted_name(stem: str, input_suffix: str, outline_only: bool = False) -> str:
+    """``<stem>_redacted.mp4`` for a video, ``<stem>_redacted.<suffix>`` for an image.
+
+    ``outline_only`` (the ``box`` blur, which hides nothing): ``<stem>_review.*``, so a
+    file with every face visible is never named as if it were redacted.
+    """
     out = input_suffix if input_suffix.lower() in IMAGE_SUFFIXES else VIDEO_OUTPUT_SUFFIX
-    return f"{stem}_redacted{out}"
+    return f"{stem}_{'review' if outline_only else 'redacted'}{out}"
 
 
 def annotations_name(stem: str) -> str:

@@ -25,7 +25,7 @@ from veil.distributed.tasks import SegmentFaces
 from veil.errors import VeilError
 from veil.media import EncoderSettings, probe
 from veil.media.segments import FrameIndex, SegmentWriter, index_frames, join_segments, read_range
-from veil.track import TrackerConfig
+from veil.track import TrackerConfig, appearance
 
 
 def _index(frames: int, keyframes: list[int], fps: int = 25) -> FrameIndex:
@@ -87,6 +87,7 @@ def _view(
         detected=np.array([r[3] >= 0 for r in rows], bool),
         score=np.array([0.9 if r[3] >= 0 else 0.0 for r in rows], np.float32),
         column=np.array([r[3] for r in rows], np.int64),
+        looks=np.full((len(rows), appearance.SIZE), np.nan, np.float32),
         reliable_until=window[1] if reliable_until is None else reliable_until,
         damaged_frames=(),
         seconds=0.0,

@@ -207,10 +207,11 @@ def test_redacting_with_nothing_blurred_needs_a_confirmation(review_api: Api, jo
 
 def test_a_policy_can_refuse_an_export_until_every_frame_is_reviewed(review_api: Api, job_id: str):
     reviews = Reviews(review_api.store, review_api.settings)
+    reviewer = review_api.store.tokens.active("reviewer")
     edit(review_api, job_id, op="select", ids=[1])
     edit(review_api, job_id, op="reviewed", start=0, end=20)
     with pytest.raises(Conflict, match="reviewed first: 3 of 24 frames"):
-        reviews.redact(job_id, "reviewer", require_reviewed=True)
+        reviews.redact(job_id, reviewer, require_reviewed=True)
     edit(review_api, job_id, op="reviewed", start=21, end=23)
-    job = reviews.redact(job_id, "reviewer", require_reviewed=True)
+    job = reviews.redact(job_id, reviewer, require_reviewed=True)
     review_api.wait_state(job.id, "finished", "error", timeout=120)

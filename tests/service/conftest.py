@@ -27,6 +27,8 @@ import pytest
 
 from veil.cli.service import web_app
 from veil.samples import MovingFace, make_sample_video
+from veil.service.access import Role
+from veil.service.api.server import server as http_server
 from veil.service.runner import JobRunner
 from veil.service.settings import ServiceSettings
 from veil.service.store import Store
@@ -51,6 +53,18 @@ def wait_until(check: Callable[[], Any], timeout: float = 60.0, every: float = 0
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {check}")
         time.sleep(every)
+
+
+def wait_for_health(url: str, timeout: float = 60.0) -> None:
+    """Until the server at ``url`` answers ``/health``."""
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{url}/health").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(up, timeout)
 
 
 @dataclass(frozen=True)
@@ -141,14 +155,9 @@ class Api:
 
 @contextlib.contextmanager
 def serve_app(settings: ServiceSettings) -> Iterator[str]:
-    """The API in a uvicorn server on a thread, on a free loopback port."""
-    import uvicorn
-
+    """The API in a uvicorn server on a thread, on a free loopback port, as ``veil serve``."""
     port = free_port()
-    config = uvicorn.Config(
-        web_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
+    server = http_server(web_app(settings), settings, "127.0.0.1", port)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_until(lambda: server.started, 20, 0.02)
@@ -161,7 +170,8 @@ def serve_app(settings: ServiceSettings) -> Iterator[str]:
 
 @pytest.fixture
 def api(settings: ServiceSettings, store: Store) -> Iterator[Api]:
-    token = store.tokens.create("tester")
+    """The API and an admin's client (tests/service/test_access.py has the other roles)."""
+    token = store.tokens.create("tester", Role.ADMIN)
     with (
         serve_app(settings) as url,
         httpx.Client(

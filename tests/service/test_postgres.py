@@ -135,3 +135,25 @@ def test_a_job_end_to_end_on_postgres(pg_settings: ServiceSettings, clip: Clip):
     finally:
         worker.close()
         store.close()
+
+
+def test_sizes_over_4_gib_on_postgres_and_an_old_32_bit_table_is_widened(
+    pg_settings: ServiceSettings,
+):
+    big = 5 * 1024**3
+    store = Store(pg_settings)
+    try:
+        with store.engine.begin() as c:  # as a veil before 64-bit sizes made it
+            c.exec_driver_sql("ALTER TABLE uploads ALTER COLUMN size TYPE INTEGER")
+            c.exec_driver_sql("ALTER TABLE uploads ALTER COLUMN received TYPE INTEGER")
+    finally:
+        store.close()
+    store = Store(pg_settings)  # opening it brings the table up to date
+    try:
+        made = store.uploads.create(filename="huge.mp4", size=big, token_name="t")
+        assert store.uploads.start_chunk(made.id, offset=0, hold=60)
+        store.uploads.end_chunk(made.id, received=big - 1)
+        again = store.uploads.get(made.id)
+        assert (again.size, again.received) == (big, big - 1)
+    finally:
+        store.close()

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from service.conftest import FakeClock
+from veil.service.access import Caller, Role
 from veil.service.settings import ServiceSettings
 from veil.service.store import Conflict, JobSpec, JobState, NotFound, Store
 
@@ -135,13 +136,14 @@ def test_cancel_retry_delete_rules(store: Store):
 
 
 def test_tokens_are_hashed_and_revocable(store: Store):
-    secret = store.tokens.create("ci")
-    assert store.tokens.name_of(secret) == "ci"
-    assert store.tokens.name_of(secret + "x") is None
+    secret = store.tokens.create("ci", Role.REVIEWER, "records")
+    assert store.tokens.caller(secret) == Caller("ci", Role.REVIEWER, "records")
+    assert store.tokens.caller(secret + "x") is None
     with pytest.raises(Conflict):
         store.tokens.create("ci")
     store.tokens.revoke("ci")
-    assert store.tokens.name_of(secret) is None
+    assert store.tokens.caller(secret) is None
+    assert store.tokens.active("ci") is None
     with pytest.raises(NotFound):
         store.tokens.revoke("ci")
     with store.engine.connect() as c:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -19,9 +20,11 @@ from service.conftest import (
     ThreadWorker,
     free_port,
     stop_process,
+    wait_for_health,
     wait_until,
     worker_process,
 )
+from veil.service.policy import Policy
 from veil.service.webhooks import verify
 
 
@@ -75,6 +78,7 @@ def test_a_job_that_keeps_failing_ends_in_error_with_the_reason(
 
 def test_webhooks_are_signed_and_retried(api: Api, worker: ThreadWorker, clip: Clip):
     hook = Hook(fail_first=2)
+    api.store.policy.put(Policy(webhook_allow=[hook.url]), "test")  # a loopback receiver
     try:
         response = api.client.post(
             "/v1/jobs/upload",
@@ -122,14 +126,7 @@ def test_veil_serve_with_workers_in_one_command(tmp_path: Path, clip: Clip):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"{url}/health").status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(up, 30)
+        wait_for_health(url)
         client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"})
         job = client.post(
             "/v1/jobs/upload", params={"filename": "walk.mp4"}, content=clip.path.read_bytes()
@@ -157,10 +154,31 @@ def test_veil_serve_with_workers_in_one_command(tmp_path: Path, clip: Clip):
             pytest.fail("veil serve did not stop on SIGINT")
     time.sleep(0.2)
     assert not list(data.rglob("*partial*"))
+    # uploads, outputs, keys, the database: the owner's only
+    loose = [p for p in [data, *data.rglob("*")] if p.stat().st_mode & 0o077]
+    assert loose == [], [(str(p.relative_to(data)), oct(p.stat().st_mode)) for p in loose]
+    assert (data / "custody.key").is_file()  # the report was signed
 
 
-def test_graceful_worker_stop_gives_the_job_back(api: Api, clip: Clip, tmp_path: Path):
-    proc = worker_process(api.settings, tmp_path / "w.log", frame_delay=0.2)
+def test_sigterm_lets_the_running_job_finish_within_the_grace_period(
+    api: Api, clip: Clip, tmp_path: Path
+):
+    patient = replace(api.settings, shutdown_grace=120.0)
+    proc = worker_process(patient, tmp_path / "w.log", frame_delay=0.2)
+    try:
+        job = api.upload_job(clip.path)
+        wait_until(lambda: api.client.get(f"/v1/jobs/{job['id']}").json()["frames_done"] > 0)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(120) == 0
+    finally:
+        stop_process(proc)
+    state = api.client.get(f"/v1/jobs/{job['id']}").json()
+    assert state["state"] == "finished" and state["tries"] == 1
+
+
+def test_after_the_grace_period_the_job_is_given_back(api: Api, clip: Clip, tmp_path: Path):
+    hasty = replace(api.settings, shutdown_grace=0.0)
+    proc = worker_process(hasty, tmp_path / "w.log", frame_delay=0.2)
     try:
         job = api.upload_job(clip.path)
         api.wait_state(job["id"], "processing")

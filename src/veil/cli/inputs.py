@@ -26,9 +26,12 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
     return files
 
 
-def output_file(src: Path, out: Path | None, many: bool) -> Path:
-    """``-o`` is a file for one input, a folder for several (or when it is one)."""
-    name = redacted_name(src.stem, src.suffix)
+def output_file(src: Path, out: Path | None, many: bool, outline_only: bool = False) -> Path:
+    """``-o`` is a file for one input, a folder for several (or when it is one).
+
+    ``outline_only`` (``--blur box``): named ``<stem>_review``, as it hides nothing.
+    """
+    name = redacted_name(src.stem, src.suffix, outline_only)
     if out is None:
         return src.parent / name
     if many or out.is_dir() or not out.suffix:

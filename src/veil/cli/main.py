@@ -12,13 +12,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from veil.cli import facedetect, live, redaction, service
+from veil.cli import facedetect, live, redaction, service, verify
 from veil.errors import VeilError
 
 log = logging.getLogger("veil")
 
 # Each module has register(subparsers), which sets a handler(args) -> exit code.
-COMMAND_MODULES = (redaction, service, facedetect, live)
+COMMAND_MODULES = (redaction, service, facedetect, live, verify)
 
 
 def build_parser() -> argparse.ArgumentParser:

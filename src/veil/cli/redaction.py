@@ -16,7 +16,7 @@ from pathlib import Path
 from veil.annotations import read_id_list
 from veil.cli.batch import each_input
 from veil.cli.inputs import expand_inputs, output_dir, output_file
-from veil.detect import DETECTOR_NAMES, FaceDetector, load_detector
+from veil.detect import DETECTOR_NAMES, RUNTIME_NAMES, FaceDetector, load_detector
 from veil.distributed import cli as distributed_cli
 from veil.errors import VeilError
 from veil.media import EncoderSettings
@@ -118,6 +118,12 @@ def add_detection_options(parser: argparse.ArgumentParser, live: bool = False) -
         "--device",
         choices=DEVICES,
         help="where the detector runs " + _default(det.device),
+    )
+    group.add_argument(
+        "--runtime",
+        choices=RUNTIME_NAMES,
+        help="what runs the detector on the CPU; auto = the faster of onnxruntime and "
+        "OpenVINO for the same detections, checked once and cached " + _default(det.runtime),
     )
     if not live:
         small = _DEFAULTS.small_faces
@@ -326,7 +332,7 @@ def _job(
 ) -> JobResult:
     if args.command == "analyze":
         return analyze(src, output_dir(src, args.output), detector(), config, on_frame)
-    dst = output_file(src, args.output, many)
+    dst = output_file(src, args.output, many, config.redaction.blur == BlurType.BOX)
     if args.command == "combined":
         ann_out = annotations_path(dst.parent, src.stem) if args.annotations_out else None
         if args.executor is not None:  # segment-parallel (veil.distributed)

@@ -1,14 +1,16 @@
-"""``veil serve | worker | token | watch``: the redaction service's commands.
+"""``veil serve | worker | token | policy | watch``: the redaction service's commands.
 
 Each only parses arguments into :class:`ServiceSettings` and starts the pieces
-in :mod:`veil.service`.
+in :mod:`veil.service`. Every file they write is the owner's only (umask 077).
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from veil.errors import VeilError
+from veil.service.access import Role
 from veil.service.settings import ServiceSettings
 
 if TYPE_CHECKING:
@@ -44,6 +47,12 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
 def _job_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("jobs")
     group.add_argument(
+        "--grace",
+        type=float,
+        metavar="SECONDS",
+        help="on SIGTERM a running job may finish this long, then it is handed back (default: 20)",
+    )
+    group.add_argument(
         "--lease",
         type=float,
         metavar="SECONDS",
@@ -66,12 +75,14 @@ def _settings(args: argparse.Namespace, **extra: object) -> ServiceSettings:
         lease_seconds=getattr(args, "lease", None),
         max_tries=getattr(args, "max_tries", None),
         s3_endpoint=getattr(args, "s3_endpoint", None),
+        shutdown_grace=getattr(args, "grace", None),
         **extra,
     )
 
 
 def _service_logging(args: argparse.Namespace) -> None:
     logging.getLogger("veil.service").setLevel(logging.DEBUG if args.debug else logging.INFO)
+    os.umask(0o077)  # uploads, outputs, keys and the database: readable by their owner only
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -101,6 +112,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="PREFIX",
         help="URL prefix jobs may download inputs from (repeatable; also $VEIL_URL_ALLOWLIST)",
     )
+    p.add_argument(
+        "--retain-originals",
+        type=float,
+        metavar="DAYS",
+        help="delete uploads (the unredacted originals) this many days after they arrived, "
+        "once no unfinished job needs them (default: kept until deleted)",
+    )
     p.set_defaults(handler=serve)
 
     p = sub.add_parser("worker", help="run jobs from the store until stopped")
@@ -112,7 +130,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     _store_options(p)
     p.add_argument("action", choices=("create", "list", "revoke"))
     p.add_argument("name", nargs="?", help="the token's name (create, revoke)")
+    p.add_argument(
+        "--role",
+        choices=[r.value for r in Role],
+        default=Role.OPERATOR.value,
+        help="admin: everything; operator: uploads and jobs; reviewer: review and redact "
+        "(default: %(default)s)",
+    )
+    p.add_argument("--team", help="share what this token makes with the team's other tokens")
     p.set_defaults(handler=token)
+
+    p = sub.add_parser("policy", help="show or set the policy (weakest blur, review rules)")
+    _store_options(p)
+    p.add_argument("--min-blur", metavar="TYPE", help="the weakest blur a published output has")
+    p.add_argument(
+        "--require-review",
+        action=argparse.BooleanOptionalAction,
+        help="unreviewed spans block a review's export",
+    )
+    p.add_argument(
+        "--allow-webhook",
+        action="append",
+        metavar="PREFIX",
+        help="a webhook URL prefix allowed on a private address (repeatable; replaces the list)",
+    )
+    p.set_defaults(handler=policy)
 
     p = sub.add_parser("watch", help="redact every video that appears in a folder or bucket")
     _store_options(p)
@@ -169,21 +211,28 @@ def web_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
     return app
 
 
-def serve(args: argparse.Namespace) -> int:
-    import uvicorn
+def _data_folder(settings: ServiceSettings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o700)  # also one made by an older veil
 
+
+def serve(args: argparse.Namespace) -> int:
+    from veil.service.api.server import server
     from veil.service.processes import WorkerPool
 
     _service_logging(args)
-    extra: dict[str, object] = {}
+    extra: dict[str, object] = {"retain_originals_days": args.retain_originals}
     if args.max_upload_mb is not None:
         extra["max_upload_bytes"] = int(args.max_upload_mb * 1024**2)
     if args.allow_url:
         env = ServiceSettings.from_env()
         extra["url_allowlist"] = (*env.url_allowlist, *args.allow_url)
     settings = _settings(args, **extra)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = web_app(settings)
+    _data_folder(settings)
+    # uvicorn stops on SIGTERM/SIGINT, then raises the signal again: this handler
+    # takes it, so the workers below are stopped instead of the process dying at once
+    _wait_for_signal()
+    http = server(web_app(settings), settings, args.host, args.port)
     pool = WorkerPool(settings, args.workers).start() if args.workers > 0 else None
     print(
         f"veil: serving on http://{args.host}:{args.port} (docs at /docs), "
@@ -191,7 +240,7 @@ def serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        http.run()
     finally:
         if pool is not None:
             pool.stop()
@@ -199,23 +248,20 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def worker(args: argparse.Namespace) -> int:
-    from veil.service.runner import JobRunner
-    from veil.service.store import Store
-    from veil.service.worker import run_worker
+    from veil.service.worker import serve_until_stopped
 
     _service_logging(args)
     settings = _settings(args)
-    runner = JobRunner(Store(settings), settings)
-    stop = _wait_for_signal()
-    threading.Thread(target=lambda: (stop.wait(), runner.abort.set()), daemon=True).start()
-    run_worker(settings, stop=stop, runner=runner)
-    return 0
+    _data_folder(settings)
+    return serve_until_stopped(settings)
 
 
 def token(args: argparse.Namespace) -> int:
     from veil.service.store import Store
 
+    os.umask(0o077)
     settings = _settings(args)
+    _data_folder(settings)
     store = Store(settings)
     try:
         if args.action == "list":
@@ -225,15 +271,45 @@ def token(args: argparse.Namespace) -> int:
         if not args.name:
             raise VeilError(f"veil token {args.action} needs a NAME")
         if args.action == "create":
-            print(store.tokens.create(args.name))
+            print(store.tokens.create(args.name, Role(args.role), args.team))
             print(
-                f"veil: token {args.name!r} created; it is shown only now. Send it as "
-                "'Authorization: Bearer <token>'",
+                f"veil: {args.role} token {args.name!r} created; it is shown only now. "
+                "Send it as 'Authorization: Bearer <token>'",
                 file=sys.stderr,
             )
         else:
             store.tokens.revoke(args.name)
             print(f"veil: token {args.name!r} revoked", file=sys.stderr)
+        return 0
+    finally:
+        store.close()
+
+
+def policy(args: argparse.Namespace) -> int:
+    """Print the policy; with options, change it first (as an admin on this machine)."""
+    from pydantic import ValidationError
+
+    from veil.service.policy import Policy
+    from veil.service.store import Store
+
+    os.umask(0o077)
+    store = Store(_settings(args))
+    try:
+        current = store.policy.get()
+        changes = {
+            "min_blur": args.min_blur,
+            "require_review": args.require_review,
+            "webhook_allow": args.allow_webhook,
+        }
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if changes:
+            try:
+                wanted = Policy.model_validate({**current.model_dump(), **changes})
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                raise VeilError(f"policy {first['loc'][0]}: {first['msg']}") from exc
+            current = store.policy.put(wanted, f"veil policy ({getpass.getuser()})")
+        print(current.model_dump_json(indent=2))
         return 0
     finally:
         store.close()
@@ -270,6 +346,7 @@ def watch(args: argparse.Namespace) -> int:
 
     _service_logging(args)
     settings = _settings(args)
+    _data_folder(settings)
     store = Store(settings)
     preset = _watch_preset(store, args.preset)
     watcher: FolderWatcher | S3Watcher

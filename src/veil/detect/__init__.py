@@ -17,6 +17,7 @@ from veil.types import Detections
 
 # "fused": RetinaFace and CenterFace on every frame, boxes fused (veil.detect.fused)
 DETECTOR_NAMES = ("centerface", "retinaface", "fused")
+RUNTIME_NAMES = ("auto", "onnxruntime", "openvino")
 
 
 class FaceDetector(Protocol):
@@ -44,6 +45,9 @@ class DetectorConfig:
         upscale: search the frame enlarged by this factor as well (>1 reaches faces
             down to about 12 px at the cost of speed), 1 = off.
         device: "cpu", "cuda" or "auto".
+        runtime: what runs the model on the CPU: "onnxruntime", "openvino", or
+            "auto" (the faster of the two for the same outputs, checked once per
+            machine and cached; see ``veil.detect.choice``).
         threads: onnxruntime intra-op threads; 0 = one per core this process may use.
         mirror: also search the mirrored frame (finds some turned faces the
             model misses one way round), at twice the cost.
@@ -60,6 +64,7 @@ class DetectorConfig:
     input_size: int = 1280
     upscale: float = 1.0
     device: str = "auto"
+    runtime: str = "auto"
     # All cores: measured with veil combined on 2 cores (one run), 2 threads
     # against 1 gave 1.42x on 720p and 1.33x on 1080p; the codec threads are
     # mostly idle while the detector runs.

@@ -86,10 +86,11 @@ def decode(
 
 
 class CenterFaceDetector(OnnxDetector):
-    """CenterFace on onnxruntime; satisfies :class:`veil.detect.FaceDetector`."""
+    """CenterFace; satisfies :class:`veil.detect.FaceDetector`."""
 
     name = "centerface"
     nms_iou = _NMS_IOU
+    outputs = _OUTPUTS
 
     def __init__(self, config: DetectorConfig) -> None:
         """Loads the model once.
@@ -100,8 +101,9 @@ class CenterFaceDetector(OnnxDetector):
         """
         super().__init__(config, dynamic_model(weights_path()))
 
-    def _infer(self, image: NDArray[np.uint8], threshold: float) -> Detections:
-        # The network takes RGB in 0..255 with no normalisation.
-        blob = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
-        heatmap, size, offset, landmarks = self._session.run(_OUTPUTS, {self._input: blob})
-        return decode(heatmap[0], size[0], offset[0], landmarks[0], threshold)
+    def _decode(
+        self, outputs: list[NDArray[np.float32]], height: int, width: int, threshold: float
+    ) -> Detections:
+        # The network takes RGB in 0..255 with no normalisation: no mean to subtract.
+        heatmap, size, offset, landmarks = outputs
+        return decode(heatmap, size, offset, landmarks, threshold)

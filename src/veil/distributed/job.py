@@ -23,11 +23,13 @@ from veil.distributed.tasks import (
 )
 from veil.errors import VeilError
 from veil.media import is_image, probe
+from veil.media.orientation import upright_size
 from veil.media.segments import FrameIndex, NotSegmentable, index_frames, join_segments
 from veil.pipeline import JobResult, combined
 from veil.pipeline.config import PipelineConfig
 from veil.pipeline.faces import TrackRecorder
 from veil.pipeline.run import refuse_overwriting_input
+from veil.track.identities import EvidenceLog, assess
 from veil.types import FaceBox
 
 log = logging.getLogger(__name__)
@@ -135,9 +137,12 @@ def combined_segments(
     tick = time.perf_counter()
     faces = stitch(views, count)
     recorder = TrackRecorder(info)
+    evidence = EvidenceLog(*upright_size(info.width, info.height, info.rotation))
     for frame, frame_faces in enumerate(faces):
         recorder.add(frame, index.time(frame), frame_faces)
-    annotations = recorder.annotations(str(src))
+        evidence.add(frame, frame_faces)
+    # the same final IDs as a one-process run: the same evidence, frame by frame
+    annotations = recorder.annotations(str(src), assess(evidence))
     clock["stitch"] = time.perf_counter() - tick
 
     # 3. rendering: every segment encoded on its own, with the same settings

@@ -107,22 +107,32 @@ def stitch(
                 continue
             box = view.xyxy[row].astype(np.float64)
             face = merged[frame].get(root)
+            # the look the owner's tracker learnt (a neighbour's only where the owner has none)
+            look = view.looks[row] if np.isfinite(view.looks[row]).any() else None
             if face is None:
-                merged[frame][root] = [box, bool(view.detected[row]), float(view.score[row])]
+                merged[frame][root] = [
+                    box,
+                    bool(view.detected[row]),
+                    float(view.score[row]),
+                    look,
+                    owned,
+                ]
             else:
                 face[0] = np.concatenate(
                     [np.minimum(face[0][:2], box[:2]), np.maximum(face[0][2:], box[2:])]
                 )
                 face[1] = face[1] or bool(view.detected[row])
                 face[2] = max(face[2], float(view.score[row]))
+                if look is not None and (owned or face[3] is None):
+                    face[3] = look
     used = {root for frame in merged for root in frame}
     order = sorted(used, key=lambda root: first_seen.get(root, (frame_count, 0)))
     global_id = {root: n for n, root in enumerate(order, start=1)}
     result: list[list[TrackedFace]] = []
     for frame in merged:
         faces = [
-            TrackedFace(global_id[root], _xyxy(box), detected, score)
-            for root, (box, detected, score) in frame.items()
+            TrackedFace(global_id[root], _xyxy(box), detected, score, look)
+            for root, (box, detected, score, look, _) in frame.items()
         ]
         result.append(sorted(faces, key=lambda f: f.track_id))
     return result

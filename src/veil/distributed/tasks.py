@@ -21,12 +21,13 @@ from veil.detect import DetectorConfig, FaceDetector, load_detector
 from veil.distributed.plan import Segment
 from veil.errors import VeilError
 from veil.media import EncoderSettings
+from veil.media.orientation import upright_size
 from veil.media.segments import RangeReport, SegmentWriter, read_range
 from veil.pipeline import PipelineConfig
 from veil.pipeline.faces import FaceFinder, SettledFrame
 from veil.pipeline.render import redact_picture
 from veil.redact import RedactionConfig
-from veil.track import FaceTracker, TrackerConfig
+from veil.track import FaceTracker, TrackerConfig, appearance
 from veil.types import Detections, FaceBox, MediaInfo
 
 
@@ -57,6 +58,8 @@ class SegmentFaces:
         xyxy: (N, 4) upright pixel boxes.
         detected, score: whether the box was detected on that frame, and how surely.
         column: the detection's position in its frame's detections (-1 if not detected).
+        looks: (N, appearance.SIZE) what the face looked like where the tracker
+            learnt it (NaN rows elsewhere), for joining tracks after stitching.
         reliable_until: frames before this have the boxes a whole-video run gives;
             later ones were settled early because the window ends there.
         damaged_frames: global indices of frames the decoder marked corrupt.
@@ -70,6 +73,7 @@ class SegmentFaces:
     detected: NDArray[np.bool_]
     score: NDArray[np.float32]
     column: NDArray[np.int64]
+    looks: NDArray[np.float32]
     reliable_until: int
     damaged_frames: tuple[int, ...]
     seconds: float
@@ -95,12 +99,14 @@ def _detector(config: DetectorConfig) -> FaceDetector:
 class _ColumnTracker(FaceTracker):
     """The pipeline's tracker, also noting which detection of a frame each track took."""
 
-    def __init__(self, config: TrackerConfig, stride: int) -> None:
-        super().__init__(config, stride=stride)
+    def __init__(self, config: TrackerConfig, stride: int, frame_size: tuple[int, int]) -> None:
+        super().__init__(config, stride=stride, frame_size=frame_size)
         self.columns: dict[tuple[int, int], int] = {}
 
-    def update(self, frame: int, detections: Detections) -> NDArray[np.int64]:
-        ids = super().update(frame, detections)
+    def update(
+        self, frame: int, detections: Detections, looks: NDArray[np.float32] | None = None
+    ) -> NDArray[np.int64]:
+        ids = super().update(frame, detections, looks)
         for column, track_id in enumerate(ids.tolist()):
             self.columns[(frame, track_id)] = column
         return ids
@@ -120,15 +126,19 @@ def analyze_segment(
     empty at ``window_start`` and is closed at ``window_stop``.
     """
     started = time.perf_counter()
-    tracker = _ColumnTracker(config.tracker, stride=max(1, config.detect_every))
+    size = upright_size(info.width, info.height, info.rotation)
+    tracker = _ColumnTracker(config.tracker, max(1, config.detect_every), size)
     finder = FaceFinder(_detector(config.detector), config, info, tracker=tracker)
     rows: list[tuple] = []
+    looks: list[NDArray[np.float32]] = []
+    unknown = np.full(appearance.SIZE, np.nan, np.float32)
 
     def record(settled: SettledFrame) -> None:
         index = settled.picture.index
         for face in settled.faces:
             column = tracker.columns.get((index, face.track_id), -1) if face.detected else -1
             rows.append((index, face.track_id, *face.xyxy, face.detected, face.score, column))
+            looks.append(unknown if face.look is None else face.look)
         # the columns of released frames are no longer needed
         for key in [k for k in tracker.columns if k[0] == index]:
             del tracker.columns[key]
@@ -150,6 +160,7 @@ def analyze_segment(
         detected=table[:, 6].astype(bool),
         score=np.array([r[7] for r in rows], np.float32),
         column=table[:, 8].astype(np.int64),
+        looks=np.array(looks, np.float32).reshape(-1, appearance.SIZE),
         reliable_until=segment.window_stop if at_end else segment.window_stop - tracker.lookahead,
         damaged_frames=tuple(i for i in report.damaged_frames if segment.start <= i < segment.stop),
         seconds=time.perf_counter() - started,

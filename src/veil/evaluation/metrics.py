@@ -228,13 +228,37 @@ FrameBoxes = Sequence[tuple[int, Box]]  # (id, xyxy) of one frame
 
 @dataclass(frozen=True)
 class IdScore:
-    """Identity scores of a tracker's output against the ground truth."""
+    """Identity scores of a tracker's output against the ground truth.
+
+    Attributes:
+        idf1, idp, idr: identity F1, precision and recall.
+        id_switches: CLEAR MOT ID switches.
+        ids_per_face: distinct tracker IDs matched to each true face.
+        ids: every tracker ID reported.
+        no_face_ids: tracker IDs whose box never matched any face, hidden or
+            small ones included (on background texture, hair, a wall).
+        people: true faces scored at least once.
+    """
 
     idf1: float
     idp: float
     idr: float
     id_switches: int
-    ids_per_face: dict[int, int]  # distinct tracker IDs matched to each true face
+    ids_per_face: dict[int, int]
+    ids: frozenset[int] = frozenset()
+    no_face_ids: frozenset[int] = frozenset()
+    people: int = 0
+
+    @property
+    def ids_per_person(self) -> float:
+        """IDs on a face per person (1.0 is perfect): the thumbnails a reviewer
+        looks through per person, fragments and second tracks on one face included."""
+        return (len(self.ids) - len(self.no_face_ids)) / self.people if self.people else 0.0
+
+    @property
+    def no_face_share(self) -> float:
+        """Share of the reported IDs on no face."""
+        return len(self.no_face_ids) / len(self.ids) if self.ids else 0.0
 
 
 def _care(box: Box, visible: float, width: int, height: int) -> bool:
@@ -268,7 +292,7 @@ def id_scores(
     height: int,
     iou: float = TRACK_IOU,
 ) -> IdScore:
-    """IDF1, IDP, IDR and ID switches over a video.
+    """IDF1, IDP, IDR, ID switches and the IDs on no face over a video.
 
     Args:
         truth: per frame, (id, box, visible fraction) of each true face.
@@ -281,6 +305,9 @@ def id_scores(
     last: dict[int, int] = {}  # true id -> last matched hyp id
     current: dict[int, int] = {}  # true id -> hyp id matched in the previous frame
     matched_ids: dict[int, set[int]] = {}
+    reported: set[int] = set()
+    people: set[int] = set()
+    on_faces: set[int] = set()
     for faces, frame_hyps in zip(truth, hypotheses, strict=True):
         cared = [
             (fid, _inside(box, width, height))
@@ -290,10 +317,15 @@ def id_scores(
         ignored = [box for _, box, vis in faces if not _care(box, vis, width, height)]
         hyps = [(hid, _inside(box, width, height)) for hid, box in frame_hyps]
         hyps = [(hid, box) for hid, box in hyps if box[2] > box[0] and box[3] > box[1]]
+        reported.update(hid for hid, _ in frame_hyps)
+        every_face = [_inside(box, width, height) for _, box, _ in faces]
+        on_any = box_iou(every_face, [b for _, b in hyps]) >= iou
+        on_faces.update(hid for j, (hid, _) in enumerate(hyps) if on_any[:, j].any())
         overlap = box_iou([b for _, b in cared], [b for _, b in hyps]) >= iou
         on_ignored = _mostly_within([b for _, b in hyps], ignored)
         keep = [j for j in range(len(hyps)) if overlap[:, j].any() or not on_ignored[j]]
         gt_total += len(cared)
+        people.update(fid for fid, _ in cared)
         hyp_total += len(keep)
         for i, (fid, _) in enumerate(cared):
             for j in np.flatnonzero(overlap[i]):
@@ -336,4 +368,13 @@ def id_scores(
     denom = gt_total + hyp_total
     idf1 = 2 * idtp / denom if denom else 1.0
     ids = {fid: len(h) for fid, h in sorted(matched_ids.items())}
-    return IdScore(idf1, idp, idr, switches, ids)
+    return IdScore(
+        idf1,
+        idp,
+        idr,
+        switches,
+        ids,
+        frozenset(reported),
+        frozenset(reported - on_faces),
+        len(people),
+    )

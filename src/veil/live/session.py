@@ -39,6 +39,7 @@ from veil.live.stats import LiveStats
 from veil.media import VideoPicture
 from veil.pipeline.render import redact_picture
 from veil.types import MediaInfo
+from veil.urls import mask_text
 
 log = logging.getLogger(__name__)
 
@@ -237,13 +238,14 @@ class LiveSession:
                 except SourceLost as exc:
                     if spec.kind == "file":
                         raise VeilError(str(exc)) from exc
+                    why = mask_text(str(exc))  # a camera URL's password stays out of logs
                     if self.stats.connected or down_since is None:
-                        down_since, reason = self.clock(), str(exc)
+                        down_since, reason = self.clock(), why
                         self.stats.connected = False
-                        log.warning("%s: source lost (%s); reconnecting", cfg.name, exc)
+                        log.warning("%s: source lost (%s); reconnecting", cfg.name, why)
                     else:
                         log.info(
-                            "%s: reconnect failed (%s); next try in %.1f s", cfg.name, exc, backoff
+                            "%s: reconnect failed (%s); next try in %.1f s", cfg.name, why, backoff
                         )
                     self._stop.wait(backoff)
                     backoff = min(backoff * 2, cfg.reconnect_max)

@@ -12,6 +12,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 
+from veil.urls import masked
+
 _WINDOW = 5.0
 _SAMPLES = 600
 
@@ -111,7 +113,7 @@ class LiveStats:
             inference = list(self._inference)
             return {
                 "name": self.name,
-                "source": self.source,
+                "source": masked(self.source),
                 "connected": self.connected,
                 "uptime_s": round(now - self.started, 3),
                 "source_fps": self.source_fps,

@@ -1,6 +1,6 @@
 """Stage 1 and 7: media in and media out. The only package that imports PyAV."""
 
-from veil.media.images import is_image, read_image, write_image
+from veil.media.images import TooManyPixels, image_size, is_image, read_image, write_image
 from veil.media.picture import VideoPicture
 from veil.media.reader import DecodeReport, probe, read_frames, read_pictures
 from veil.media.writer import EncoderSettings, PictureProcessor, transcode, write_video
@@ -9,7 +9,9 @@ __all__ = [
     "DecodeReport",
     "EncoderSettings",
     "PictureProcessor",
+    "TooManyPixels",
     "VideoPicture",
+    "image_size",
     "is_image",
     "probe",
     "read_frames",

@@ -7,6 +7,7 @@ upright for the detector, and the output is written from pixels alone, so EXIF
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,23 @@ def is_image(path: Path) -> bool:
     return is_image_name(path)
 
 
+class TooManyPixels(InputError):
+    """An image larger than Pillow will decode at all."""
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the file's header, without decoding a pixel."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # callers check
+            with Image.open(path) as image:
+                return image.size
+    except Image.DecompressionBombError as exc:
+        raise TooManyPixels(path, f"too many pixels to decode ({exc})") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise InputError(path, f"not a readable image ({exc})") from exc
+
+
 def read_image(path: Path) -> NDArray[np.uint8]:
     """The image as upright (H, W, 3) RGB."""
     if not path.exists():
@@ -33,6 +51,8 @@ def read_image(path: Path) -> NDArray[np.uint8]:
             return np.asarray(upright.convert("RGB"))
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise InputError(path, f"not a readable image ({exc})") from exc
+    except Image.DecompressionBombError as exc:  # Pillow's own bound on pixels
+        raise InputError(path, f"too large to decode ({exc})") from exc
 
 
 def write_image(rgb: NDArray[np.uint8], path: Path) -> None:

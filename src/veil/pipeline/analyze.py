@@ -17,6 +17,7 @@ from veil.pipeline.config import PipelineConfig, SmallFacePass
 from veil.pipeline.faces import FaceFinder, SettledFrame, TrackRecorder
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackerConfig
+from veil.track.identities import EvidenceLog, assess
 from veil.types import MediaInfo
 
 ProgressCallback = Callable[[int], None]
@@ -53,8 +54,9 @@ def analyze_video(
         if on_frame is not None:
             on_frame(report.frames)
     record(finder.flush())
-    annotations = recorder.annotations(str(path), finder.candidates())
-    return Analysis(annotations, thumbnails.best(), report)
+    identities = finder.identities()
+    annotations = recorder.annotations(str(path), identities, finder.candidates())
+    return Analysis(annotations, thumbnails.best(identities.final), report)
 
 
 def image_info(rgb: NDArray[np.uint8]) -> MediaInfo:
@@ -88,6 +90,12 @@ def analyze_image(
     tracker.close()
     thumbnails = ThumbnailPicker()
     thumbnails.offer(rgb, 1.0, lambda: rgb, detections, ids)
-    recorder = TrackRecorder(image_info(rgb))
-    recorder.add(0, Fraction(0), tracker.faces_at(0))
-    return Analysis(recorder.annotations(str(path)), thumbnails.best(), DecodeReport(frames=1))
+    info = image_info(rgb)
+    recorder = TrackRecorder(info)
+    faces = tracker.faces_at(0)
+    recorder.add(0, Fraction(0), faces)
+    evidence = EvidenceLog(info.width, info.height)
+    evidence.add(0, faces)
+    identities = assess(evidence)
+    annotations = recorder.annotations(str(path), identities)
+    return Analysis(annotations, thumbnails.best(identities.final), DecodeReport(frames=1))

@@ -19,7 +19,13 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from veil.annotations import Annotations, FrameClock, tracks_to_annotations
+from veil.annotations import (
+    Annotations,
+    FrameClock,
+    IdInfo,
+    MergeSuggestion,
+    tracks_to_annotations,
+)
 from veil.detect import FaceDetector
 from veil.errors import InputError
 from veil.geometry import box_iou
@@ -31,6 +37,8 @@ from veil.pipeline.cuts import is_cut, signature
 from veil.pipeline.search import backtrack_limit, track_frame
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackedFace
+from veil.track.appearance import describe
+from veil.track.identities import EvidenceLog, Identities, assess
 from veil.track.recurrence import RecurringFaces
 from veil.types import Detections, FaceTrack, MediaInfo
 
@@ -74,8 +82,9 @@ class FaceFinder:
         # from YUV is cheaper, unless the full frame is needed to upscale
         use_full = config.detector.upscale > 1 or config.detector.input_size == 0
         self.detect_side = 0 if use_full else config.detector.input_size
+        size = upright_size(info.width, info.height, info.rotation)
         if tracker is None:
-            tracker = FaceTracker(config.tracker, stride=self.detect_every)
+            tracker = FaceTracker(config.tracker, stride=self.detect_every, frame_size=size)
         self.tracker = tracker
         self.thumbnails = thumbnails
         small_faces = config.small_faces
@@ -88,6 +97,7 @@ class FaceFinder:
             else 0
         )
         self._held = HeldPictures(held_bytes)
+        self._evidence = EvidenceLog(*size)
         # cuts: the last frame's signature, the current shot's first frame, and
         # the frame before which the frames after a cut get the enlarged pass
         self._watch_cuts = config.scene_cuts or (small_faces.after_cut and small_faces.upscale > 1)
@@ -123,8 +133,14 @@ class FaceFinder:
     def _release(self, settled_until: int) -> Iterator[SettledFrame]:
         while self._held and self._held.first_index < settled_until:
             picture = self._held.popleft()
-            yield SettledFrame(picture, self.tracker.faces_at(picture.index))
+            faces = self.tracker.faces_at(picture.index)
+            self._evidence.add(picture.index, faces)
+            yield SettledFrame(picture, faces)
             self.tracker.forget_before(picture.index)
+
+    def identities(self) -> Identities:
+        """The final IDs, once every frame is out (:func:`veil.track.identities.assess`)."""
+        return assess(self._evidence)
 
     def _cut(self, index: int) -> None:
         """A hard cut before frame ``index``."""
@@ -157,7 +173,11 @@ class FaceFinder:
             strong = detections[sure]
             counted = self.recurring.update(picture.index, detections[~sure], strong.xyxy)
             detections = Detections.concat([strong, counted])
-        ids = track_frame(self.detector, self.tracker, picture.index, detections, self._frame_at)
+        # what each face looks like, from the pixels the detector saw (in memory only)
+        looks = describe(small, detections.xyxy / scale)
+        ids = track_frame(
+            self.detector, self.tracker, picture.index, detections, self._frame_at, looks
+        )
         if self.thumbnails is not None:
             self.thumbnails.offer(
                 small, scale, lambda: to_upright(picture.rgb(), self.info.rotation), detections, ids
@@ -173,7 +193,7 @@ class FaceSink(Protocol):
 
     def add(self, index: int, time: Fraction, faces: list[TrackedFace]) -> None: ...
 
-    def face_ids(self) -> set[int]: ...
+    def face_ids(self, identities: Identities | None = None) -> set[int]: ...
 
 
 class FaceIds:
@@ -185,8 +205,9 @@ class FaceIds:
     def add(self, index: int, time: Fraction, faces: list[TrackedFace]) -> None:
         self._ids.update(face.track_id for face in faces)
 
-    def face_ids(self) -> set[int]:
-        return set(self._ids)
+    def face_ids(self, identities: Identities | None = None) -> set[int]:
+        """The IDs seen (as ``identities`` names them, if given)."""
+        return {identities.of(i) for i in self._ids} if identities else set(self._ids)
 
 
 class TrackRecorder:
@@ -208,11 +229,41 @@ class TrackRecorder:
     def frames(self) -> int:
         return len(self._times)
 
-    def face_ids(self) -> set[int]:
-        return set(self._boxes)
+    def face_ids(self, identities: Identities | None = None) -> set[int]:
+        """The IDs seen (as ``identities`` names them, if given)."""
+        return {identities.of(i) for i in self._boxes} if identities else set(self._boxes)
 
-    def annotations(self, source: str, candidates: Sequence[FaceTrack] = ()) -> Annotations:
-        """What was recorded, with the ``candidates`` that no recorded face covers."""
+    def _rows_by_id(self, identities: Identities | None) -> dict[int, list[tuple]]:
+        """Each final ID's rows, in frame order, one per frame: where two tracks
+        joined into one person both have a box (one's held end, the other's held
+        start), the box covering both."""
+        if identities is None:
+            return self._boxes
+        joined: dict[int, dict[int, tuple]] = {}
+        for track_id, rows in self._boxes.items():
+            by_frame = joined.setdefault(identities.of(track_id), {})
+            for index, xyxy, detected, score in rows:
+                other = by_frame.get(index)
+                if other is not None:
+                    xyxy = (
+                        min(xyxy[0], other[1][0]),
+                        min(xyxy[1], other[1][1]),
+                        max(xyxy[2], other[1][2]),
+                        max(xyxy[3], other[1][3]),
+                    )
+                    detected, score = detected or other[2], max(score, other[3])
+                by_frame[index] = (index, xyxy, detected, score)
+        return {i: [by_frame[f] for f in sorted(by_frame)] for i, by_frame in joined.items()}
+
+    def annotations(
+        self,
+        source: str,
+        identities: Identities | None = None,
+        candidates: Sequence[FaceTrack] = (),
+    ) -> Annotations:
+        """The annotations of every frame added; with ``identities``, their final
+        IDs, each ID's confidence and the merges suggested to the reviewer; and the
+        ``candidates`` that no recorded face covers."""
         info = self.info
         tracks = [
             FaceTrack(
@@ -222,7 +273,7 @@ class TrackRecorder:
                 np.array([r[2] for r in rows], bool),
                 np.array([r[3] for r in rows], np.float32),
             )
-            for track_id, rows in sorted(self._boxes.items())
+            for track_id, rows in sorted(self._rows_by_id(identities).items())
         ]
         width, height = upright_size(info.width, info.height, info.rotation)
         timescale = timescale_for(info.time_base)
@@ -236,9 +287,10 @@ class TrackRecorder:
             for index, xyxy, _, _ in rows:
                 by_frame.setdefault(index, []).append(xyxy)
         uncovered = [c for c in candidates if not _covered(c, by_frame)]
-        return tracks_to_annotations(
+        annotations = tracks_to_annotations(
             tracks, clock, width, height, float(info.frame_rate), candidates=uncovered
         )
+        return annotations if identities is None else with_identities(annotations, identities)
 
 
 def _covered(candidate: FaceTrack, faces: dict[int, list[tuple[float, ...]]]) -> bool:
@@ -248,6 +300,22 @@ def _covered(candidate: FaceTrack, faces: dict[int, list[tuple[float, ...]]]) ->
         others = np.array(faces.get(frame, []), np.float32).reshape(-1, 4)
         hits += bool(len(others)) and box_iou(box[None], others).max() >= _COVERED_IOU
     return 2 * hits >= len(candidate.frames)
+
+
+def with_identities(annotations: Annotations, identities: Identities) -> Annotations:
+    """``annotations`` with each present ID's confidence and the merges suggested."""
+    present = annotations.face_ids()
+    ids = tuple(
+        IdInfo(id=a.face_id, confidence=a.confidence, lowConfidence=a.low_confidence)
+        for a in identities.assessments
+        if a.face_id in present
+    )
+    merges = tuple(
+        MergeSuggestion(ids=(a, b), score=score)
+        for a, b, score in identities.suggestions
+        if a in present and b in present
+    )
+    return annotations.model_copy(update={"ids": ids or None, "mergeSuggestions": merges or None})
 
 
 def timescale_for(time_base: Fraction) -> int:

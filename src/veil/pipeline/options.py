@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from veil.detect import DETECTOR_NAMES
+from veil.detect import DETECTOR_NAMES, RUNTIME_NAMES
 from veil.errors import VeilError
 from veil.pipeline.config import PipelineConfig
 from veil.pipeline.profiles import DEFAULT_QUALITY, Quality, profile
@@ -39,6 +39,7 @@ class RunOptions:
     upscale: float | None = None
     mirror: bool | None = None
     device: str | None = None
+    runtime: str | None = None
     threads: int | None = None
     detect_every: int | None = None
     small_faces: float | None = None
@@ -100,6 +101,8 @@ def _check(options: RunOptions) -> None:
         raise bad("detector", f"must be one of {', '.join(DETECTOR_NAMES)}")
     if options.device is not None and options.device not in DEVICES:
         raise bad("device", f"must be one of {', '.join(DEVICES)}")
+    if options.runtime is not None and options.runtime not in RUNTIME_NAMES:
+        raise bad("runtime", f"must be one of {', '.join(RUNTIME_NAMES)}")
 
 
 def build_config(options: RunOptions = RunOptions(), preset: Preset = Preset()) -> PipelineConfig:
@@ -134,6 +137,7 @@ def build_config(options: RunOptions = RunOptions(), preset: Preset = Preset()) 
             upscale="upscale",
             mirror="mirror",
             device="device",
+            runtime="runtime",
             threads="threads",
         ),
     )

@@ -204,9 +204,10 @@ def combined(
         report = transcode(
             src, dst, processor, config.encoder, on_frame=on_frame, hwaccel=config.hwaccel
         )
+        identities = finder.identities()
         if isinstance(recorder, TrackRecorder):
-            annotations = recorder.annotations(str(src), finder.candidates())
-        face_ids = recorder.face_ids()
+            annotations = recorder.annotations(str(src), identities, finder.candidates())
+        face_ids = recorder.face_ids(identities)
     outputs = [dst]
     if annotations_out is not None and annotations is not None:
         write_annotations(annotations, annotations_out)

@@ -181,13 +181,15 @@ def track_frame(
     frame: int,
     detections: Detections,
     held_frame: Callable[[int], SearchFrame | None],
+    looks: NDArray[np.float32] | None = None,
 ) -> NDArray[np.int64]:
     """Give one detection frame to the tracker, then search near new and lost faces.
 
     Returns the track ID of each detection. ``held_frame(index)`` gives a held
-    frame (``frame`` itself included), or None.
+    frame (``frame`` itself included), or None; ``looks`` what each detection
+    looks like, for the tracker.
     """
-    ids = tracker.update(frame, detections)
+    ids = tracker.update(frame, detections, looks)
     for track_id in ids.tolist():
         if tracker.born_at(frame, track_id):
             extend_backwards(

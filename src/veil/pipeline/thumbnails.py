@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import cv2
@@ -94,6 +94,12 @@ class ThumbnailPicker:
             if crop is not None:
                 self._best[track_id] = Thumbnail(quality, crop)
 
-    def best(self) -> dict[int, NDArray[np.uint8]]:
-        """The best crop of each track, by track ID."""
-        return {track_id: thumb.crop for track_id, thumb in sorted(self._best.items())}
+    def best(self, final: Mapping[int, int] | None = None) -> dict[int, NDArray[np.uint8]]:
+        """The best crop of each track, by track ID; or of each final ID, where
+        ``final`` maps track IDs to the IDs they were joined into."""
+        best: dict[int, Thumbnail] = {}
+        for track_id, thumb in self._best.items():
+            face_id = final.get(track_id, track_id) if final else track_id
+            if face_id not in best or thumb.quality > best[face_id].quality:
+                best[face_id] = thumb
+        return {face_id: thumb.crop for face_id, thumb in sorted(best.items())}

@@ -14,7 +14,9 @@ A review lives in the job's output folder, ``<outputs>/<job>/review/``
 - ``thumbs/``: face crops made for IDs the analysis has no thumbnail for.
 
 Edits of one review are serialised by a lock and written atomically, so a
-reload (or a second tab) always sees the last edit whole.
+reload (or a second tab) always sees the last edit whole. A review is its job's:
+whoever may see the job may review it (:mod:`veil.service.access`), and every
+edit and redaction is written into the job's audit trail.
 """
 
 from __future__ import annotations
@@ -42,12 +44,13 @@ from veil.review import findings, frames, strips
 from veil.review.edits import Redo, ReviewState, Undo, _Edit, apply, exported
 from veil.review.history import Change, Entry, HistoryFiles, describe, step
 from veil.review.timeline import Timeline
+from veil.service.access import Caller
 from veil.service.outputs import job_outputs, read_output
 from veil.service.schemas import JobCreate
 from veil.service.settings import ServiceSettings
 from veil.service.store import Conflict, Job, JobState, Store
 from veil.service.submit import submit_request
-from veil.service.uploads import save_upload
+from veil.service.uploads import input_path, save_upload
 from veil.settings import BlurType
 
 _locks: dict[str, threading.Lock] = {}
@@ -111,8 +114,9 @@ class Reviews:
         thumbs = {face_id: n for n in outputs if (face_id := thumbnail_id(stem, n)) is not None}
         return annotations, thumbs, stem
 
-    def open(self, job_id: str) -> Review:
-        job = self.store.jobs.get(job_id)
+    def open(self, job_id: str, caller: Caller) -> Review:
+        """The review of a job ``caller`` may see (NotFound otherwise)."""
+        job = self.store.jobs.get(job_id, caller)
         annotations, thumbs, stem = self._analysis(job)
         original = Timeline.from_annotations(annotations)
         folder = self.folder(job.id)
@@ -138,14 +142,16 @@ class Reviews:
         write_atomic(folder / "state.json", json.dumps(review.state.to_json(), indent=1).encode())
 
     def record(self, review: Review, action: str, summary: str, who: str, **detail: Any) -> None:
-        """Add a line to the review's history."""
+        """Add a line to the review's history, and to the job's audit trail."""
         entry = Entry(review.state.revision, action, summary, who, time.time(), detail)
         review.history.append(entry)
+        audited = {"summary": summary, "revision": review.state.revision, **detail}
+        self.store.audit.append(review.job.id, who, f"review.{action}", audited)
 
-    def edit(self, job_id: str, edit: _Edit, who: str) -> Review:
+    def edit(self, job_id: str, edit: _Edit, caller: Caller) -> Review:
         """Apply one edit (or undo or redo one) and store the result before answering."""
         with _lock(job_id):
-            review = self.open(job_id)
+            review = self.open(job_id, caller)
             detail = edit.model_dump(mode="json")
             action = detail.pop("op")
             if isinstance(edit, Undo | Redo):
@@ -160,20 +166,18 @@ class Reviews:
                 review.history.save_change(state.revision, change)
                 state = replace(state, done=(*state.done, state.revision), undone=())
                 summary = describe(edit, review.state, state)
-            state = replace(state, updated_by=who, updated_at=time.time())
+            state = replace(state, updated_by=caller.name, updated_at=time.time())
             review = replace(review, timeline=timeline, state=state)
             self._save(review)
-            self.record(review, action, summary, who, **detail)
+            self.record(review, action, summary, caller.name, **detail)
         return review
 
     # -- pictures ----------------------------------------------------------------------
 
     def source_path(self, job: Job) -> Path | None:
         """The source file on this server (uploads and watched files), if it is still there."""
-        path = job.source.get("path")
-        if job.source.get("kind") in ("upload", "file") and path and Path(path).is_file():
-            return Path(path)
-        return None
+        path = input_path(self.settings, job)
+        return path if path is not None and path.is_file() else None
 
     def _source(self, review: Review) -> Path:
         path = self.source_path(review.job)
@@ -263,7 +267,7 @@ class Reviews:
     def redact(
         self,
         job_id: str,
-        who: str,
+        caller: Caller,
         blur: BlurType | None = None,
         confirmed: Collection[str] = (),
         require_reviewed: bool = False,
@@ -272,10 +276,11 @@ class Reviews:
 
         Refused (Conflict) when nothing is chosen to blur unless ``confirmed`` holds
         ``"nothing-blurred"``, and when ``require_reviewed`` (the policy) and some
-        frames are not marked reviewed. The other warnings are recorded with it.
+        frames are not marked reviewed. The other warnings are recorded with it. A blur
+        weaker than the policy allows is refused (VeilError) by the job submission.
         """
         with _lock(job_id):
-            review = self.open(job_id)
+            review = self.open(job_id, caller)
             warned = findings.warnings(review.timeline, review.state)
             codes = {w.code: w.text for w in warned}
             if require_reviewed and "unreviewed" in codes:
@@ -293,7 +298,7 @@ class Reviews:
                 annotations = select_ids(annotations, frozenset())
             data = dump_annotations(annotations).encode()
             upload = save_upload(
-                self.store, self.settings, annotations_name(review.stem), data, who
+                self.store, self.settings, annotations_name(review.stem), data, caller
             )
             analysed = review.job.options
             request = JobCreate.model_validate(
@@ -307,12 +312,12 @@ class Reviews:
                     "ids": chosen or None,
                 }
             )
-            job = submit_request(self.store, self.settings, request, who)
+            job = submit_request(self.store, self.settings, request, caller)
             record: dict[str, Any] = {
                 "job": job.id,
                 "ids": chosen,
                 "blur": blur.value,
-                "by": who,
+                "by": caller.name,
                 "at": time.time(),
                 "revision": review.state.revision,
                 "manual_ids": sorted(review.state.manual),
@@ -325,6 +330,12 @@ class Reviews:
             said = f"; warned: {', '.join(sorted(codes))}" if codes else ""
             summary = f'Redacted: {shown} hidden with "{blur.value}" (job {job.id[:8]}){said}'
             self.record(
-                review, "redact", summary, who, job=job.id, ids=chosen, warnings=sorted(codes)
+                review,
+                "redact",
+                summary,
+                caller.name,
+                job=job.id,
+                ids=chosen,
+                warnings=sorted(codes),
             )
         return job

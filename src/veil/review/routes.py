@@ -1,7 +1,9 @@
 """The review API: the review of a job, its edits, previews, redaction and signed files.
 
-Every route but ``/v1/review/files`` needs the API token; the files are served
-on links signed by the API (see :mod:`veil.review.links`). Routes are plain
+Every route but ``/v1/review/files`` needs the API token, and a job's review is
+open to whoever may see the job (its owner, its team, admins; 404 for others).
+The files are served on links signed for the caller's token (see
+:mod:`veil.review.links`), which die with the token. Routes are plain
 functions: FastAPI runs them in its thread pool, as they read files and decode.
 """
 
@@ -18,7 +20,9 @@ from veil.review import frames, links
 from veil.review.document import review_document
 from veil.review.edits import EditRequest
 from veil.review.reviews import Review, Reviews
-from veil.service.api.deps import SettingsDep, StoreDep, TokenDep
+from veil.service import jobs as actions
+from veil.service.access import Caller
+from veil.service.api.deps import CallerDep, SettingsDep, StoreDep
 from veil.service.api.files import content_disposition, output_response
 from veil.service.outputs import job_outputs
 from veil.service.schemas import JobPublic
@@ -48,36 +52,38 @@ def _reviews(store, settings: ServiceSettings) -> Reviews:
     return Reviews(store, settings)
 
 
-def _link(settings: ServiceSettings, job_id: str, name: str) -> str:
-    return links.sign(settings.data_dir, job_id, name)
+def _link(settings: ServiceSettings, job_id: str, name: str, caller: Caller) -> str:
+    return links.sign(settings.data_dir, job_id, name, caller.name)
 
 
-def _document(reviews: Reviews, review: Review) -> dict[str, Any]:
+def _document(reviews: Reviews, review: Review, caller: Caller) -> dict[str, Any]:
     playable = reviews.source_path(review.job) is not None
     job_id = review.job.id
-    return review_document(review, lambda name: _link(reviews.settings, job_id, name), playable)
+    return review_document(
+        review, lambda name: _link(reviews.settings, job_id, name, caller), playable
+    )
 
 
 @router.get("/me")
-def me(token: TokenDep) -> dict[str, str]:
+def me(caller: CallerDep) -> dict[str, str]:
     """The name of the caller's token: the name redactions are recorded under."""
-    return {"name": token}
+    return {"name": caller.name}
 
 
 @router.get("/jobs/{job_id}")
-def get_review(job_id: str, store: StoreDep, settings: SettingsDep, _token: TokenDep) -> dict:
+def get_review(job_id: str, store: StoreDep, settings: SettingsDep, caller: CallerDep) -> dict:
     """The review of a finished analysis (started on first open: every face chosen)."""
     reviews = _reviews(store, settings)
-    return _document(reviews, reviews.open(job_id))
+    return _document(reviews, reviews.open(job_id, caller), caller)
 
 
 @router.post("/jobs/{job_id}/edits")
 def post_edit(
-    job_id: str, body: EditRequest, store: StoreDep, settings: SettingsDep, token: TokenDep
+    job_id: str, body: EditRequest, store: StoreDep, settings: SettingsDep, caller: CallerDep
 ) -> dict:
     """Apply one edit (select, blur, merge, split, box, add, extend, delete, reset), saved."""
     reviews = _reviews(store, settings)
-    return _document(reviews, reviews.edit(job_id, body.edit, token))
+    return _document(reviews, reviews.edit(job_id, body.edit, caller), caller)
 
 
 @router.get("/jobs/{job_id}/preview", response_class=Response)
@@ -85,61 +91,67 @@ def preview(
     job_id: str,
     store: StoreDep,
     settings: SettingsDep,
-    _token: TokenDep,
+    caller: CallerDep,
     frame: Annotated[int, Query(ge=0)],
     blur: BlurType | None = None,
 ) -> Response:
     """One frame rendered by veil's redaction with the chosen IDs and blur (JPEG)."""
     reviews = _reviews(store, settings)
-    review = reviews.open(job_id)
+    review = reviews.open(job_id, caller)
     data = reviews.preview(review, frame, blur)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/jobs/{job_id}/redact", status_code=status.HTTP_202_ACCEPTED)
 def redact(
-    job_id: str, body: RedactRequest, store: StoreDep, settings: SettingsDep, token: TokenDep
+    job_id: str, body: RedactRequest, store: StoreDep, settings: SettingsDep, caller: CallerDep
 ) -> JobPublic:
     """Queue a redact job with the edited annotations and the chosen IDs, recorded as yours."""
-    job = _reviews(store, settings).redact(job_id, token, body.blur, set(body.confirm))
+    require = store.policy.get().require_review  # the admins' policy
+    reviews = _reviews(store, settings)
+    job = reviews.redact(job_id, caller, body.blur, set(body.confirm), require_reviewed=require)
     return JobPublic.from_job(job)
 
 
 @router.get("/jobs/{job_id}/history")
-def history(job_id: str, store: StoreDep, settings: SettingsDep, _token: TokenDep) -> dict:
+def history(job_id: str, store: StoreDep, settings: SettingsDep, caller: CallerDep) -> dict:
     """Every edit, undo, redo, redaction and download of the review: who, what, when."""
-    review = _reviews(store, settings).open(job_id)
+    review = _reviews(store, settings).open(job_id, caller)
     return {"job": job_id, "entries": [e.to_json() for e in review.history.entries()]}
 
 
 @router.post("/jobs/{job_id}/downloads")
 def download(
-    job_id: str, body: DownloadRequest, store: StoreDep, settings: SettingsDep, token: TokenDep
+    job_id: str, body: DownloadRequest, store: StoreDep, settings: SettingsDep, caller: CallerDep
 ) -> dict[str, str]:
     """A link to download one file of the review, recorded in its history as yours."""
     reviews = _reviews(store, settings)
-    review = reviews.open(job_id)
+    review = reviews.open(job_id, caller)
     if body.job is None and body.name in ("annotations.json", "ids.txt"):
-        link, what = _link(settings, job_id, body.name), body.name
+        link, what = _link(settings, job_id, body.name, caller), body.name
     elif body.job is not None and body.name.startswith("outputs/"):
         if body.job not in {r["job"] for r in review.state.redactions}:
             raise HTTPException(404, f"job {body.job} is not a redaction of this review")
         output = body.name.removeprefix("outputs/")
-        if output not in job_outputs(settings, store.jobs.get(body.job)):
+        if output not in job_outputs(settings, store.jobs.get(body.job, caller)):
             raise HTTPException(404, f"job {body.job} has no output {output!r}")
-        link, what = _link(settings, body.job, body.name), f"{output} (job {body.job[:8]})"
+        link = _link(settings, body.job, body.name, caller)
+        what = f"{output} (job {body.job[:8]})"
     else:
         raise HTTPException(404, f"no file {body.name!r} to download here")
-    reviews.record(review, "download", f"Downloaded {what}", token, name=body.name, job=body.job)
+    reviews.record(
+        review, "download", f"Downloaded {what}", caller.name, name=body.name, job=body.job
+    )
     return {"link": f"{link}&download=1"}
 
 
 @router.get("/jobs/{job_id}/links")
-def output_links(job_id: str, store: StoreDep, settings: SettingsDep, _token: TokenDep) -> dict:
+def output_links(job_id: str, store: StoreDep, settings: SettingsDep, caller: CallerDep) -> dict:
     """Signed links to a job's outputs, for players and downloads."""
-    job = store.jobs.get(job_id)
+    job = store.jobs.get(job_id, caller)
     names = sorted(job_outputs(settings, job))
-    return {"job": job.id, "outputs": {n: _link(settings, job.id, f"outputs/{n}") for n in names}}
+    signed = {n: _link(settings, job.id, f"outputs/{n}", caller) for n in names}
+    return {"job": job.id, "outputs": signed}
 
 
 @router.get("/files/{job_id}/{name:path}", include_in_schema=False)
@@ -149,16 +161,21 @@ def signed_file(
     store: StoreDep,
     settings: SettingsDep,
     expires: int,
-    sig: str,
+    by: Annotated[str, Query(max_length=128)],
+    sig: Annotated[str, Query(max_length=128)],
     download: bool = False,
 ) -> Response:
-    """A file named by a signed link: the source, the edits, a thumbnail, an output."""
+    """A file named by a signed link: the source, the edits, a thumbnail, an output.
+
+    The link must be signed for this file, unexpired, and its token still active and
+    still allowed to see the job."""
     signed = "frames" if name.startswith("frames/") else name  # one link for every frame
-    if not links.verify(settings.data_dir, job_id, signed, expires, sig):
+    caller = store.tokens.active(by)
+    if not links.verify(settings.data_dir, job_id, signed, by, expires, sig) or caller is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this link is invalid or has expired")
     reviews = _reviews(store, settings)
-    job = store.jobs.get(job_id)
-    headers = {"Cache-Control": "private, max-age=3600"}
+    job = store.jobs.get(job_id, caller)
+    headers = {"Cache-Control": "private, max-age=600"}
     if name == "source":
         path = reviews.source_path(job)
         if path is None:
@@ -168,8 +185,11 @@ def signed_file(
         output = job_outputs(settings, job).get(name.removeprefix("outputs/"))
         if output is None:
             raise HTTPException(404, f"job {job_id} has no output {name[8:]!r}")
-        return output_response(settings, output, download=download, headers=headers)
-    review = reviews.open(job_id)
+        response = output_response(settings, output, download=download, headers=headers)
+        if download:
+            actions.downloaded(store, job, caller, output.name, "signed link")
+        return response
+    review = reviews.open(job_id, caller)
     if name == "annotations.json":
         return Response(
             _dump(review),

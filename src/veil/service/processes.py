@@ -1,4 +1,9 @@
-"""Worker processes for one machine: started, restarted when they die, stopped."""
+"""Worker processes for one machine: started, restarted when they die, stopped.
+
+Each worker knows the pid of the process that started it and stops when that
+process is gone (:mod:`veil.service.worker`), so none outlives ``veil serve``,
+even one killed with SIGKILL.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,13 @@ import threading
 import time
 
 from veil.service.settings import ServiceSettings
+from veil.service.worker import PARENT_VARIABLE
 
 log = logging.getLogger("veil.service")
 
 
 def start_worker(settings: ServiceSettings) -> subprocess.Popen:
-    env = {**os.environ, **settings.env()}
+    env = {**os.environ, **settings.env(), PARENT_VARIABLE: str(os.getpid())}
     return subprocess.Popen([sys.executable, "-m", "veil.service.worker"], env=env)
 
 
@@ -43,14 +49,15 @@ class WorkerPool:
                     )
                     self.procs[i] = start_worker(self.settings)
 
-    def stop(self, timeout: float = 20.0) -> None:
+    def stop(self) -> None:
+        """SIGTERM to every worker: running jobs get the grace period, then are given back."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
         for proc in self.procs:
             if proc.poll() is None:
                 proc.terminate()
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + self.settings.shutdown_grace + 10
         for proc in self.procs:
             try:
                 proc.wait(max(0.1, deadline - time.monotonic()))

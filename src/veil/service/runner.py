@@ -20,17 +20,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from veil.atomic import write_atomic
 from veil.detect import DetectorConfig, FaceDetector, load_detector
 from veil.distributed.executors import Executor, make_executor
 from veil.distributed.job import combined_segments
 from veil.errors import VeilError
 from veil.pipeline import analyze, combined, redact
 from veil.service import s3
-from veil.service.files import check_media, frame_total, output_names
+from veil.service.files import check_media, frame_total, output_names, public_message
 from veil.service.options import JobOptions, pipeline_config
 from veil.service.outputs import publish, unpublish
+from veil.service.report import job_report
 from veil.service.settings import ServiceSettings
 from veil.service.store import Job, Store
+from veil.service.uploads import input_path
 
 log = logging.getLogger("veil.service")
 
@@ -132,11 +135,12 @@ class JobRunner:
             log.info("job %s: canceled or taken over; outputs discarded", job.id)
             return "canceled"
         except VeilError as exc:  # the input or the request: trying again will not help
-            self.store.leases.fail(job.id, self.worker, job.tries, str(exc), retry=False)
+            reason = public_message(str(exc))
+            self.store.leases.fail(job.id, self.worker, job.tries, reason, retry=False)
             return "error"
         except Exception as exc:
             log.warning("job %s: try %d failed", job.id, job.tries, exc_info=True)
-            reason = f"{type(exc).__name__}: {exc}"
+            reason = public_message(f"{type(exc).__name__}: {exc}")
             self.store.leases.fail(job.id, self.worker, job.tries, reason, retry=True)
             return "failed"
         finally:
@@ -146,15 +150,17 @@ class JobRunner:
         started = time.time()
         options = JobOptions.model_validate(job.options)
         config = pipeline_config(options)
+        if options.mode != "analyze":  # the policy may have been raised since it was queued
+            self.store.policy.get().check_published_blur(config.redaction.blur)
         src = self._fetch(job, attempt_dir / "in")
-        kind = check_media(src)
+        kind = check_media(src, self.settings.max_pixels)
         on_ray = options.mode == "combined" and self.settings.ray_address is not None
         # segments report analysis and rendering separately: twice the frames
         passes = 2 if on_ray else 1
         lease.frames_total = frame_total(src, passes) if kind == "video" else None
         out = attempt_dir / "out"
         out.mkdir(parents=True, exist_ok=True)
-        names = output_names(Path(job.source_name).stem, src.suffix)
+        names = output_names(Path(job.source_name).stem, src.suffix, config.redaction.blur)
 
         def on_frame(n: int) -> None:
             if self.abort.is_set():
@@ -192,31 +198,11 @@ class JobRunner:
                 src, out / names["redacted"], Path(job.annotations), ids, config, on_frame
             )
         lease.on_frame(result.frames)
-        finished = time.time()
-        report = {
-            "job": job.id,
-            "mode": options.mode.value,
-            "preset": job.preset,
-            "settings": options.model_dump(mode="json"),
-            "who": job.token_name,
-            "source": job.source,
-            "worker": self.worker,
-            "attempt": job.tries,
-            "timings": {
-                "created_at": job.created_at,
-                "started_at": started,
-                "finished_at": finished,
-                "queued_seconds": round(started - job.created_at, 3),
-                "run_seconds": round(finished - started, 3),
-                "pipeline_seconds": round(result.seconds, 3),
-            },
-            "frames": result.frames,
-            "faces": len(result.face_ids),
-            "face_ids": result.face_ids,
-            "damaged_frames": result.damaged_frames,
-            "outputs": [*sorted(p.name for p in result.outputs), names["report"]],
-        }
-        (out / names["report"]).write_text(json.dumps(report, indent=2))
+        report = job_report(
+            self.settings, job, options, config, result,
+            src=src, out=out, worker=self.worker, started=started, finished=time.time(),
+        )  # fmt: skip
+        write_atomic(out / names["report"], json.dumps(report, indent=2).encode())
         if not lease.renew():  # canceled while the last frames were written
             raise JobCanceled(job.id)
         published = publish(self.settings, job, out)
@@ -225,6 +211,8 @@ class JobRunner:
         ):
             unpublish(self.settings, job)
             raise JobCanceled(job.id)
+        details = {"outputs": report["outputs"], "report_signature": report["signature"]["value"]}
+        self.store.audit.append(job.id, self.worker, "finished", details)
         return "finished"
 
     # -- inputs and outputs ---------------------------------------------------
@@ -232,10 +220,10 @@ class JobRunner:
     def _fetch(self, job: Job, folder: Path) -> Path:
         source = job.source
         kind = source.get("kind")
-        if kind in ("upload", "file"):
-            path = Path(source["path"])
+        path = input_path(self.settings, job)
+        if path is not None:
             if not path.is_file():
-                raise VeilError(f"{job.source_name}: the input is gone ({path})")
+                raise VeilError(f"{job.source_name}: the input is no longer on the server")
             return path
         folder.mkdir(parents=True, exist_ok=True)
         dst = folder / job.source_name

@@ -1,15 +1,31 @@
-"""What the API accepts and returns; table rows never reach a response directly."""
+"""What the API accepts and returns; table rows never reach a response directly.
+
+Every string and list a client sends is bounded here (the body as a whole is
+bounded by the guard, :mod:`veil.service.api.guard`).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from veil.service.access import Role
 from veil.service.options import DetectorOptions, EncoderOptions
 from veil.service.store import Job, StoredPreset, Upload
+from veil.urls import masked
 
 PRESET_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+TOKEN_NAME = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$"
+SHORT = 128  # names and IDs
+LONG = 2048  # URLs
+MAX_IDS = 100_000  # face IDs in one redaction
+
+Name = Annotated[str, Field(min_length=1, max_length=SHORT)]
+UrlField = Annotated[str, Field(min_length=1, max_length=LONG)]
+Secret = Annotated[str, Field(min_length=8, max_length=SHORT)]
+Url = Annotated[str | None, Query(max_length=LONG)]  # a URL in a query string
 
 
 class JobInput(BaseModel):
@@ -17,11 +33,11 @@ class JobInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    upload_id: str | None = None
-    url: str | None = None
-    s3: str | None = Field(None, description="s3://bucket/key")
-    version_id: str | None = Field(None, description="S3 object version (optional)")
-    job_id: str | None = Field(
+    upload_id: Name | None = None
+    url: UrlField | None = None
+    s3: UrlField | None = Field(None, description="s3://bucket/key")
+    version_id: Name | None = Field(None, description="S3 object version (optional)")
+    job_id: Name | None = Field(
         None, description="the input of an earlier job (e.g. redact what was analysed)"
     )
 
@@ -37,20 +53,22 @@ class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     input: JobInput
-    preset: str | None = Field(None, description="a stored preset's name")
+    preset: Name | None = Field(None, description="a stored preset's name")
     azure_preset: dict[str, Any] | None = Field(
         None, description="an Azure preset JSON, instead of a stored preset"
     )
     mode: Literal["analyze", "redact", "combined"] | None = None
     detector: DetectorOptions | None = None
     encoder: EncoderOptions | None = None
-    output: str | None = Field(None, description="s3://bucket/prefix; default: kept by veil")
-    webhook_url: str | None = None
-    webhook_secret: str | None = None
-    annotations_upload_id: str | None = Field(
+    output: UrlField | None = Field(None, description="s3://bucket/prefix; default: kept by veil")
+    webhook_url: UrlField | None = None
+    webhook_secret: Secret | None = None
+    annotations_upload_id: Name | None = Field(
         None, description="redact jobs: an uploaded (edited) annotations JSON"
     )
-    ids: list[int] | None = Field(None, description="redact jobs: the face IDs to hide")
+    ids: list[Annotated[int, Field(ge=0, le=2**31)]] | None = Field(
+        None, max_length=MAX_IDS, description="redact jobs: the face IDs to hide"
+    )
 
 
 class JobPublic(BaseModel):
@@ -73,14 +91,11 @@ class JobPublic(BaseModel):
     finished_at: str | None
     outputs: list[str]
     token_name: str | None
+    team: str | None
 
     @classmethod
     def from_job(cls, job: Job) -> JobPublic:
-        summary = job.summary()
-        if summary["source"].get("path"):  # server paths stay on the server
-            summary["source"] = {k: v for k, v in summary["source"].items() if k != "path"}
-        summary["outputs"] = [o.rsplit("/", 1)[-1] for o in summary["outputs"]]
-        return cls(**summary)
+        return cls(**job.summary())
 
 
 class JobList(BaseModel):
@@ -97,8 +112,8 @@ class PresetBody(BaseModel):
     )
     detector: DetectorOptions = DetectorOptions()
     encoder: EncoderOptions = EncoderOptions()
-    webhook_url: str | None = None
-    webhook_secret: str | None = None
+    webhook_url: UrlField | None = None
+    webhook_secret: Secret | None = None
 
 
 class PresetCreate(PresetBody):
@@ -129,7 +144,7 @@ class PresetPublic(BaseModel):
             blur=options.blur.value if options.blur else None,
             detector=options.detector.model_dump(exclude_none=True),
             encoder=options.encoder.model_dump(exclude_none=True),
-            webhook_url=stored.webhook_url,
+            webhook_url=masked(stored.webhook_url) if stored.webhook_url else None,
         )
 
 
@@ -143,14 +158,21 @@ class UploadPublic(BaseModel):
 
     @classmethod
     def from_upload(cls, upload: Upload) -> UploadPublic:
-        return cls(
-            id=upload.id,
-            filename=upload.filename,
-            size=upload.size,
-            received=upload.received,
-            complete=upload.complete,
-            kind=upload.kind,
-        )
+        return cls(**{name: getattr(upload, name) for name in cls.model_fields})
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=TOKEN_NAME)
+    role: Role = Role.OPERATOR
+    team: Name | None = None
+
+
+class S3Event(BaseModel):
+    """A bucket notification as AWS S3 and MinIO send it (other keys are ignored)."""
+
+    Records: list[dict[str, Any]] = Field(default_factory=list, max_length=1000)
 
 
 class EventResult(BaseModel):

@@ -1,22 +1,25 @@
 """Turning requests, watched files and S3 objects into queued jobs (no HTTP here).
 
-:func:`submit_request` is how a job request enters the store, from the API's
-routes and from the review app alike; the watchers and the S3 event endpoint
-build their jobs with :func:`file_job` and :func:`s3_job`.
+:func:`submit` is how every job enters the store. :func:`submit_request` checks
+and queues a job request, for the API's routes and the review app alike; the
+watchers and the S3 event endpoint build their jobs with :func:`file_job` and
+:func:`s3_job`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from veil.errors import VeilError
 from veil.service import s3
-from veil.service.fetch import check_url_allowed
+from veil.service.access import Caller
+from veil.service.addresses import check_url_allowed, check_webhook_url
 from veil.service.files import is_media_name, safe_name
-from veil.service.options import JobOptions, resolve_options
+from veil.service.options import JobOptions, pipeline_config, resolve_options
 from veil.service.schemas import JobCreate
+from veil.service.secrets import Secrets
 from veil.service.settings import ServiceSettings
 from veil.service.store import Job, JobSpec, Store, StoredPreset
 from veil.service.uploads import upload_path
@@ -55,36 +58,32 @@ def check_output(output: str | None) -> str | None:
 
 
 def _input(
-    store: Store, settings: ServiceSettings, request: JobCreate
-) -> tuple[dict[str, Any], str]:
-    """Where a requested job's input comes from, and the name its outputs are named after."""
+    store: Store, settings: ServiceSettings, request: JobCreate, caller: Caller
+) -> tuple[dict[str, Any], str, Job | None]:
+    """Where a requested job's input comes from, the name its outputs are named after, and
+    the earlier job it comes from (if it does)."""
     given = request.input
     if given.upload_id:
-        upload = store.uploads.get(given.upload_id)
+        upload = store.uploads.get(given.upload_id, caller)
         if not upload.complete or upload.kind not in ("video", "image"):
             raise VeilError(f"upload {upload.id} is not a complete video or image upload")
-        path = upload_path(settings, upload).resolve()
-        source = {"kind": "upload", "upload_id": upload.id, "filename": upload.filename}
-        return {**source, "path": str(path)}, upload.filename
+        return {"kind": "upload", "upload_id": upload.id}, upload.filename, None
     if given.job_id:  # the same input as an earlier job (a redaction after a review)
-        earlier = store.jobs.get(given.job_id)
-        return dict(earlier.source), earlier.source_name
+        earlier = store.jobs.get(given.job_id, caller)
+        return dict(earlier.source), earlier.source_name, earlier
     if given.url:
-        check_url_allowed(given.url, settings)
-        return {"kind": "url", "url": given.url}, safe_name(
-            Path(urlparse(given.url).path).name, "input.mp4"
-        )
+        url = check_url_allowed(given.url, settings)
+        name = safe_name(unquote(Path(urlparse(url).path).name), "input.mp4")
+        return {"kind": "url", "url": url}, name, None
     assert given.s3 is not None
     loc = s3.parse_s3_url(given.s3)
     source = {"kind": "s3", "bucket": loc.bucket, "key": loc.key}
     if given.version_id:
         source["version_id"] = given.version_id
-    return source, safe_name(Path(loc.key).name, "input.mp4")
+    return source, safe_name(Path(loc.key).name, "input.mp4"), None
 
 
-def api_job(
-    store: Store, settings: ServiceSettings, request: JobCreate, token_name: str | None
-) -> JobSpec:
+def api_job(store: Store, settings: ServiceSettings, request: JobCreate, caller: Caller) -> JobSpec:
     """Check a job request and build its spec; VeilError says what is wrong."""
     options, stored = preset_options(
         store,
@@ -94,19 +93,22 @@ def api_job(
         encoder=request.encoder.model_dump(exclude_none=True) if request.encoder else None,
         mode=request.mode,
     )
-    source, name = _input(store, settings, request)
+    source, name, earlier = _input(store, settings, request, caller)
     if not is_media_name(name):
         raise VeilError(f"{name}: not a video or image name")
     annotations = None
     if options.mode == "redact":
         if not request.annotations_upload_id:
             raise VeilError("a redact job needs annotations_upload_id (an annotations JSON)")
-        ann = store.uploads.get(request.annotations_upload_id)
+        ann = store.uploads.get(request.annotations_upload_id, caller)
         if not ann.complete or ann.kind != "annotations":
             raise VeilError(f"upload {ann.id} is not an annotations file")
         annotations = str(upload_path(settings, ann).resolve())
     elif request.ids or request.annotations_upload_id:
         raise VeilError("annotations and ids are for redact jobs only")
+    webhook_url = request.webhook_url or (stored.webhook_url if stored else None)
+    if request.webhook_url:
+        check_webhook_url(request.webhook_url, store.policy.get().webhook_allow)
     return JobSpec(
         mode=options.mode.value,
         source=source,
@@ -116,17 +118,42 @@ def api_job(
         output=check_output(request.output),
         annotations=annotations,
         ids=sorted(set(request.ids)) if request.ids else None,
-        webhook_url=request.webhook_url or (stored.webhook_url if stored else None),
-        webhook_secret=request.webhook_secret or (stored.webhook_secret if stored else None),
-        token_name=token_name,
+        webhook_url=webhook_url,
+        # the preset's secret stays with the preset: a job stores only its own
+        webhook_secret=Secrets(settings).seal(request.webhook_secret)
+        if request.webhook_secret
+        else None,
+        token_name=caller.name,
+        team=caller.team or (earlier.team if earlier else None),
+        upload_id=source.get("upload_id"),
+        annotations_upload_id=request.annotations_upload_id if annotations else None,
     )
 
 
+def submit(store: Store, spec: JobSpec, who: str) -> tuple[Job, bool]:
+    """Queue a job, within the policy, and write it into its audit trail.
+
+    Every job enters the store here: from the API, the review app, the watchers
+    and storage events. Returns (job, True), or (the existing job, False) for a
+    unique key already queued.
+    """
+    options = JobOptions.model_validate(spec.options)
+    if options.mode != "analyze":
+        store.policy.get().check_published_blur(pipeline_config(options).redaction.blur)
+    job, created = store.jobs.submit(spec)
+    if created:
+        details = {"mode": job.mode, "input": job.summary()["source"], "preset": job.preset}
+        if job.ids is not None:
+            details["ids"] = job.ids
+        store.audit.append(job.id, who, "submitted", details)
+    return job, created
+
+
 def submit_request(
-    store: Store, settings: ServiceSettings, request: JobCreate, token_name: str | None
+    store: Store, settings: ServiceSettings, request: JobCreate, caller: Caller
 ) -> Job:
     """Check a job request and queue it: what ``POST /v1/jobs`` and the review app do."""
-    job, _ = store.jobs.submit(api_job(store, settings, request, token_name))
+    job, _ = submit(store, api_job(store, settings, request, caller), caller.name)
     return job
 
 
@@ -155,9 +182,13 @@ def s3_job(
     source_prefix: str,
     output: str,
     preset: str | None,
-    token_name: str | None = None,
+    caller: Caller | None = None,
 ) -> JobSpec:
-    """A job for a new object under a watched prefix; outputs keep its sub-folder."""
+    """A job for a new object under a watched prefix; outputs keep its sub-folder.
+
+    ``caller``: the token that pushed the storage event (owns the job); None for
+    jobs found by a watcher's listing, which only admins see.
+    """
     options, stored = preset_options(store, preset=preset)
     name = safe_name(Path(key).name, "input.mp4")
     relative = key[len(source_prefix) :].lstrip("/") if key.startswith(source_prefix) else key
@@ -176,8 +207,8 @@ def s3_job(
         preset=preset,
         output=out.url,
         webhook_url=stored.webhook_url if stored else None,
-        webhook_secret=stored.webhook_secret if stored else None,
-        token_name=token_name,
+        token_name=caller.name if caller else None,
+        team=caller.team if caller else None,
         unique_key=s3_object_key(bucket, key, etag, version_id),
     )
 
@@ -196,6 +227,5 @@ def file_job(
         preset=preset,
         output=str(output.resolve()),
         webhook_url=stored.webhook_url if stored else None,
-        webhook_secret=stored.webhook_secret if stored else None,
         unique_key=f"file://{path}#size={size}&mtime_ns={mtime_ns}",
     )

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from veil.atomic import write_atomic
 from veil.errors import VeilError
-from veil.service.files import check_annotations, check_media
+from veil.service.access import Caller
+from veil.service.files import TooLarge, check_annotations, check_media
 from veil.service.settings import ServiceSettings
-from veil.service.store import Store, Upload
+from veil.service.store import Job, Store, Upload
 
 
 def upload_folder(settings: ServiceSettings, upload: Upload) -> Path:
@@ -24,6 +25,16 @@ def upload_folder(settings: ServiceSettings, upload: Upload) -> Path:
 def upload_path(settings: ServiceSettings, upload: Upload) -> Path:
     """The uploaded file."""
     return upload_folder(settings, upload) / upload.filename
+
+
+def input_path(settings: ServiceSettings, job: Job) -> Path | None:
+    """A job's input on this server (an upload or a watched file), else None (URL, S3)."""
+    source = job.source
+    if source.get("kind") == "upload":
+        return settings.uploads_dir / source["upload_id"] / job.source_name
+    if source.get("kind") == "file":
+        return Path(source["path"])
+    return None
 
 
 def partial_path(settings: ServiceSettings, upload: Upload) -> Path:
@@ -44,19 +55,29 @@ def complete(store: Store, settings: ServiceSettings, upload: Upload, size: int)
     """
     final = upload_path(settings, upload)
     partial_path(settings, upload).replace(final)
-    check = check_annotations if final.suffix.lower() == ".json" else check_media
     try:
-        kind = check(final)
+        if final.suffix.lower() == ".json":
+            kind = check_annotations(final)
+        else:
+            kind = check_media(final, settings.max_pixels)
+    except TooLarge:
+        discard(store, settings, upload)
+        raise
     except VeilError as exc:
         discard(store, settings, upload)
         raise VeilError(f"not a usable file: {exc}") from exc
+    except BaseException:  # nothing half-checked stays behind
+        discard(store, settings, upload)
+        raise
     return store.uploads.complete(upload.id, kind=kind, size=size)
 
 
 def save_upload(
-    store: Store, settings: ServiceSettings, filename: str, data: bytes, token_name: str | None
+    store: Store, settings: ServiceSettings, filename: str, data: bytes, caller: Caller
 ) -> Upload:
-    """A file veil made itself (the review's edited annotations), stored as an upload."""
-    upload = store.uploads.create(filename=filename, size=len(data), token_name=token_name)
+    """A file veil made itself (the review's edited annotations), stored as ``caller``'s."""
+    upload = store.uploads.create(
+        filename=filename, size=len(data), token_name=caller.name, team=caller.team
+    )
     write_atomic(partial_path(settings, upload), data)
     return complete(store, settings, upload, len(data))

@@ -18,11 +18,12 @@ from veil.service import s3
 from veil.service.files import MEDIA_SUFFIXES, is_media_name
 from veil.service.settings import ServiceSettings
 from veil.service.store import Store, WatchRule
-from veil.service.submit import file_job, s3_job
+from veil.service.submit import file_job, s3_job, submit
 
 log = logging.getLogger("veil.service")
 
 DEFAULT_SUFFIXES = sorted(MEDIA_SUFFIXES)
+WATCHER = "veil watch"  # who queued a watched file, in its audit trail
 
 
 @dataclass
@@ -82,7 +83,7 @@ class FolderWatcher:
                 output=self.output,
                 preset=self.preset,
             )
-            job, created = self.store.jobs.submit(spec)
+            job, created = submit(self.store, spec, WATCHER)
             self._queued.add(ident)
             if created:
                 log.info("%s: queued job %s", path.name, job.id)
@@ -139,7 +140,7 @@ class S3Watcher:
             assert spec.unique_key is not None
             if spec.unique_key in self._queued:
                 continue
-            job, created = self.store.jobs.submit(spec)
+            job, created = submit(self.store, spec, WATCHER)
             self._queued.add(spec.unique_key)
             if created:
                 log.info("%s: queued job %s", key, job.id)

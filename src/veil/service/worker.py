@@ -1,14 +1,18 @@
 """The worker loop: claim a job, run it, repeat. ``python -m veil.service.worker`` runs one.
 
 Settings come from ``VEIL_*`` variables (``veil serve --workers N`` passes its
-own). SIGTERM or SIGINT stops the worker: the running job is given back to the
-queue at its next frame. SIGKILL loses nothing either: the job's lease expires
-and another worker runs it again.
+own). SIGTERM or SIGINT drains the worker: it claims nothing more, and the job
+it is running may finish within ``shutdown_grace`` seconds; after that (or at
+a second signal) the job is given back to the queue at its next frame.
+SIGKILL loses nothing either: the job's lease expires and another worker runs
+it again. A worker started by ``veil serve`` (``VEIL_WORKER_PARENT``) also stops,
+giving its job back, as soon as that process is gone, however it ended.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -19,6 +23,7 @@ from veil.service.store import Store
 from veil.service.webhooks import Dispatcher
 
 log = logging.getLogger("veil.service")
+PARENT_VARIABLE = "VEIL_WORKER_PARENT"
 
 
 def run_worker(
@@ -56,21 +61,54 @@ def run_worker(
     return done
 
 
+class Drain:
+    """What a stop request does: no more claims now; the running job is handed back after
+    the grace period, at once on a second request, or at once when the parent is gone."""
+
+    def __init__(self, runner: JobRunner, grace: float) -> None:
+        self.runner, self.grace = runner, grace
+        self.stop = threading.Event()
+
+    def request(self, *_args: object) -> None:
+        if self.stop.is_set():
+            self.runner.abort.set()
+            return
+        self.stop.set()
+        timer = threading.Timer(self.grace, self.runner.abort.set)
+        timer.daemon = True
+        timer.start()
+
+    def now(self) -> None:
+        self.stop.set()
+        self.runner.abort.set()
+
+    def watch_parent(self, parent: int, every: float = 0.5) -> None:
+        def watch() -> None:
+            while not self.stop.wait(every):
+                if os.getppid() != parent:
+                    log.warning("worker: veil serve (pid %d) is gone; stopping", parent)
+                    self.now()
+
+        threading.Thread(target=watch, name="parent", daemon=True).start()
+
+
+def serve_until_stopped(settings: ServiceSettings, runner: JobRunner | None = None) -> int:
+    """Run a worker in this process until SIGTERM or SIGINT (or its parent ends)."""
+    runner = runner or JobRunner(Store(settings), settings)
+    drain = Drain(runner, settings.shutdown_grace)
+    signal.signal(signal.SIGTERM, drain.request)
+    signal.signal(signal.SIGINT, drain.request)
+    parent = os.environ.get(PARENT_VARIABLE)
+    if parent and parent.isdigit():
+        drain.watch_parent(int(parent))
+    run_worker(settings, stop=drain.stop, runner=runner)
+    return 0
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="veil worker: %(levelname)s: %(message)s")
-    settings = ServiceSettings.from_env()
-    stop = threading.Event()
-    store = Store(settings)
-    runner = JobRunner(store, settings)
-
-    def shut_down(signum: int, _frame: object) -> None:
-        stop.set()
-        runner.abort.set()
-
-    signal.signal(signal.SIGTERM, shut_down)
-    signal.signal(signal.SIGINT, shut_down)
-    run_worker(settings, stop=stop, runner=runner)
-    return 0
+    os.umask(0o077)
+    return serve_until_stopped(ServiceSettings.from_env())
 
 
 if __name__ == "__main__":

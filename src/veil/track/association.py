@@ -30,21 +30,23 @@ def match_cost(
     predicted: NDArray[np.float32],
     detected: NDArray[np.float32],
     max_distance: float | NDArray[np.float32],
+    max_ratio: float | NDArray[np.float32] = 2.0,
 ) -> NDArray[np.float32]:
     """Association cost in 0..2 (lower is better); pairs that may not match get inf.
 
     Pairs match when their boxes overlap, or when their centres are within
-    ``max_distance`` box sizes (a scalar, or one per predicted box) and the
-    sizes agree within a factor of two.
+    ``max_distance`` box sizes and the sizes agree within a factor of
+    ``max_ratio`` (each a scalar, or one per predicted box).
     """
     max_distance = np.broadcast_to(np.asarray(max_distance, np.float32), (len(predicted),))
     max_distance = max_distance[:, None]
+    max_ratio = np.broadcast_to(np.asarray(max_ratio, np.float32), (len(predicted),))[:, None]
     iou = box_iou(predicted, detected).astype(np.float32)
     dist = center_distance(predicted, detected)
     size_p = np.maximum(predicted[:, 2] - predicted[:, 0], 1e-6)[:, None]
     size_d = np.maximum(detected[:, 2] - detected[:, 0], 1e-6)[None, :]
     ratio = np.maximum(size_p / size_d, size_d / size_p)
-    allowed = (iou > 0) | ((dist < max_distance) & (ratio < 2))
+    allowed = (iou > 0) | ((dist < max_distance) & (ratio < max_ratio))
     cost = (1 - iou) + np.minimum(dist, 1)
     return np.where(allowed, cost, np.inf).astype(np.float32)
 

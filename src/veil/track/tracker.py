@@ -4,7 +4,10 @@ Detections may come every frame or every few frames. Each detection frame's
 faces are matched to where the live tracks are predicted to be (constant
 velocity), by overlap and by centre distance relative to face size, with an
 optimal assignment; unmatched detections start new tracks. A track that goes
-undetected for more than ``max_gap`` frames ends.
+undetected for more than ``max_gap`` frames ends. Where the detections come
+with their looks (:mod:`veil.track.appearance`), a face that looks unlike a
+track is not given to it on motion alone: where two faces pass each other or
+a face reappears beside another's lost track, the look decides.
 
 Between a track's detections its box is interpolated, and it is held for
 ``pad_frames`` (plus the detection stride) before its first and after its last
@@ -22,6 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from veil.geometry import box_iou
+from veil.track.appearance import SIZE, similarity
 from veil.track.association import assign, match_cost
 from veil.types import Detections
 
@@ -33,6 +38,26 @@ _START_VELOCITY_SPAN = 4
 _COMEBACK_SPAN = 25
 # The distance a returning face may be from its prediction doubles every this many frames.
 _REACH_GROWTH_FRAMES = 10
+# Where boxes do not overlap, a face may have changed size by at most this
+# factor a frame unseen to be the same face (a zoom from 120 to 480 px in 10
+# frames changes it by 1.15 a frame), and never by more than 2.
+_SIZE_CHANGE_PER_FRAME = 1.2
+# A track's look is the mean of its latest this many looks.
+_LOOK_MEMORY = 8
+# A detection this unlike a track's look (appearance.similarity) is not its face
+# unless it overlaps the track's predicted box by at least _LOOK_OVERRULED.
+_LOOK_GATE = 0.35
+_LOOK_OVERRULED = 0.3
+# Each step of unlikeness costs this much in the assignment (overlap and distance cost 0..2).
+_LOOK_WEIGHT = 2.0
+# A track unseen for more frames than this keeps its ID for a face that barely
+# overlaps its predicted box only where their looks agree.
+_UNSEEN_TRUSTED = 4
+# The unlikeness counted where a look is unknown: a track whose look is known and
+# agrees beats one whose look is unknown, which beats one whose look disagrees.
+_UNKNOWN_UNLIKENESS = 0.5
+# A look is only learnt from a face no other detection overlaps (no one else's pixels in it).
+_CLEAR_IOU = 0.05
 
 
 @dataclass(frozen=True)
@@ -65,6 +90,8 @@ class TrackedFace:
     xyxy: tuple[float, float, float, float]
     detected: bool
     score: float
+    # what the face looked like on this frame (a detection the tracker matched), if known
+    look: NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -73,6 +100,8 @@ class _Track:
     frames: list[int] = field(default_factory=list)
     boxes: list[NDArray[np.float32]] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
+    # per detection: its look, where the face was clear of others (None otherwise)
+    looks: list[NDArray[np.float32] | None] = field(default_factory=list)
     velocity: NDArray[np.float32] = field(default_factory=lambda: np.zeros(4, np.float32))
     ended: bool = False
     # the last frame the whole-frame detector (or a sure search) found this face
@@ -83,7 +112,13 @@ class _Track:
     shot_start: int = 0
     shot_end: int | None = None
 
-    def add(self, frame: int, box: NDArray[np.float32], score: float) -> None:
+    def add(
+        self,
+        frame: int,
+        box: NDArray[np.float32],
+        score: float,
+        look: NDArray[np.float32] | None = None,
+    ) -> None:
         if self.frames:
             step = (box - self.boxes[-1]) / (frame - self.frames[-1])
             # smoothed so one jittery detection does not fling the prediction
@@ -91,6 +126,18 @@ class _Track:
         self.frames.append(frame)
         self.boxes.append(box)
         self.scores.append(score)
+        self.looks.append(look)
+
+    def look(self) -> NDArray[np.float32] | None:
+        """The mean of the track's latest looks (cell by cell, over those that show it)."""
+        recent = [look for look in reversed(self.looks) if look is not None][:_LOOK_MEMORY]
+        if not recent:
+            return None
+        stacked = np.stack(recent)
+        shown = np.isfinite(stacked)
+        total = np.where(shown, stacked, 0.0).sum(axis=0)
+        count = shown.sum(axis=0)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan).astype(np.float32)
 
     def predict(self, frame: int) -> NDArray[np.float32]:
         return self.boxes[-1] + self.velocity * (frame - self.frames[-1])
@@ -145,7 +192,8 @@ class _Track:
             return None
         k = bisect.bisect_left(self.frames, frame)
         if k < len(self.frames) and self.frames[k] == frame:
-            return TrackedFace(self.track_id, _xyxy(self.boxes[k]), True, self.scores[k])
+            box, score, look = self.boxes[k], self.scores[k], self.looks[k]
+            return TrackedFace(self.track_id, _xyxy(box), True, score, look)
         if frame < first:
             box = _covering(
                 [_coast(self.boxes[0], -v, first - frame) for v in self._start_velocities()]
@@ -181,13 +229,56 @@ def _coast(
 
 def _merged(a: TrackedFace, b: TrackedFace) -> TrackedFace:
     box = _covering([np.array(a.xyxy, np.float32), np.array(b.xyxy, np.float32)])
-    return TrackedFace(a.track_id, _xyxy(box), a.detected or b.detected, max(a.score, b.score))
+    look = a.look if a.look is not None else b.look
+    detected = a.detected or b.detected
+    return TrackedFace(a.track_id, _xyxy(box), detected, max(a.score, b.score), look)
 
 
 def _covering(boxes: list[NDArray[np.float32]]) -> NDArray[np.float32]:
     """The smallest box holding every one of ``boxes``: where a face may be, by each guess."""
     stacked = np.stack(boxes)
     return np.concatenate([stacked[:, :2].min(axis=0), stacked[:, 2:].max(axis=0)])
+
+
+def _stack_looks(looks: list[NDArray[np.float32] | None]) -> NDArray[np.float32]:
+    """(N, SIZE) looks, NaN rows where a look is unknown."""
+    return np.stack([np.full(SIZE, np.nan, np.float32) if v is None else v for v in looks])
+
+
+def _clear_looks(
+    boxes: NDArray[np.float32], looks: NDArray[np.float32] | None
+) -> list[NDArray[np.float32] | None]:
+    """Each detection's look where no other detection overlaps it, else None."""
+    if looks is None:
+        return [None] * len(boxes)
+    overlap = box_iou(boxes, boxes)
+    np.fill_diagonal(overlap, 0.0)
+    clear = overlap.max(axis=1, initial=0.0) < _CLEAR_IOU
+    return [looks[k] if clear[k] else None for k in range(len(boxes))]
+
+
+def _with_looks(
+    cost: NDArray[np.float32],
+    tracks: list[_Track],
+    predicted: NDArray[np.float32],
+    boxes: NDArray[np.float32],
+    looks: NDArray[np.float32] | None,
+    unseen: NDArray[np.float32],
+) -> NDArray[np.float32]:
+    """``cost`` with each pair's unlikeness added; pairs that barely overlap
+    are ruled out where they look unlike, or, for a track unseen a while (it
+    went behind something), where either look is unknown: someone else may
+    have stepped out where it went in."""
+    if looks is None or not len(tracks) or not len(boxes):
+        return cost
+    track_looks = _stack_looks([t.look() for t in tracks])
+    alike = similarity(track_looks, looks)
+    known = np.isfinite(alike)
+    unlike = np.where(known, 1.0 - alike, _UNKNOWN_UNLIKENESS)
+    overlap = box_iou(predicted, boxes)
+    doubtful = np.where(known, alike < _LOOK_GATE, (unseen > _UNSEEN_TRUSTED)[:, None])
+    ruled_out = doubtful & (overlap < _LOOK_OVERRULED)
+    return np.where(ruled_out, np.inf, cost + _LOOK_WEIGHT * unlike).astype(np.float32)
 
 
 def _xyxy(box: NDArray[np.float32]) -> tuple[float, float, float, float]:
@@ -207,8 +298,18 @@ class FaceTracker:
         >>> tracker.close()  # then every frame is settled
     """
 
-    def __init__(self, config: TrackerConfig = TrackerConfig(), stride: int = 1) -> None:
+    def __init__(
+        self,
+        config: TrackerConfig = TrackerConfig(),
+        stride: int = 1,
+        frame_size: tuple[int, int] | None = None,
+    ) -> None:
+        """``frame_size``: (width, height) of the frames, if known: a track whose
+        motion has taken it wholly out of the frame has left, and ends there
+        (someone walking in where it left is someone else, or it back, which
+        :mod:`veil.track.identities` decides by its look)."""
         self.config = config
+        self.frame_size = frame_size
         self.pad = config.pad_frames + stride - 1
         # a live track ends once undetected for max_gap frames, and a later track
         # reaches back at most pad frames: past both, nothing can change a frame
@@ -217,15 +318,28 @@ class FaceTracker:
         # ended tracks no longer needed for any frame, kept while they may relink
         self._dormant: list[_Track] = []
         self._next_id = 1
+        # whether detections come with looks (then an old ID needs a look that agrees)
+        self._seen_looks = False
         self._last_update = -1
         self._closed = False
         self._shot_start = 0
 
-    def update(self, frame: int, detections: Detections) -> NDArray[np.int64]:
-        """Match the detections made on ``frame``; returns a track ID per detection."""
+    def update(
+        self,
+        frame: int,
+        detections: Detections,
+        looks: NDArray[np.float32] | None = None,
+    ) -> NDArray[np.int64]:
+        """Match the detections made on ``frame``; returns a track ID per detection.
+
+        ``looks``: (N, appearance.SIZE) what each detection looks like
+        (:func:`veil.track.appearance.describe`), or None to track by motion alone.
+        """
         self._last_update = frame
         for track in self._tracks:
-            if not track.ended and frame - track.frames[-1] > self.config.max_gap:
+            if not track.ended and (
+                frame - track.frames[-1] > self.config.max_gap or self._left(track.predict(frame))
+            ):
                 track.ended = True
         live = [t for t in self._tracks if not t.ended]
         predicted = np.array([t.predict(frame) for t in live], np.float32).reshape(-1, 4)
@@ -233,29 +347,51 @@ class FaceTracker:
         # it may come back (occlusions: it walked on behind something)
         unseen = np.array([frame - t.frames[-1] for t in live], np.float32)
         reach = self.config.max_distance * (1 + unseen / _REACH_GROWTH_FRAMES)
-        cost = match_cost(predicted, detections.xyxy, reach)
+        # a face's size changes by a bounded share a frame (fast zooms included),
+        # so a face of another size nearby is another face
+        resize = np.minimum(_SIZE_CHANGE_PER_FRAME**unseen, 2.0)
+        cost = match_cost(predicted, detections.xyxy, reach, resize)
+        cost = _with_looks(cost, live, predicted, detections.xyxy, looks, unseen)
+        learnt = _clear_looks(detections.xyxy, looks)
+        self._seen_looks = self._seen_looks or looks is not None
         ids = np.zeros(len(detections), np.int64)
         for row, col in assign(cost):
-            live[row].add(frame, detections.xyxy[col], float(detections.score[col]))
+            live[row].add(frame, detections.xyxy[col], float(detections.score[col]), learnt[col])
             live[row].confirmed = frame
             ids[col] = live[row].track_id
         new = np.flatnonzero(ids == 0)
-        returning = self._returning(frame, detections.xyxy[new])
+        returning = self._returning(frame, detections.xyxy[new], [learnt[c] for c in new])
         for k, col in enumerate(new.tolist()):
             track_id = returning.get(k)
             if track_id is None:
                 track_id, self._next_id = self._next_id, self._next_id + 1
             track = _Track(track_id, confirmed=frame, shot_start=self._shot_start)
-            track.add(frame, detections.xyxy[col], float(detections.score[col]))
+            track.add(frame, detections.xyxy[col], float(detections.score[col]), learnt[col])
             self._tracks.append(track)
             ids[col] = track.track_id
         return ids
 
-    def _returning(self, frame: int, boxes: NDArray[np.float32]) -> dict[int, int]:
+    def _left(self, box: NDArray[np.float32]) -> bool:
+        """Whether ``box`` lies wholly outside the frame."""
+        if self.frame_size is None:
+            return False
+        width, height = self.frame_size
+        return bool(box[2] <= 0 or box[3] <= 0 or box[0] >= width or box[1] >= height)
+
+    def _returning(
+        self,
+        frame: int,
+        boxes: NDArray[np.float32],
+        looks: list[NDArray[np.float32] | None],
+    ) -> dict[int, int]:
         """New faces that are ended tracks come back: {row of ``boxes``: their old ID}.
 
         A candidate must be where its motion predicts, within the plain reach
-        (not the widened one of live tracks), and of the same size.
+        (not the widened one of live tracks), and of the same size. Where faces'
+        looks are known, it must also look like the face: a face whose look is
+        unknown (coming in at the frame's edge, behind someone) is not given an
+        old ID on motion alone; :mod:`veil.track.identities` decides it later,
+        with the whole video's evidence.
         """
         horizon = self._relink_horizon()
         candidates = [
@@ -269,8 +405,13 @@ class FaceTracker:
         if not candidates or len(boxes) == 0:
             return {}
         predicted = np.array([t.comeback_box(frame) for t in candidates], np.float32)
+        cost = match_cost(predicted, boxes, self.config.max_distance)
+        if self._seen_looks:
+            track_looks = _stack_looks([t.look() for t in candidates])
+            alike = similarity(track_looks, _stack_looks(looks))
+            cost = np.where(alike >= _LOOK_GATE, cost, np.inf).astype(np.float32)
         returning = {}
-        for row, col in assign(match_cost(predicted, boxes, self.config.max_distance)):
+        for row, col in assign(cost):
             candidates[row].relinked = True
             returning[col] = candidates[row].track_id
         return returning
@@ -339,6 +480,7 @@ class FaceTracker:
         track.frames.insert(0, frame)
         track.boxes.insert(0, np.asarray(box, np.float32))
         track.scores.insert(0, score)
+        track.looks.insert(0, None)
 
     def _track(self, track_id: int) -> _Track:
         # the newest: a face back from hiding continues its ID in a new track

@@ -2,7 +2,8 @@
 
 ``Store(settings)`` opens the database and offers ``tokens``, ``presets``,
 ``uploads``, ``jobs``, ``leases`` (the workers' side of jobs), ``deliveries``
-(the webhook outbox) and ``watch_rules``. Each reads the time from one
+(the webhook outbox), ``watch_rules``, ``policy`` and ``audit`` (each job's
+chain of custody). Each reads the time from one
 injected clock (``time.time`` unless a test passes a fake one).
 """
 
@@ -12,12 +13,15 @@ import time
 
 from veil.service import db
 from veil.service.settings import ServiceSettings
+from veil.service.store.audit import AuditStore
 from veil.service.store.deliveries import DeliveryStore
 from veil.service.store.jobs import JobStore
 from veil.service.store.leases import LeaseStore
+from veil.service.store.policy import PolicyStore
 from veil.service.store.presets import PresetStore
 from veil.service.store.records import (
     FINAL_STATES,
+    AuditEvent,
     Clock,
     Conflict,
     Delivery,
@@ -35,6 +39,7 @@ from veil.service.store.watch_rules import WatchRuleStore
 
 __all__ = [
     "FINAL_STATES",
+    "AuditEvent",
     "Clock",
     "Conflict",
     "Delivery",
@@ -64,6 +69,8 @@ class Store:
         self.jobs = JobStore(self.engine, clock, self.deliveries, settings.max_tries)
         self.leases = LeaseStore(self.engine, clock, self.jobs, settings.lease_seconds)
         self.watch_rules = WatchRuleStore(self.engine, clock)
+        self.policy = PolicyStore(self.engine, clock)
+        self.audit = AuditStore(self.engine, clock)
 
     def close(self) -> None:
         self.engine.dispose()

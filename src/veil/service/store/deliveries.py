@@ -7,6 +7,7 @@ count (compare-and-set) and leasing it for 30 s.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -32,7 +33,6 @@ class DeliveryStore:
             insert(db.deliveries).values(
                 job_id=job.id,
                 url=job.webhook_url,
-                secret=job.webhook_secret,
                 body=body,
                 attempts=0,
                 next_at=now,
@@ -40,16 +40,21 @@ class DeliveryStore:
             )
         )
 
-    def due(self, *, limit: int = 20) -> list[Delivery]:
-        """Claim webhook deliveries that are due (each is leased for 30 s)."""
+    def due(
+        self, *, limit: int = 20, skip_urls: Collection[str] = (), only_url: str | None = None
+    ) -> list[Delivery]:
+        """Claim webhook deliveries that are due (each is leased for 30 s), oldest first;
+        none to ``skip_urls``, or only to ``only_url``."""
         now = self.clock()
+        query = select(db.deliveries).where(
+            db.deliveries.c.done.is_(False), db.deliveries.c.next_at <= now
+        )
+        if skip_urls:
+            query = query.where(db.deliveries.c.url.not_in(list(skip_urls)))
+        if only_url is not None:
+            query = query.where(db.deliveries.c.url == only_url)
         with self.engine.connect() as c:
-            rows = c.execute(
-                select(db.deliveries)
-                .where(db.deliveries.c.done.is_(False), db.deliveries.c.next_at <= now)
-                .order_by(db.deliveries.c.id)
-                .limit(limit)
-            ).all()
+            rows = c.execute(query.order_by(db.deliveries.c.id).limit(limit)).all()
         claimed = []
         for row in rows:
             with self.engine.begin() as c:
@@ -63,9 +68,7 @@ class DeliveryStore:
                     .values(attempts=row.attempts + 1, next_at=now + CLAIM_SECONDS)
                 ).rowcount
             if got:
-                claimed.append(
-                    Delivery(row.id, row.job_id, row.url, row.secret, row.body, row.attempts + 1)
-                )
+                claimed.append(Delivery(row.id, row.job_id, row.url, row.body, row.attempts + 1))
         return claimed
 
     def done(self, delivery_id: int, *, error: str | None, retry_at: float | None) -> None:

@@ -11,10 +11,11 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from veil.service import db
+from veil.service.access import Caller
 from veil.service.store.deliveries import DeliveryStore
 from veil.service.store.records import (
     FINAL_STATES,
@@ -57,6 +58,9 @@ class JobStore:
             "webhook_url": spec.webhook_url,
             "webhook_secret": spec.webhook_secret,
             "token_name": spec.token_name,
+            "team": spec.team,
+            "upload_id": spec.upload_id,
+            "annotations_upload_id": spec.annotations_upload_id,
             "frames_done": 0,
             "tries": 0,
             "max_tries": self.max_tries,
@@ -82,16 +86,25 @@ class JobStore:
             row = c.execute(select(db.jobs).where(db.jobs.c.unique_key == unique_key)).first()
         return None if row is None else job_from_row(row)
 
-    def get(self, job_id: str) -> Job:
+    def get(self, job_id: str, caller: Caller | None = None) -> Job:
+        """The job; NotFound also when ``caller`` may not see it."""
         with self.engine.connect() as c:
             row = c.execute(select(db.jobs).where(db.jobs.c.id == job_id)).first()
-        if row is None:
+        job = None if row is None else job_from_row(row)
+        if job is None or (caller is not None and not caller.sees(job.token_name, job.team)):
             raise NotFound(f"no job {job_id!r}")
-        return job_from_row(row)
+        return job
+
+    def using(self, upload_id: str) -> list[Job]:
+        """The jobs whose input or annotations is this upload."""
+        uses = or_(db.jobs.c.upload_id == upload_id, db.jobs.c.annotations_upload_id == upload_id)
+        with self.engine.connect() as c:
+            return [job_from_row(r) for r in c.execute(select(db.jobs).where(uses)).all()]
 
     def list(
         self,
         *,
+        visible_to: Caller | None = None,
         states: Iterable[str] = (),
         preset: str | None = None,
         token_name: str | None = None,
@@ -101,6 +114,8 @@ class JobStore:
         offset: int = 0,
     ) -> list[Job]:
         query = select(db.jobs)
+        if visible_to is not None:
+            query = query.where(visible_to.visible(db.jobs.c))
         states = list(states)
         if states:
             query = query.where(db.jobs.c.state.in_(states))

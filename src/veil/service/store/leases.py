@@ -153,30 +153,21 @@ class LeaseStore:
         """A failed run: queued again (with a growing delay) while tries remain, else error."""
         job = self.jobs.get(job_id)
         now = self.clock()
+        values: dict[str, Any] = {"error": reason, "lease_until": None}
         if retry and attempt < job.max_tries:
-            return self.jobs.transition(
-                job_id,
-                frm=(JobState.PROCESSING,),
-                to=JobState.QUEUED,
-                attempt=attempt,
-                values={
-                    "error": reason,
-                    "lease_owner": None,
-                    "lease_until": None,
-                    "not_before": now + min(60.0, 0.5 * 2 ** (attempt - 1)),
-                },
-                extra=self._held_by(worker, attempt),
-                worker=worker,
-                detail=reason,
-            )
-        if retry:
-            reason = f"{reason} (failed {attempt} of {job.max_tries} tries)"
+            to = JobState.QUEUED
+            values.update(lease_owner=None, not_before=now + min(60.0, 0.5 * 2 ** (attempt - 1)))
+        else:
+            to = JobState.ERROR
+            if retry:
+                reason = values["error"] = f"{reason} (failed {attempt} of {job.max_tries} tries)"
+            values["finished_at"] = now
         return self.jobs.transition(
             job_id,
             frm=(JobState.PROCESSING,),
-            to=JobState.ERROR,
+            to=to,
             attempt=attempt,
-            values={"error": reason, "finished_at": now, "lease_until": None},
+            values=values,
             extra=self._held_by(worker, attempt),
             worker=worker,
             detail=reason,

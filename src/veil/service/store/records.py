@@ -53,7 +53,10 @@ class Job:
     ids: list[int] | None
     webhook_url: str | None
     webhook_secret: str | None
-    token_name: str | None
+    token_name: str | None  # the owner
+    team: str | None
+    upload_id: str | None
+    annotations_upload_id: str | None
     frames_done: int
     frames_total: int | None
     error: str | None
@@ -79,15 +82,15 @@ class Job:
         return round(min(99.0, 100.0 * self.frames_done / self.frames_total), 1)
 
     def summary(self) -> dict[str, Any]:
-        """The job as API responses and webhooks show it (no secrets, no lease)."""
+        """The job as API responses and webhooks show it: no secrets, no lease, no server path."""
         return {
             "id": self.id,
             "state": self.state.value,
             "mode": self.mode,
             "preset": self.preset,
-            "source": self.source,
+            "source": {k: v for k, v in self.source.items() if k != "path"},
             "source_name": self.source_name,
-            "output": self.output,
+            "output": self.output if self.output and self.output.startswith("s3://") else None,
             "progress": self.progress,
             "frames_done": self.frames_done,
             "frames_total": self.frames_total,
@@ -98,8 +101,9 @@ class Job:
             "updated_at": iso(self.updated_at),
             "started_at": iso(self.started_at),
             "finished_at": iso(self.finished_at),
-            "outputs": list(self.outputs or []),
+            "outputs": [o.rsplit("/", 1)[-1] for o in self.outputs or []],
             "token_name": self.token_name,
+            "team": self.team,
         }
 
 
@@ -125,6 +129,9 @@ class JobSpec:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     token_name: str | None = None
+    team: str | None = None
+    upload_id: str | None = None
+    annotations_upload_id: str | None = None
     unique_key: str | None = None
 
 
@@ -148,6 +155,8 @@ class Upload:
     complete: bool
     kind: str | None
     token_name: str | None
+    team: str | None
+    writing_until: float | None
     created_at: float
 
 
@@ -156,9 +165,34 @@ class Delivery:
     id: int
     job_id: str
     url: str
-    secret: str | None
     body: str
     attempts: int
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One entry of a job's chain of custody."""
+
+    job_id: str
+    seq: int
+    at: float
+    who: str | None
+    action: str
+    details: dict[str, Any]
+    prev: str  # the hash of the entry before (64 zeros for the first)
+    hash: str  # SHA-256 over prev and this entry
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": iso(self.at),
+            "at_seconds": self.at,  # exactly as hashed
+            "who": self.who,
+            "action": self.action,
+            "details": self.details,
+            "prev": self.prev,
+            "hash": self.hash,
+        }
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""API tokens: created with a secret shown once, stored as its SHA-256, revocable."""
+"""API tokens: created with a secret shown once, stored as its SHA-256, revocable.
+
+Each token has a role (admin, operator, reviewer) and optionally a team.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from veil.service import db
+from veil.service.access import Caller, Role
 from veil.service.store.records import Clock, Conflict, NotFound, iso
 
 
@@ -21,14 +25,18 @@ class TokenStore:
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self.engine, self.clock = engine, clock
 
-    def create(self, name: str) -> str:
+    def create(self, name: str, role: Role = Role.OPERATOR, team: str | None = None) -> str:
         """A new token's secret (shown once); only its SHA-256 is stored."""
         secret = "veil_" + secrets.token_urlsafe(32)
         try:
             with self.engine.begin() as c:
                 c.execute(
                     insert(db.tokens).values(
-                        name=name, hash=hash_token(secret), created_at=self.clock()
+                        name=name,
+                        hash=hash_token(secret),
+                        role=Role(role).value,
+                        team=team or None,
+                        created_at=self.clock(),
                     )
                 )
         except IntegrityError as exc:
@@ -49,16 +57,29 @@ class TokenStore:
         with self.engine.connect() as c:
             rows = c.execute(select(db.tokens).order_by(db.tokens.c.created_at)).all()
         return [
-            {"name": r.name, "created_at": iso(r.created_at), "revoked_at": iso(r.revoked_at)}
+            {
+                "name": r.name,
+                "role": r.role,
+                "team": r.team,
+                "created_at": iso(r.created_at),
+                "revoked_at": iso(r.revoked_at),
+            }
             for r in rows
         ]
 
-    def name_of(self, secret: str) -> str | None:
-        """The name of the active token with this secret, or None."""
+    def caller(self, secret: str) -> Caller | None:
+        """The active token with this secret, or None."""
+        return self._active(db.tokens.c.hash == hash_token(secret))
+
+    def active(self, name: str) -> Caller | None:
+        """The active token of this name, or None (revoked, or never made)."""
+        return self._active(db.tokens.c.name == name)
+
+    def _active(self, condition: Any) -> Caller | None:
         with self.engine.connect() as c:
             row = c.execute(
-                select(db.tokens.c.name).where(
-                    db.tokens.c.hash == hash_token(secret), db.tokens.c.revoked_at.is_(None)
+                select(db.tokens.c.name, db.tokens.c.role, db.tokens.c.team).where(
+                    condition, db.tokens.c.revoked_at.is_(None)
                 )
             ).first()
-        return None if row is None else row.name
+        return None if row is None else Caller(row.name, Role(row.role), row.team)

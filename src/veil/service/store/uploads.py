@@ -1,12 +1,18 @@
-"""Uploads: a row per file being received or received, its size and what it turned out to be."""
+"""Uploads: a row per file being received or received, its size and what it turned out to be.
+
+A chunk of a resumable upload is written under a short lock (``writing_until``)
+taken with a compare-and-set on the offset, so two chunks sent for the same
+offset cannot interleave their bytes: the second is refused at once.
+"""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, or_, select, update
 
 from veil.service import db
+from veil.service.access import Caller
 from veil.service.store.records import Clock, NotFound, Upload
 
 
@@ -14,7 +20,14 @@ class UploadStore:
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self.engine, self.clock = engine, clock
 
-    def create(self, *, filename: str, size: int | None, token_name: str | None) -> Upload:
+    def create(
+        self,
+        *,
+        filename: str,
+        size: int | None,
+        token_name: str | None,
+        team: str | None = None,
+    ) -> Upload:
         upload_id = uuid.uuid4().hex
         with self.engine.begin() as c:
             c.execute(
@@ -25,38 +38,61 @@ class UploadStore:
                     received=0,
                     complete=False,
                     token_name=token_name,
+                    team=team,
                     created_at=self.clock(),
                 )
             )
         return self.get(upload_id)
 
-    def get(self, upload_id: str) -> Upload:
+    def get(self, upload_id: str, caller: Caller | None = None) -> Upload:
+        """The upload; NotFound also when ``caller`` may not see it."""
         with self.engine.connect() as c:
             row = c.execute(select(db.uploads).where(db.uploads.c.id == upload_id)).first()
-        if row is None:
+        upload = None if row is None else Upload(**row._mapping)
+        hidden = caller is not None and upload is not None
+        if upload is None or (hidden and not caller.sees(upload.token_name, upload.team)):
             raise NotFound(f"no upload {upload_id!r}")
-        return Upload(**row._mapping)
+        return upload
 
-    def received(self, upload_id: str, *, before: int, after: int) -> bool:
-        """Record a chunk; False if another request moved the offset meanwhile."""
+    def start_chunk(self, upload_id: str, *, offset: int, hold: float) -> bool:
+        """Take the lock to write at ``offset``; False: the offset moved, or a chunk is coming."""
+        now = self.clock()
         with self.engine.begin() as c:
             return bool(
                 c.execute(
                     update(db.uploads)
-                    .where(db.uploads.c.id == upload_id, db.uploads.c.received == before)
-                    .values(received=after)
+                    .where(
+                        db.uploads.c.id == upload_id,
+                        db.uploads.c.received == offset,
+                        db.uploads.c.complete.is_(False),
+                        or_(db.uploads.c.writing_until.is_(None), db.uploads.c.writing_until < now),
+                    )
+                    .values(writing_until=now + hold)
                 ).rowcount
             )
+
+    def end_chunk(self, upload_id: str, *, received: int | None) -> None:
+        """Release the lock; record the new offset (None: the chunk failed, keep the old one)."""
+        values: dict[str, object] = {"writing_until": None}
+        if received is not None:
+            values["received"] = received
+        with self.engine.begin() as c:
+            c.execute(update(db.uploads).where(db.uploads.c.id == upload_id).values(**values))
 
     def complete(self, upload_id: str, *, kind: str, size: int) -> Upload:
         with self.engine.begin() as c:
             c.execute(
                 update(db.uploads)
                 .where(db.uploads.c.id == upload_id)
-                .values(complete=True, kind=kind, received=size, size=size)
+                .values(complete=True, kind=kind, received=size, size=size, writing_until=None)
             )
         return self.get(upload_id)
 
     def delete(self, upload_id: str) -> None:
         with self.engine.begin() as c:
             c.execute(delete(db.uploads).where(db.uploads.c.id == upload_id))
+
+    def created_before(self, t: float) -> list[Upload]:
+        with self.engine.connect() as c:
+            rows = c.execute(select(db.uploads).where(db.uploads.c.created_at < t)).all()
+        return [Upload(**r._mapping) for r in rows]

@@ -7,17 +7,18 @@ often its event arrives (and whether or not the watcher's listing saw it first).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, status
 
-from veil.service.api.deps import StoreDep, TokenDep
+from veil.service.access import Caller
+from veil.service.api.deps import OperatorDep, StoreDep
 from veil.service.files import is_media_name
 from veil.service.s3 import parse_s3_url
-from veil.service.schemas import EventResult
+from veil.service.schemas import EventResult, S3Event
 from veil.service.store import Store, WatchRule
-from veil.service.submit import s3_job
+from veil.service.submit import s3_job, submit
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -32,13 +33,21 @@ def _rule_for(rules: list[WatchRule], bucket: str, key: str) -> WatchRule | None
     return best
 
 
-def submit_record(store: Store, record: dict[str, Any], token: str | None) -> dict[str, Any]:
+def _field(value: Any, name: str) -> Any:
+    return value.get(name) if isinstance(value, dict) else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def submit_record(store: Store, record: Any, caller: Caller) -> dict[str, Any]:
     """One event record -> {"job": id, "created": bool} or {"ignored": reason}."""
-    name = str(record.get("eventName", ""))
-    s3info = record.get("s3") or {}
-    bucket = (s3info.get("bucket") or {}).get("name")
-    obj = s3info.get("object") or {}
-    key = unquote_plus(str(obj.get("key", "")))  # keys arrive URL-encoded
+    name = _text(_field(record, "eventName")) or ""
+    s3info = _field(record, "s3")
+    bucket = _text(_field(_field(s3info, "bucket"), "name"))
+    obj = _field(s3info, "object")
+    key = unquote_plus(_text(_field(obj, "key")) or "")  # keys arrive URL-encoded
     where = f"s3://{bucket}/{key}"
     if "ObjectCreated" not in name:
         return {"object": where, "ignored": f"event {name or '(none)'} is not an object creation"}
@@ -54,24 +63,22 @@ def submit_record(store: Store, record: dict[str, Any], token: str | None) -> di
         store,
         bucket=bucket,
         key=key,
-        etag=obj.get("eTag") or obj.get("etag"),
-        version_id=obj.get("versionId"),
+        etag=_text(_field(obj, "eTag")) or _text(_field(obj, "etag")),
+        version_id=_text(_field(obj, "versionId")),
         source_prefix=parse_s3_url(rule.source).key,
         output=rule.output,
         preset=rule.preset,
-        token_name=token,
+        caller=caller,
     )
-    job, created = store.jobs.submit(spec)
+    job, created = submit(store, spec, caller.name)
     return {"object": where, "job": job.id, "created": created}
 
 
 @router.post("/s3", status_code=status.HTTP_200_OK, response_model=EventResult)
-def s3_event(
-    store: StoreDep, token: TokenDep, event: Annotated[dict[str, Any], Body()]
-) -> EventResult:
+def s3_event(store: StoreDep, caller: OperatorDep, event: S3Event) -> EventResult:
     """Accepts ``{"Records": [...]}`` as AWS S3 and MinIO send it."""
     jobs, ignored = [], []
-    for record in event.get("Records") or []:
-        outcome = submit_record(store, record, token)
+    for record in event.Records:
+        outcome = submit_record(store, record, caller)
         (jobs if "job" in outcome else ignored).append(outcome)
     return EventResult(jobs=jobs, ignored=ignored)

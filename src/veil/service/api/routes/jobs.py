@@ -1,30 +1,36 @@
-"""Jobs: create, list, follow, cancel, retry, delete, download outputs."""
+"""Jobs: create, list, follow, cancel, retry, delete, download outputs, the audit trail.
+
+Operators and admins create and change jobs; reviewers read them. Everyone sees
+only their own jobs and their team's (admins see all); others get 404.
+"""
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
-from veil.service.api.deps import SettingsDep, StoreDep, TokenDep
+from veil.service import jobs as actions
+from veil.service.api.deps import CallerDep, OperatorDep, SettingsDep, StoreDep
 from veil.service.api.files import output_response
 from veil.service.api.routes.uploads import FilenameQuery, receive_whole
-from veil.service.outputs import job_outputs, outputs_dir
-from veil.service.schemas import JobCreate, JobList, JobPublic
+from veil.service.custody import signed_audit
+from veil.service.outputs import job_outputs
+from veil.service.schemas import SHORT, JobCreate, JobList, JobPublic, Url
 from veil.service.store import JobState
 from veil.service.submit import submit_request
+from veil.service.uploads import discard
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
 def create_job(
-    body: JobCreate, store: StoreDep, settings: SettingsDep, token: TokenDep
+    body: JobCreate, store: StoreDep, settings: SettingsDep, caller: OperatorDep
 ) -> JobPublic:
-    """Queue a job on an upload, an allow-listed URL or an ``s3://`` object."""
-    return JobPublic.from_job(submit_request(store, settings, body, token))
+    """Queue a job on an upload, an allow-listed URL, an ``s3://`` object or an earlier job."""
+    return JobPublic.from_job(submit_request(store, settings, body, caller))
 
 
 @router.post("/upload", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
@@ -32,27 +38,32 @@ async def create_job_from_body(
     request: Request,
     store: StoreDep,
     settings: SettingsDep,
-    token: TokenDep,
+    caller: OperatorDep,
     filename: FilenameQuery,
-    preset: str | None = None,
+    preset: Annotated[str | None, Query(max_length=SHORT)] = None,
     mode: Literal["analyze", "combined"] | None = None,
-    output: str | None = None,
-    webhook_url: str | None = None,
+    output: Url = None,
+    webhook_url: Url = None,
 ) -> JobPublic:
     """Upload and queue in one request: the body is the file (``--data-binary @clip.mp4``)."""
     if preset is not None:
         store.presets.get(preset)  # 404 before reading the body
-    upload = await receive_whole(request, store, settings, filename, token)
-    body = JobCreate.model_validate(
-        {
-            "input": {"upload_id": upload.id},
-            "preset": preset,
-            "mode": mode,
-            "output": output,
-            "webhook_url": webhook_url,
-        }
-    )
-    return JobPublic.from_job(submit_request(store, settings, body, token))
+    upload = await receive_whole(request, store, settings, filename, caller)
+    try:
+        body = JobCreate.model_validate(
+            {
+                "input": {"upload_id": upload.id},
+                "preset": preset,
+                "mode": mode,
+                "output": output,
+                "webhook_url": webhook_url,
+            }
+        )
+        job = submit_request(store, settings, body, caller)
+    except BaseException:  # refused: the file is not kept either
+        discard(store, settings, upload)
+        raise
+    return JobPublic.from_job(job)
 
 
 def _time(value: str | None, name: str) -> float | None:
@@ -71,17 +82,18 @@ def _time(value: str | None, name: str) -> float | None:
 @router.get("", response_model=JobList)
 def list_jobs(
     store: StoreDep,
-    _token: TokenDep,
-    state: Annotated[list[JobState] | None, Query()] = None,
-    preset: str | None = None,
-    token_name: str | None = None,
-    created_after: str | None = None,
-    created_before: str | None = None,
+    caller: CallerDep,
+    state: Annotated[list[JobState] | None, Query(max_length=8)] = None,
+    preset: Annotated[str | None, Query(max_length=SHORT)] = None,
+    token_name: Annotated[str | None, Query(max_length=SHORT)] = None,
+    created_after: Annotated[str | None, Query(max_length=64)] = None,
+    created_before: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> JobList:
     """Newest first; filter by state (repeatable), preset, token name, creation time."""
     jobs = store.jobs.list(
+        visible_to=caller,
         states=[s.value for s in state or []],
         preset=preset,
         token_name=token_name,
@@ -94,52 +106,67 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-def get_job(job_id: str, store: StoreDep, _token: TokenDep) -> JobPublic:
-    return JobPublic.from_job(store.jobs.get(job_id))
+def get_job(job_id: str, store: StoreDep, caller: CallerDep) -> JobPublic:
+    return JobPublic.from_job(store.jobs.get(job_id, caller))
 
 
 @router.post("/{job_id}/cancel", response_model=JobPublic)
-def cancel_job(job_id: str, store: StoreDep, _token: TokenDep) -> JobPublic:
+def cancel_job(job_id: str, store: StoreDep, caller: OperatorDep) -> JobPublic:
     """A queued job never runs; a running one stops at its next frame, leaving no output."""
-    return JobPublic.from_job(store.jobs.cancel(job_id))
+    return JobPublic.from_job(actions.cancel(store, store.jobs.get(job_id, caller), caller))
 
 
 @router.post("/{job_id}/retry", response_model=JobPublic)
-def retry_job(job_id: str, store: StoreDep, _token: TokenDep) -> JobPublic:
+def retry_job(job_id: str, store: StoreDep, caller: OperatorDep) -> JobPublic:
     """Queue a failed or canceled job again, with its tries reset."""
-    return JobPublic.from_job(store.jobs.retry(job_id))
+    return JobPublic.from_job(actions.retry(store, store.jobs.get(job_id, caller), caller))
 
 
 @router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_job(job_id: str, store: StoreDep, settings: SettingsDep, _token: TokenDep) -> Response:
-    """Remove the job and the outputs veil keeps for it (not those written to S3)."""
-    job = store.jobs.delete(job_id)
-    shutil.rmtree(outputs_dir(settings, job), ignore_errors=True)
+def delete_job(
+    job_id: str, store: StoreDep, settings: SettingsDep, caller: OperatorDep
+) -> Response:
+    """Remove the job, the outputs veil keeps for it (not those written to S3), its review,
+    and the uploads it used that no other job uses. Its audit trail is kept."""
+    actions.delete(store, settings, store.jobs.get(job_id, caller), caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{job_id}/events")
-def job_events(job_id: str, store: StoreDep, _token: TokenDep) -> list[dict[str, Any]]:
+def job_events(job_id: str, store: StoreDep, caller: CallerDep) -> list[dict[str, Any]]:
     """Every state change of the job, oldest first."""
-    store.jobs.get(job_id)
+    store.jobs.get(job_id, caller)
     return [
         {k: v for k, v in e.items() if k in ("state", "attempt", "worker", "detail", "at")}
         for e in store.jobs.events(job_id)
     ]
 
 
+@router.get("/{job_id}/audit")
+def job_audit(
+    job_id: str, store: StoreDep, settings: SettingsDep, caller: CallerDep
+) -> dict[str, Any]:
+    """The job's chain of custody: who did what and when, each entry hashed over the one
+    before, signed with the service's key (``veil verify`` checks it offline)."""
+    job = store.jobs.get(job_id, caller)
+    return signed_audit(settings, job.id, store.audit.of_job(job.id))
+
+
 @router.get("/{job_id}/report")
-def job_report(job_id: str, store: StoreDep, _token: TokenDep) -> dict[str, Any]:
-    """The finished job's report: settings, who, timings, frames, faces, damaged frames."""
-    job = store.jobs.get(job_id)
+def job_report(job_id: str, store: StoreDep, caller: CallerDep) -> dict[str, Any]:
+    """The finished job's signed report: settings, who, timings, frames, faces, the SHA-256
+    of the input, every output and the model files."""
+    job = store.jobs.get(job_id, caller)
     if job.report is None:
         raise HTTPException(409, f"job {job_id} is {job.state.value}; the report comes at the end")
     return job.report
 
 
 @router.get("/{job_id}/outputs")
-def list_outputs(job_id: str, store: StoreDep, settings: SettingsDep, _token: TokenDep) -> dict:
-    job = store.jobs.get(job_id)
+def list_outputs(
+    job_id: str, store: StoreDep, settings: SettingsDep, caller: CallerDep
+) -> dict[str, Any]:
+    job = store.jobs.get(job_id, caller)
     names = sorted(job_outputs(settings, job))
     return {
         "job": job.id,
@@ -150,10 +177,13 @@ def list_outputs(job_id: str, store: StoreDep, settings: SettingsDep, _token: To
 
 @router.get("/{job_id}/outputs/{name}")
 def download_output(
-    job_id: str, name: str, store: StoreDep, settings: SettingsDep, _token: TokenDep
+    job_id: str, name: str, store: StoreDep, settings: SettingsDep, caller: CallerDep
 ) -> Response:
     """One output file (only names the job recorded; nothing else on the server)."""
-    output = job_outputs(settings, store.jobs.get(job_id)).get(name)
+    job = store.jobs.get(job_id, caller)
+    output = job_outputs(settings, job).get(name)
     if output is None:
         raise HTTPException(404, f"job {job_id} has no output {name!r}")
-    return output_response(settings, output)
+    response = output_response(settings, output)
+    actions.downloaded(store, job, caller, name, "api")
+    return response

@@ -14,11 +14,13 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from veil.names import is_media_suffix
-from veil.service.api.deps import SettingsDep, StoreDep, TokenDep
+from veil.service import jobs as actions
+from veil.service.access import Caller
+from veil.service.api.deps import CallerDep, OperatorDep, SettingsDep, StoreDep
 from veil.service.files import TooLarge, safe_name
 from veil.service.schemas import UploadPublic
 from veil.service.settings import ServiceSettings
@@ -28,8 +30,9 @@ from veil.service.uploads import complete, discard, partial_path
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
 
 FilenameQuery = Annotated[
-    str, Query(min_length=1, max_length=512, description="original file name (sanitised)")
+    str, Query(min_length=1, max_length=1024, description="original file name (sanitised)")
 ]
+CHUNK_LOCK_SECONDS = 3600.0
 
 
 def _checked_name(filename: str) -> str:
@@ -67,12 +70,14 @@ async def _append(request: Request, partial: Path, start: int, limit: int) -> in
 
 
 async def receive_whole(
-    request: Request, store: Store, settings: ServiceSettings, filename: str, token: str
+    request: Request, store: Store, settings: ServiceSettings, filename: str, caller: Caller
 ) -> Upload:
     """A whole file in the request body, streamed to disk and checked."""
     name = _checked_name(filename)
     _check_length(request, settings.max_upload_bytes)
-    upload = store.uploads.create(filename=name, size=None, token_name=token)
+    upload = store.uploads.create(
+        filename=name, size=None, token_name=caller.name, team=caller.team
+    )
     try:
         size = await _append(request, partial_path(settings, upload), 0, settings.max_upload_bytes)
     except BaseException:
@@ -86,26 +91,28 @@ async def receive_whole(
 
 @router.post("", status_code=201, response_model=UploadPublic)
 async def upload_file(
-    request: Request, store: StoreDep, settings: SettingsDep, token: TokenDep,
+    request: Request, store: StoreDep, settings: SettingsDep, caller: OperatorDep,
     filename: FilenameQuery,
 ) -> UploadPublic:  # fmt: skip
     """The request body is the file (``curl --data-binary @clip.mp4``)."""
-    return UploadPublic.from_upload(await receive_whole(request, store, settings, filename, token))
+    return UploadPublic.from_upload(await receive_whole(request, store, settings, filename, caller))
 
 
 @router.post("/sessions", status_code=201, response_model=UploadPublic)
 def open_session(
     store: StoreDep,
     settings: SettingsDep,
-    token: TokenDep,
+    caller: OperatorDep,
     filename: FilenameQuery,
-    size: Annotated[int, Query(gt=0, description="the whole file's size in bytes")],
+    size: Annotated[int, Query(gt=0, le=2**62, description="the whole file's size in bytes")],
 ) -> UploadPublic:
     """Start a chunked, resumable upload of ``size`` bytes."""
     name = _checked_name(filename)
     if size > settings.max_upload_bytes:
         raise TooLarge(f"{size} bytes is over the limit of {settings.max_upload_bytes} bytes")
-    upload = store.uploads.create(filename=name, size=size, token_name=token)
+    upload = store.uploads.create(
+        filename=name, size=size, token_name=caller.name, team=caller.team
+    )
     partial = partial_path(settings, upload)
     partial.parent.mkdir(parents=True, exist_ok=True)
     partial.touch()
@@ -113,9 +120,18 @@ def open_session(
 
 
 @router.get("/{upload_id}", response_model=UploadPublic)
-def get_upload(upload_id: str, store: StoreDep, _token: TokenDep) -> UploadPublic:
+def get_upload(upload_id: str, store: StoreDep, caller: CallerDep) -> UploadPublic:
     """An upload's state; ``received`` is where a chunked upload resumes."""
-    return UploadPublic.from_upload(store.uploads.get(upload_id))
+    return UploadPublic.from_upload(store.uploads.get(upload_id, caller))
+
+
+@router.delete("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_upload(
+    upload_id: str, store: StoreDep, settings: SettingsDep, caller: OperatorDep
+) -> Response:
+    """Delete an upload (the unredacted original) that no queued or running job needs."""
+    actions.delete_upload(store, settings, store.uploads.get(upload_id, caller))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.patch("/{upload_id}", response_model=UploadPublic)
@@ -124,23 +140,29 @@ async def send_chunk(
     request: Request,
     store: StoreDep,
     settings: SettingsDep,
-    _token: TokenDep,
-    upload_offset: Annotated[int, Header(ge=0, description="bytes already received")],
+    caller: OperatorDep,
+    upload_offset: Annotated[int, Header(ge=0, le=2**62, description="bytes already received")],
 ) -> UploadPublic:
-    """Append a chunk; the upload completes (and is checked) with its last byte."""
-    upload = store.uploads.get(upload_id)
-    if upload.complete:
-        raise HTTPException(status.HTTP_409_CONFLICT, "the upload is already complete")
+    """Append a chunk at ``Upload-Offset``; the upload completes (and is checked) with its
+    last byte. A chunk for an offset another chunk is being written at gets 409."""
+    upload = store.uploads.get(upload_id, caller)
+    if upload.complete or upload.size is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the upload is complete or not resumable")
     if upload_offset != upload.received:
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"Upload-Offset must be {upload.received} (bytes received)"
         )
-    assert upload.size is not None
     _check_length(request, upload.size - upload.received)
-    partial = partial_path(settings, upload)
-    received = await _append(request, partial, upload.received, upload.size)
-    if not store.uploads.received(upload.id, before=upload.received, after=received):
-        raise HTTPException(status.HTTP_409_CONFLICT, "another chunk arrived meanwhile")
+    # held while this chunk streams; a crashed server's lock runs out after an idle period
+    if not store.uploads.start_chunk(upload.id, offset=upload_offset, hold=CHUNK_LOCK_SECONDS):
+        raise HTTPException(status.HTTP_409_CONFLICT, "another chunk is being written here")
+    received = None
+    try:
+        received = await _append(
+            request, partial_path(settings, upload), upload_offset, upload.size
+        )
+    finally:
+        store.uploads.end_chunk(upload.id, received=received)
     if received == upload.size:
         upload = await run_in_threadpool(complete, store, settings, upload, received)
         return UploadPublic.from_upload(upload)
