@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from veil.detect import DETECTOR_NAMES, DetectorConfig, load_detector
+from veil.detect import MODEL_NAMES, DetectorConfig, load_detector
 from veil.detect import choice as choice_module
 from veil.detect.centerface import dynamic_model
 from veil.detect.centerface import weights_path as centerface_weights
@@ -53,7 +53,7 @@ def frames() -> list[np.ndarray]:
     return [data.astronaut(), frame]
 
 
-@pytest.mark.parametrize("name", DETECTOR_NAMES)
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_fused_input_feeds_the_network_what_the_old_preprocessing_did(name: str) -> None:
     rgb = frames()[0]
     if name == "retinaface":
@@ -72,7 +72,7 @@ def test_fused_input_feeds_the_network_what_the_old_preprocessing_did(name: str)
 
 
 @needs_openvino
-@pytest.mark.parametrize("name", DETECTOR_NAMES)
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_openvino_finds_the_same_faces_as_onnxruntime(name: str) -> None:
     config = DetectorConfig(name=name, threads=1)
     reference = load_detector(replace(config, runtime=ONNXRUNTIME))

@@ -15,8 +15,10 @@ from numpy.typing import NDArray
 from veil.errors import VeilError
 from veil.types import Detections
 
-# "fused": RetinaFace and CenterFace on every frame, boxes fused (veil.detect.fused)
-DETECTOR_NAMES = ("centerface", "retinaface", "fused")
+# The models, and the detectors: each model alone, or "fused": both on every
+# frame, boxes fused (veil.detect.fused).
+MODEL_NAMES = ("centerface", "retinaface")
+DETECTOR_NAMES = (*MODEL_NAMES, "fused")
 RUNTIME_NAMES = ("auto", "onnxruntime", "openvino")
 
 
@@ -72,6 +74,11 @@ class DetectorConfig:
     mirror: bool = False
 
 
+def models_of(name: str) -> tuple[str, ...]:
+    """The models the detector ``name`` runs."""
+    return MODEL_NAMES if name == "fused" else (name,)
+
+
 def load_detector(config: DetectorConfig) -> FaceDetector:
     """The detector named by ``config``, with its model loaded.
 
@@ -84,11 +91,10 @@ def load_detector(config: DetectorConfig) -> FaceDetector:
     from veil.detect.fused import FusedDetector
     from veil.detect.retinaface import RetinaFaceDetector
 
-    if config.name == "fused":
-        return FusedDetector([RetinaFaceDetector(config), CenterFaceDetector(config)])
-    detectors = {"centerface": CenterFaceDetector, "retinaface": RetinaFaceDetector}
-    if config.name not in detectors:
+    if config.name not in DETECTOR_NAMES:
         raise VeilError(
             f"unknown detector {config.name!r}: choose one of {', '.join(DETECTOR_NAMES)}"
         )
-    return detectors[config.name](config)
+    models = {"centerface": CenterFaceDetector, "retinaface": RetinaFaceDetector}
+    loaded = [models[name](config) for name in models_of(config.name)]
+    return loaded[0] if len(loaded) == 1 else FusedDetector(loaded)

@@ -4,8 +4,16 @@ from veil.redact.effects import (
     DEFAULT_MASK_SCALE,
     MaskShape,
     RedactionConfig,
+    mask_extent,
     redact_frame,
     redact_planes,
 )
 
-__all__ = ["DEFAULT_MASK_SCALE", "MaskShape", "RedactionConfig", "redact_frame", "redact_planes"]
+__all__ = [
+    "DEFAULT_MASK_SCALE",
+    "MaskShape",
+    "RedactionConfig",
+    "mask_extent",
+    "redact_frame",
+    "redact_planes",
+]

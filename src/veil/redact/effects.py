@@ -92,23 +92,32 @@ _MAX_DIRECT_SIGMA = 3.0
 Box = tuple[int, int, int, int]
 
 
-def grow_box(
-    box: FaceBox, scale: float, width: int, height: int, shape: MaskShape = MaskShape.ELLIPSE
-) -> Box | None:
-    """The mask's bounding box for ``box``, rounded outwards; None if wholly off-frame.
+def mask_extent(
+    x0: float, y0: float, x1: float, y1: float, config: RedactionConfig
+) -> tuple[float, float, float, float]:
+    """The bounding box of the area ``config`` hides for the face box ``(x0, y0, x1, y1)``.
 
     The box is made the head's (for ``MaskShape.HEAD``), then scaled about its
-    centre. The result is not clipped: a face half out of the frame keeps its
-    full ellipse, of which the visible part is drawn.
+    centre by the mask scale. Any unit works: the extent is in the box's.
     """
-    w, h = box.x1 - box.x0, box.y1 - box.y0
-    cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
-    if shape is MaskShape.HEAD:
+    w, h = x1 - x0, y1 - y0
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    if config.mask is MaskShape.HEAD:
         cy -= HEAD_RAISE * h
         w, h = w * HEAD_WIDTH, h * HEAD_HEIGHT
-    half_w, half_h = w * scale / 2, h * scale / 2
-    x0, y0 = int(np.floor(cx - half_w)), int(np.floor(cy - half_h))
-    x1, y1 = int(np.ceil(cx + half_w)), int(np.ceil(cy + half_h))
+    half_w, half_h = w * config.scale / 2, h * config.scale / 2
+    return cx - half_w, cy - half_h, cx + half_w, cy + half_h
+
+
+def grow_box(box: FaceBox, config: RedactionConfig, width: int, height: int) -> Box | None:
+    """The mask's extent for ``box``, rounded outwards; None if wholly off-frame.
+
+    The result is not clipped: a face half out of the frame keeps its full
+    ellipse, of which the visible part is drawn.
+    """
+    fx0, fy0, fx1, fy1 = mask_extent(box.x0, box.y0, box.x1, box.y1, config)
+    x0, y0 = int(np.floor(fx0)), int(np.floor(fy0))
+    x1, y1 = int(np.ceil(fx1)), int(np.ceil(fy1))
     if x1 <= max(x0, 0) or y1 <= max(y0, 0) or x0 >= width or y0 >= height:
         return None
     return x0, y0, x1, y1
@@ -207,7 +216,7 @@ def redact_planes(
         sx, sy = plane.shape[1] / width, plane.shape[0] / height
         for face in boxes:
             scaled = _scaled(face, sx, sy)
-            box = grow_box(scaled, config.scale, plane.shape[1], plane.shape[0], config.mask)
+            box = grow_box(scaled, config, plane.shape[1], plane.shape[0])
             if box is None:
                 continue
             size = float(max(scaled.x1 - scaled.x0, scaled.y1 - scaled.y0))

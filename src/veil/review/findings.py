@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from veil.annotations import Face
-from veil.redact import RedactionConfig
+from veil.redact import RedactionConfig, mask_extent
 from veil.review.edits import ReviewState, Span, candidate_boxes
 from veil.review.timeline import Rect, Timeline, rect_of
 
@@ -28,9 +28,11 @@ JUMP_MOVE = 0.6
 JUMP_AREA = 2.2
 
 
-def _grown(rect: Rect, scale: float) -> Rect:
+def _masked(rect: Rect, redaction: RedactionConfig) -> Rect:
+    """The extent of the area the redaction hides for the face box ``rect``."""
     x, y, w, h = rect
-    return (x - w * (scale - 1) / 2, y - h * (scale - 1) / 2, w * scale, h * scale)
+    x0, y0, x1, y1 = mask_extent(x, y, x + w, y + h, redaction)
+    return (x0, y0, x1 - x0, y1 - y0)
 
 
 def _overlap(a: Rect, b: Rect) -> float:
@@ -74,20 +76,19 @@ def _runs(frames: Iterable[int]) -> list[Span]:
 
 
 def covered(
-    timeline: Timeline, selected: frozenset[int], mask_scale: float | None = None
+    timeline: Timeline, selected: frozenset[int], redaction: RedactionConfig = RedactionConfig()
 ) -> list[Covered]:
     """Where a face left visible is partly blurred by another face's mask, by frame span.
 
-    The mask is the blurred box grown as the redaction grows it (its default scale).
+    The mask is the blurred box grown as ``redaction`` grows it.
     """
-    scale = RedactionConfig().mask_scale if mask_scale is None else mask_scale
     hits: dict[tuple[int, int], dict[int, float]] = {}
     for frame, faces in enumerate(timeline.faces):
         shown = [f for f in faces if f.id not in selected]
         hidden = [f for f in faces if f.id in selected]
         for face in shown:
             for other in hidden:
-                share = share_covered(rect_of(face), _grown(rect_of(other), scale))
+                share = share_covered(rect_of(face), _masked(rect_of(other), redaction))
                 if share >= COVERED_SHARE:
                     hits.setdefault((face.id, other.id), {})[frame] = share
     found = [

@@ -112,15 +112,18 @@ def check_signature(document: dict[str, Any], trusted: str | None) -> str:
 
 def model_hashes(detector: str) -> dict[str, str]:
     """SHA-256 of the model files a detector loads, by file name (cached per file version)."""
-    from veil.detect import centerface, retinaface
+    from veil.detect import centerface, models_of, retinaface
 
     files = {"centerface": centerface.weights_path, "retinaface": retinaface.weights_path}
-    path = files[detector]()
-    stat = path.stat()
-    cache = (str(path), stat.st_size, stat.st_mtime_ns)
-    if cache not in _models:
-        _models[cache] = sha256_file(path)
-    return {path.name: _models[cache]}
+    hashes = {}
+    for model in models_of(detector):
+        path = files[model]()
+        stat = path.stat()
+        cache = (str(path), stat.st_size, stat.st_mtime_ns)
+        if cache not in _models:
+            _models[cache] = sha256_file(path)
+        hashes[path.name] = _models[cache]
+    return hashes
 
 
 def veil_version() -> str:
