@@ -142,13 +142,6 @@ def add_detection_options(parser: argparse.ArgumentParser, live: bool = False) -
             help="frames between two enlarged searches; 0 = as far apart as the "
             "backward search reaches " + _default(small.every),
         )
-        group.add_argument(
-            "--small-faces-after-cut",
-            type=int,
-            metavar="FRAMES",
-            help="also search enlarged on the detection frames this many frames after "
-            "a hard cut, where no face is tracked yet; 0 = off " + _default(small.after_cut),
-        )
     group.add_argument(
         "--threads",
         type=int,

@@ -28,20 +28,14 @@ class SmallFacePass:
     before those searches lose their reach: by default, as many frames apart
     as the backward search reaches back.
 
-    At a hard cut every face is new, and none can be followed from an
-    earlier frame: the detection frames within ``after_cut`` frames of a cut
-    (:mod:`veil.pipeline.cuts`) get the pass too.
-
     Attributes:
         upscale: how much the frame is enlarged (1 = no such pass).
         every: frames between two passes (0 = as far apart as the backward
             search reaches; rounded down to a detection frame).
-        after_cut: frames after a cut whose detection frames get the pass (0 = none).
     """
 
     upscale: float = 2.0
     every: int = 0
-    after_cut: int = 0
 
 
 @dataclass(frozen=True)

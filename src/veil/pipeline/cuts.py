@@ -1,9 +1,14 @@
 """Hard cuts: where the picture changes at once, so no track can carry over.
 
-At a cut, every face is new and none is tracked yet: the detector has to
-find them from nothing, and a small one the downscaled pass misses stays
-visible until the next enlarged pass. So the frames just after a cut are
-searched at full strength (:class:`veil.pipeline.faces.FaceFinder`).
+A face's box is held for some frames past its last detection and before its
+first, and searched for backwards through the frames held in the look-ahead.
+Across a cut those frames show another scene, so every track ends at a cut
+(:meth:`veil.track.FaceTracker.cut`, called by
+:class:`veil.pipeline.faces.FaceFinder`): in the real-faces evaluation (a
+cut every 40 frames) that took the background altered from 5.5 % to 3.8 %
+and the leaks from 8.4 % to 8.0 %. An enlarged search on the frames after
+each cut, where no face is tracked yet, was measured too and found nothing
+more (8.0 % against 8.1 %).
 
 A cut is told from two frames' *signatures*: the luma plane brought down to
 ``SIGNATURE_SIZE``, less its mean (so a flash or an exposure change is no

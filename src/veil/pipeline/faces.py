@@ -98,12 +98,9 @@ class FaceFinder:
         )
         self._held = HeldPictures(held_bytes)
         self._evidence = EvidenceLog(*size)
-        # cuts: the last frame's signature, the current shot's first frame, and
-        # the frame before which the frames after a cut get the enlarged pass
-        self._watch_cuts = config.scene_cuts or (small_faces.after_cut and small_faces.upscale > 1)
+        # cuts: the last frame's signature and the current shot's first frame
         self._previous: NDArray[np.float32] | None = None
         self._shot_start = 0
-        self._after_cut_until = -1
 
     def candidates(self) -> list[FaceTrack]:
         """Face-like spans below the threshold that never counted as faces (after ``flush``)."""
@@ -115,10 +112,11 @@ class FaceFinder:
 
     def push(self, picture: VideoPicture) -> Iterator[SettledFrame]:
         self._held.append(picture)
-        if self._watch_cuts:
+        if self.config.scene_cuts:
             current = signature(picture.pixel_rows()[0])
             if self._previous is not None and is_cut(self._previous, current):
-                self._cut(picture.index)
+                self._shot_start = picture.index
+                self.tracker.cut(picture.index)
             self._previous = current
         if picture.index % self.detect_every == 0:
             self._detect(picture)
@@ -142,14 +140,6 @@ class FaceFinder:
         """The final IDs, once every frame is out (:func:`veil.track.identities.assess`)."""
         return assess(self._evidence)
 
-    def _cut(self, index: int) -> None:
-        """A hard cut before frame ``index``."""
-        if self.small_faces.after_cut and self.small_faces.upscale > 1:
-            self._after_cut_until = index + self.small_faces.after_cut
-        if self.config.scene_cuts:
-            self._shot_start = index
-            self.tracker.cut(index)
-
     def _frame_at(self, index: int) -> UprightPicture | None:
         """A held frame (the one being detected on included), as the searches see it;
         None before the shot's first frame: a face is not searched for across a cut."""
@@ -161,9 +151,7 @@ class FaceFinder:
     def _detect(self, picture: VideoPicture) -> None:
         small = to_upright(picture.rgb(self.detect_side), self.info.rotation)
         every = self.small_faces_every
-        periodic = every and picture.index % every == 0
-        after_cut = picture.index < self._after_cut_until
-        upscale = self.small_faces.upscale if periodic or after_cut else None
+        upscale = self.small_faces.upscale if every and picture.index % every == 0 else None
         detections = self.detector.detect(small, threshold=self.weakest, upscale=upscale)
         full_width, _ = upright_size(picture.width, picture.height, self.info.rotation)
         scale = full_width / small.shape[1]

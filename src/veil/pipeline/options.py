@@ -44,7 +44,6 @@ class RunOptions:
     detect_every: int | None = None
     small_faces: float | None = None
     small_faces_every: int | None = None
-    small_faces_after_cut: int | None = None
     weak_faces: int | None = None
     weak_threshold: float | None = None
     max_gap: int | None = None
@@ -83,7 +82,6 @@ def _check(options: RunOptions) -> None:
         "threads": (0, 1024, "must be 0 (every core) or more"),
         "detect_every": (1, 1000, "must be 1 or more"),
         "small_faces_every": (0, 100000, "must be 0 or more"),
-        "small_faces_after_cut": (0, 100000, "must be 0 or more"),
         "weak_faces": (0, 1000, "must be 0 (off) or more"),
         "max_gap": (0, 100000, "must be 0 or more"),
         "pad_frames": (0, 100000, "must be 0 or more"),
@@ -143,9 +141,7 @@ def build_config(options: RunOptions = RunOptions(), preset: Preset = Preset()) 
     )
     small = replace(
         small,
-        **given(
-            upscale="small_faces", every="small_faces_every", after_cut="small_faces_after_cut"
-        ),
+        **given(upscale="small_faces", every="small_faces_every"),
     )
     weak = replace(weak, **given(frames="weak_faces", threshold="weak_threshold"))
     tracker = replace(tracker, **given(max_gap="max_gap", pad_frames="pad_frames"))
