@@ -15,7 +15,7 @@ from veil.names import is_image_name
 from veil.review import findings, strips
 from veil.review.history import Entry
 from veil.review.reviews import Review
-from veil.review.timeline import summaries
+from veil.review.timeline import lying_on, summaries
 from veil.service.schemas import JobPublic
 from veil.settings import BlurType
 
@@ -71,6 +71,8 @@ def _faces(review: Review, sign: Sign) -> list[dict[str, Any]]:
                 "low": bool(about and about.lowConfidence),
                 "origin": state.origin.get(s.face_id),
                 "jumps": jumps.get(s.face_id, []),
+                # frames where another ID's box lies on this face: for a face left visible
+                "lying": len(lying_on(tl, s.face_id)) if s.face_id not in state.selected else 0,
                 "thumb": sign(f"thumbs/{s.face_id}.jpg") + f"&v={strips.version(tiles[:1])}",
                 "strip": {
                     "link": sign(f"strips/{s.face_id}.jpg") + f"&v={strips.version(tiles)}",

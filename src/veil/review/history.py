@@ -24,6 +24,7 @@ from veil.annotations import Face
 from veil.atomic import write_atomic
 from veil.errors import VeilError
 from veil.review.edits import (
+    Absorb,
     Accept,
     AddBox,
     ChooseBlur,
@@ -163,6 +164,10 @@ def describe(edit: _Edit, before: ReviewState, after: ReviewState) -> str:
         if edit.frame is None:
             return f"Deleted face {edit.id}"
         return f"Deleted the box of face {edit.id} on frame {edit.frame + 1}"
+    if isinstance(edit, Absorb):
+        if edit.id is None:
+            return "Took the boxes lying on the faces left visible into them"
+        return f"Took the boxes lying on face {edit.id} into it"
     if isinstance(edit, Reset):
         return "Went back to the analysis (every edit undone)"
     if isinstance(edit, MarkReviewed):

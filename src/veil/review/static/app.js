@@ -595,6 +595,24 @@ async function confirmMerge(keep, drop, start = null, end = null) {
   return doc;
 }
 
+/** Boxes of other IDs lying on a visible face (or on every one) become part of it, once confirmed. */
+async function confirmAbsorb(face) {
+  const faces = face ? [face] : ui.doc.faces.filter((f) => f.lying);
+  const count = faces.reduce((n, f) => n + f.lying, 0);
+  const names = faces.map((f) => faceName(f.id)).join(", ");
+  const body = [...faces.map(faceLine), text("p",
+    `${count} box${count === 1 ? "" : "es"} of other face IDs ${count === 1 ? "has its" : "have their"} ` +
+    `centre and most of their area inside the box of ${names}: a second box on the same face. ` +
+    "They become part of that face's box (one box covering both), blurred or visible with it.")];
+  const title = face ? `Take the boxes lying on ${faceName(face.id)} into it?` : `Take the boxes lying on ${names} into them?`;
+  const ok = await ask({ title, body, ok: "Take them in" });
+  if (!ok) return null;
+  return edit(face ? { op: "absorb", id: face.id } : { op: "absorb" }).then((doc) => {
+    if (doc) toast(`The boxes lying on ${names} are part of ${face ? "it" : "them"} now`);
+    return doc;
+  });
+}
+
 /** The merge menu: every other face with its pictures, suggested ones first. */
 async function mergeWith(keep) {
   const me = faceOf(keep);
@@ -695,18 +713,36 @@ function renderTodo() {
   more(candidates, open.length);
   const covered = $("covered");
   covered.replaceChildren();
-  for (const c of doc.covered.slice(0, SHOWN)) {
+  const byFace = new Map();
+  for (const c of doc.covered) {
+    if (!byFace.has(c.face)) byFace.set(c.face, []);
+    byFace.get(c.face).push(c);
+  }
+  const lying = doc.faces.filter((f) => f.lying);
+  if (lying.length > 1) {
+    const frames = lying.reduce((n, f) => n + f.lying, 0);
     covered.append(card(
-      `${faceName(c.face)} (visible) is under ${faceName(c.by)}'s blur on ${range(c.start, c.end)}`,
+      `Boxes of other IDs lie on the faces left visible (${lying.map((f) => f.id).join(", ")})`,
       [],
-      [
-        ["Go", () => goCovered(c), `Go to ${faceName(c.face)} under ${faceName(c.by)} on frame ${c.start + 1}`],
-        ["Same person there", () => confirmMerge(c.face, c.by, c.start, c.end),
-          `${faceName(c.by)} is ${faceName(c.face)} on ${range(c.start, c.end)}`],
-      ],
+      [[`Take in all ${frames}`, () => confirmAbsorb(null),
+        `Make the boxes lying on the faces left visible part of them (${frames} boxes)`]],
     ));
   }
-  more(covered, doc.covered.length);
+  for (const [id, spans] of [...byFace].slice(0, SHOWN)) {
+    const face = faceOf(id);
+    const where = spans.slice(0, 3).map((c) => `${range(c.start, c.end)} (${faceName(c.by)})`).join(", ");
+    const buttons = [["Go", () => goCovered(spans[0]), `Go to ${faceName(id)} under a blur on frame ${spans[0].start + 1}`]];
+    if (face.lying) {
+      buttons.push([`Take in the ${face.lying} boxes lying on it`, () => confirmAbsorb(face),
+        `Make the boxes lying on ${faceName(id)} part of it (${face.lying} frames)`]);
+    }
+    covered.append(card(
+      `${faceName(id)} (visible) is under a blur on ${where}${spans.length > 3 ? ` and ${spans.length - 3} more` : ""}`,
+      [],
+      buttons,
+    ));
+  }
+  more(covered, byFace.size);
   $("todo-empty").hidden = doc.suggestions.length + open.length + doc.covered.length > 0;
   $("next-candidate").disabled = open.length === 0;
   $("next-covered").disabled = doc.covered.length === 0;
