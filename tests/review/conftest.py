@@ -7,9 +7,10 @@ the system's Chromium driven by Playwright; without either, browser tests skip.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 from service.conftest import Api, ThreadWorker, serve_app
 from veil.media import write_video
 from veil.samples import DEFAULT_FACES, scene
+from veil.service.outputs import job_outputs
 from veil.service.settings import ServiceSettings
 from veil.service.store import Store
 
@@ -164,3 +166,30 @@ def screenshot(page, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     return path
+
+
+def with_extras(api: Api, job_id: str, change: Callable[[dict], None]) -> None:
+    """Rewrite a finished analysis's annotations (``change`` edits the JSON in place), as if
+    the analysis had written them so: for what today's analysis does not write yet.
+    """
+    job = api.store.jobs.get(job_id)
+    outputs = job_outputs(api.settings, job).items()
+    [output] = [o for name, o in outputs if name.endswith("_annotations.json")]
+    assert output.path is not None
+    data = json.loads(output.path.read_text())
+    change(data)
+    output.path.write_text(json.dumps(data))
+
+
+def box_of(face_id: int, frame: int, box: Box) -> dict:
+    """An annotations face from a pixel box of the review clip."""
+    x0, y0, x1, y1 = box
+    return {
+        "index": frame,
+        "id": face_id,
+        "x": x0 / WIDTH,
+        "y": y0 / HEIGHT,
+        "width": (x1 - x0) / WIDTH,
+        "height": (y1 - y0) / HEIGHT,
+        "confidence": 0.3,
+    }

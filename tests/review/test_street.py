@@ -110,7 +110,8 @@ class Clerk:
         if marker.count():
             marker.click()
             return self.did(f"split {face_id} at {frame} (its jump mark)", before["revision"])
-        row.scroll_into_view_if_needed()
+        # at the bottom of the window: the video and the side column stay on top
+        row.evaluate("e => e.scrollIntoView({block: 'end'})")
         lane = row.locator(".tl-lane").bounding_box()
         n = len(before["frames"])
         x = lane["x"] + (frame + 0.5) / n * lane["width"]

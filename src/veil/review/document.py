@@ -53,7 +53,9 @@ def _faces(review: Review, sign: Sign) -> list[dict[str, Any]]:
     jumps = findings.jumps(tl)
     faces = []
     for s in summaries(tl, state.manual):
-        tiles = strips.plan(tracks[s.face_id], len(tl))
+        boxes = tracks[s.face_id]
+        tiles = strips.plan(boxes, len(tl))
+        middle = boxes[len(boxes) // 2 : len(boxes) // 2 + 1]
         about = info.get(state.root(s.face_id))
         faces.append(
             {
@@ -73,7 +75,8 @@ def _faces(review: Review, sign: Sign) -> list[dict[str, Any]]:
                 "jumps": jumps.get(s.face_id, []),
                 # frames where another ID's box lies on this face: for a face left visible
                 "lying": len(lying_on(tl, s.face_id)) if s.face_id not in state.selected else 0,
-                "thumb": sign(f"thumbs/{s.face_id}.jpg") + f"&v={strips.version(tiles[:1])}",
+                # named by the middle box, which the picture is cut from once the boxes change
+                "thumb": sign(f"thumbs/{s.face_id}.jpg") + f"&v={strips.version(middle)}",
                 "strip": {
                     "link": sign(f"strips/{s.face_id}.jpg") + f"&v={strips.version(tiles)}",
                     "frames": [i for i, _ in tiles],

@@ -291,6 +291,7 @@ const range = (a, b) => (a === b ? `frame ${a + 1}` : `frames ${a + 1}–${b + 1
 
 function setDoc(doc) {
   ui.doc = doc;
+  $("review-view").dataset.revision = String(doc.revision);
   player.update(doc);
   const ids = new Set(doc.faces.map((f) => f.id));
   if (ui.active !== null && !ids.has(ui.active)) setActive(null);
@@ -747,8 +748,8 @@ function renderTodo() {
   $("next-candidate").disabled = open.length === 0;
   $("next-covered").disabled = doc.covered.length === 0;
   $("next-unreviewed").disabled = doc.unreviewed.length === 0;
-  $("next-candidate").textContent = `Next face-like region without a box (${open.length})`;
-  $("next-covered").textContent = `Next covered visible face (${doc.covered.length})`;
+  $("next-candidate").textContent = `Next region without a box (${open.length})`;
+  $("next-covered").textContent = `Next covered face (${doc.covered.length})`;
 }
 
 function goCandidate(c) {
@@ -776,18 +777,15 @@ function dismiss(id) {
   return edit({ op: "dismiss", candidate: id }).then(() => toast(`Face-like region ${id} dismissed`));
 }
 
-/** The first frame after the current one in any of `spans` (wrapping to the start). */
+/** The start of the first of `spans` after the current frame (wrapping to the first). */
 function nextIn(spans) {
+  if (!spans.length) return null;
   const now = player.current;
-  let best = null;
-  for (const [a, b] of spans) {
-    if (b > now) best = best === null ? Math.max(a, now + 1) : Math.min(best, Math.max(a, now + 1));
-  }
-  if (best === null && spans.length) {
-    best = Math.min(...spans.map(([a]) => a));
-    toast("Back to the start");
-  }
-  return best;
+  const starts = spans.map(([a]) => a).sort((a, b) => a - b);
+  const next = starts.find((a) => a > now);
+  if (next !== undefined) return next;
+  toast("Back to the first one");
+  return starts[0];
 }
 
 function nextUnreviewed() {
@@ -811,7 +809,8 @@ $("next-unreviewed").addEventListener("click", nextUnreviewed);
 $("mark-reviewed").addEventListener("click", markReviewed);
 $("next-candidate").addEventListener("click", () => {
   const open = ui.doc.candidates.filter((c) => c.unboxed.length);
-  const frame = nextIn(open.flatMap((c) => c.unboxed.map((f) => [f, f])));
+  // one stop for each stretch of frames a region is without a box
+  const frame = nextIn(open.flatMap((c) => c.unboxed.filter((f, i) => f - 1 !== c.unboxed[i - 1]).map((f) => [f, f])));
   if (frame === null) return;
   const c = open.find((x) => x.unboxed.includes(frame));
   player.seek(frame);
