@@ -236,3 +236,13 @@ def test_boxes_lying_on_a_face_are_taken_into_it():
     change = Change.between(chosen_tl, tl2, chosen, state2)
     back_tl, back = change.undo(tl2, state2)
     assert back_tl.faces == chosen_tl.faces and back.choices() == chosen.choices()
+
+
+def test_a_merge_of_some_frames_takes_the_kept_face_s_choice():
+    tl, state = start()
+    tl, state = apply(Select(op="select", ids=[2]), tl, state, tl)  # 1 visible, 2 blurred
+    merged_tl, merged = apply(Merge(op="merge", keep=1, drop=2, start=3, end=4), tl, state, tl)
+    assert merged.selected == {2}  # face 1 stays visible; 2 keeps its other frames, blurred
+    assert ids_on(merged_tl, 4) == [1] and ids_on(merged_tl, 5) == [1, 2]
+    _, whole = apply(Merge(op="merge", keep=1, drop=2), tl, state, tl)
+    assert whole.selected == {1}  # a whole merge: blurred if either was

@@ -24,6 +24,7 @@ from review.conftest import (
 )
 from review.test_browser import at_frame, expect, review_doc, sign_in
 from service.conftest import make_clip
+from veil.service.policy import Policy
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -460,3 +461,25 @@ def test_signing_out_leaves_nothing_of_the_video(page, review_api: ReviewApi, jo
     page.goto(f"{api.url}/#/jobs/{job}")
     expect(page, "document.querySelectorAll('#rows .tl-row').length === 2")
     assert page.locator("#box-x").input_value() == ""
+
+
+def test_a_policy_requiring_review_holds_the_redaction_back(page, review_api: ReviewApi, job: str):
+    api = review_api
+    api.store.policy.put(Policy(require_review=True), "admin")
+    try:
+        open_review(page, api, job)
+        assert page.locator("#redact").is_disabled()
+        assert (
+            "policy asks for every frame to be reviewed"
+            in page.locator("#redact-warnings").inner_text()
+        )
+        refused = api.client.post(f"/v1/review/jobs/{job}/redact", json={"confirm": []})
+        assert refused.status_code == 409 and "reviewed first" in refused.json()["detail"]
+        page.locator("#overlay").focus()
+        page.keyboard.press("End")
+        at_frame(page, FRAMES - 1)
+        page.keyboard.press("r")  # every frame up to here: all of them
+        expect(page, "!document.getElementById('redact').disabled")
+        assert review_doc(api, job)["unreviewed"] == []
+    finally:
+        api.store.policy.put(Policy(), "admin")

@@ -194,8 +194,10 @@ class Merge(_Edit):
     """``drop`` is the same person as ``keep``: its boxes take ``keep``'s ID.
 
     With ``start`` and ``end``, only ``drop``'s boxes on those frames do (the rest
-    stays ``drop``). Where both have a box on a frame, one box covering both
-    replaces them: one ID never has two boxes on a frame.
+    stays ``drop``), and they are blurred or not as ``keep`` is: a track that slid
+    onto a face there. A whole merge leaves the person blurred if either was.
+    Where both have a box on a frame, one box covering both replaces them: one ID
+    never has two boxes on a frame.
     """
 
     op: Literal["merge"]
@@ -419,7 +421,7 @@ def apply(
         manual.pop(edit.keep, None)
         manual.pop(edit.drop, None)
         timeline = merge(timeline, edit.drop, edit.keep, frames)
-        if edit.drop in selected:
+        if edit.drop in selected and frames is None:
             selected.add(edit.keep)  # if either was hidden, the person stays hidden
     elif isinstance(edit, Split):
         _known(timeline, state, edit.id)

@@ -59,8 +59,9 @@ def _link(settings: ServiceSettings, job_id: str, name: str, caller: Caller) -> 
 def _document(reviews: Reviews, review: Review, caller: Caller) -> dict[str, Any]:
     playable = reviews.source_path(review.job) is not None
     job_id = review.job.id
+    require = reviews.store.policy.get().require_review  # shown, and enforced by redact
     return review_document(
-        review, lambda name: _link(reviews.settings, job_id, name, caller), playable
+        review, lambda name: _link(reviews.settings, job_id, name, caller), playable, require
     )
 
 

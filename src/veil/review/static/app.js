@@ -578,8 +578,10 @@ async function confirmMerge(keep, drop, start = null, end = null) {
   if (start !== null) shared = shared.filter((f) => f >= start && f <= end);
   const body = [faceLine(a), faceLine(b)];
   const where = start === null ? "" : ` on ${range(start, end)}`;
-  body.push(text("p", `${faceName(drop)}'s boxes${where} become ${faceName(keep)}'s.` +
-    (a.selected || b.selected ? ` ${faceName(keep)} is blurred if either was.` : "")));
+  const choice = start === null
+    ? (a.selected || b.selected ? ` ${faceName(keep)} is blurred if either was.` : "")
+    : ` There they are ${a.selected ? "blurred" : "left visible"}, as ${faceName(keep)} is.`;
+  body.push(text("p", `${faceName(drop)}'s boxes${where} become ${faceName(keep)}'s.${choice}`));
   if (shared.length) {
     body.push(text("p", `Both are on screen on ${shared.length} frame${shared.length === 1 ? "" : "s"} ` +
       `(${range(shared[0], shared[shared.length - 1])}): there one box will cover both.`, "warn"));
@@ -737,11 +739,30 @@ function renderTodo() {
       buttons.push([`Take in the ${face.lying} boxes lying on it`, () => confirmAbsorb(face),
         `Make the boxes lying on ${faceName(id)} part of it (${face.lying} frames)`]);
     }
-    covered.append(card(
+    const li = card(
       `${faceName(id)} (visible) is under a blur on ${where}${spans.length > 3 ? ` and ${spans.length - 3} more` : ""}`,
       [],
       buttons,
-    ));
+    );
+    // the spans where most of the face is covered, each with its own fix: the covering box
+    // is this face there (a track that slid onto it); a neighbour's face stays blurred
+    const worst = [...spans].sort((a, b) => b.share - a.share).slice(0, 3);
+    const fixes = document.createElement("div");
+    fixes.className = "row";
+    for (const c of worst) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "link";
+      b.textContent = `${range(c.start, c.end)}: ${faceName(c.by)} is ${faceName(id)} there`;
+      b.setAttribute("aria-label", `${faceName(c.by)} is ${faceName(id)} on ${range(c.start, c.end)}`);
+      b.addEventListener("click", () => {
+        goCovered(c);
+        confirmMerge(id, c.by, c.start, c.end);
+      });
+      fixes.append(b);
+    }
+    li.append(fixes);
+    covered.append(li);
   }
   more(covered, byFace.size);
   $("todo-empty").hidden = doc.suggestions.length + open.length + doc.covered.length > 0;
