@@ -28,7 +28,7 @@ from veil.detect.choice import (
     outputs_agree,
     read_choices,
 )
-from veil.detect.retinaface import model_bytes
+from veil.detect.retinaface import BGR_MEAN, RetinaFaceDetector, model_bytes
 from veil.detect.retinaface import weights_path as retinaface_weights
 from veil.detect.runtime import (
     ONNXRUNTIME,
@@ -41,8 +41,6 @@ from veil.detect.runtime import (
 from veil.errors import VeilError
 
 needs_openvino = pytest.mark.skipif(not openvino_available(), reason="openvino not installed")
-RETINAFACE_MEAN = (104.0, 117.0, 123.0)
-RETINAFACE_OUTPUTS = ("loc", "conf", "landmarks")
 
 
 def frames() -> list[np.ndarray]:
@@ -57,7 +55,7 @@ def frames() -> list[np.ndarray]:
 def test_fused_input_feeds_the_network_what_the_old_preprocessing_did(name: str) -> None:
     rgb = frames()[0]
     if name == "retinaface":
-        model, mean = model_bytes(retinaface_weights()), RETINAFACE_MEAN
+        model, mean = model_bytes(retinaface_weights()), BGR_MEAN
         blob = cv2.dnn.blobFromImage(rgb, 1.0, None, mean, swapRB=True)
     else:
         model, mean = dynamic_model(centerface_weights()), None
@@ -105,8 +103,8 @@ class FakeTimer:
 def retinaface_runner(config: DetectorConfig, cache: Path, timer: FakeTimer | None = None):
     return load_runner(
         model_bytes(retinaface_weights()),
-        RETINAFACE_MEAN,
-        RETINAFACE_OUTPUTS,
+        BGR_MEAN,
+        RetinaFaceDetector.outputs,
         config,
         cache=cache,
         timer=timer or FakeTimer({ONNXRUNTIME: 10, OPENVINO: 10}),

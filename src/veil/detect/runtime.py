@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -205,11 +206,15 @@ class OpenVinoRunner:
         by_name = {name: port for port in compiled.outputs for name in port.get_names()}
         self._ports = [by_name[name] for name in outputs]
         self._request = compiled.create_infer_request()
+        # one request holds one call's buffers (an onnxruntime session may be
+        # called from several threads at once; this is as safe)
+        self._lock = threading.Lock()
 
     def run(self, pixels: NDArray[np.uint8]) -> list[NDArray[np.float32]]:
-        results = self._request.infer({0: pixels})
-        # the request reuses its output buffers on the next call: copy them out
-        return [np.array(results[port]) for port in self._ports]
+        with self._lock:
+            results = self._request.infer({0: pixels})
+            # the request reuses its output buffers on the next call: copy them out
+            return [np.array(results[port]) for port in self._ports]
 
 
 def open_runner(
