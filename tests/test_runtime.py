@@ -162,23 +162,41 @@ def test_a_damaged_cache_is_checked_again_not_an_error(tmp_path: Path) -> None:
     assert len(read_choices(tmp_path)) == 1
 
 
-def test_a_runtime_that_fails_falls_back_to_onnxruntime(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def break_openvino(monkeypatch: pytest.MonkeyPatch, message: str) -> None:
+    """From now on OpenVINO fails to load, with ``message``; onnxruntime still works."""
     real_open = choice_module.open_runner
 
     def openvino_broken(model, outputs, runtime, device, threads):
         if runtime == OPENVINO:
-            raise RuntimeError("no CPU plugin")
+            raise RuntimeError(message)
         return real_open(model, outputs, runtime, device, threads)
 
-    monkeypatch.setattr(choice_module, "openvino_available", lambda: True)
     monkeypatch.setattr(choice_module, "open_runner", openvino_broken)
+
+
+def test_a_runtime_that_fails_falls_back_to_onnxruntime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(choice_module, "openvino_available", lambda: True)
+    break_openvino(monkeypatch, "no CPU plugin")
     config = DetectorConfig(device="cpu", threads=1, input_size=480)
 
     assert retinaface_runner(config, tmp_path).runtime == ONNXRUNTIME
     (entry,) = read_choices(tmp_path).values()
     assert "no CPU plugin" in entry["refused"][OPENVINO]
+
+
+@needs_openvino
+def test_a_remembered_openvino_that_no_longer_loads_falls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = DetectorConfig(device="cpu", threads=1, input_size=480)
+    assert retinaface_runner(
+        config, tmp_path, FakeTimer({ONNXRUNTIME: 20, OPENVINO: 5})
+    ).runtime == (OPENVINO)
+    break_openvino(monkeypatch, "plugin gone")
+
+    assert retinaface_runner(config, tmp_path).runtime == ONNXRUNTIME
 
 
 def test_outputs_that_differ_beyond_the_tolerance_are_refused() -> None:
