@@ -55,10 +55,12 @@ _JOIN = 0.6
 _SUGGEST = 0.35
 # Two IDs whose boxes overlap this much on nearly every frame both are there
 # and one is detected (_SAME_FACE_SHARE of at least _SAME_FACE_FRAMES such
-# frames) are two tracks on one face.
+# frames), or on every frame both are detected (at least _SAME_FACE_BOTH),
+# are two tracks on one face.
 _SAME_FACE_IOU = 0.3
 _SAME_FACE_FRAMES = 4
 _SAME_FACE_SHARE = 0.9
+_SAME_FACE_BOTH = 2
 # An ID whose best detection scored under this is low-confidence.
 _LOW = 0.5
 
@@ -112,7 +114,8 @@ class EvidenceLog:
     def __init__(self, width: int, height: int) -> None:
         self.width, self.height = width, height
         self.faces: dict[int, FaceEvidence] = {}
-        # (smaller ID, larger ID) -> [frames both there, one detected; frames they overlapped]
+        # (smaller ID, larger ID) -> frames both there and one detected, of them
+        # frames they overlapped, frames both detected, of them frames they overlapped
         self.together: dict[tuple[int, int], list[int]] = {}
 
     def add(self, frame: int, faces: Iterable[TrackedFace]) -> None:
@@ -128,9 +131,13 @@ class EvidenceLog:
             if not (faces[i].detected or faces[j].detected):
                 continue
             a, b = sorted((faces[i].track_id, faces[j].track_id))
-            counts = self.together.setdefault((a, b), [0, 0])
+            counts = self.together.setdefault((a, b), [0, 0, 0, 0])
+            same = bool(overlap[i, j] >= _SAME_FACE_IOU)
             counts[0] += 1
-            counts[1] += bool(overlap[i, j] >= _SAME_FACE_IOU)
+            counts[1] += same
+            if faces[i].detected and faces[j].detected:
+                counts[2] += 1
+                counts[3] += same
 
 
 @dataclass(frozen=True)
@@ -229,9 +236,10 @@ def assess(log: EvidenceLog) -> Identities:
         return i
 
     weak: list[tuple[int, int, float]] = []
-    for (a, b), (both, overlapping) in sorted(log.together.items()):
+    for (a, b), (there, overlapping, both, both_overlapping) in sorted(log.together.items()):
         # (not by look: a second box on a tilted head covers other parts of it)
-        if both >= _SAME_FACE_FRAMES and overlapping >= _SAME_FACE_SHARE * both:
+        turns = there >= _SAME_FACE_FRAMES and overlapping >= _SAME_FACE_SHARE * there
+        if turns or (both >= _SAME_FACE_BOTH and both_overlapping == both):
             parent[max(root(a), root(b))] = min(root(a), root(b))
     for row, col in assign(cost):
         a, b, score = ids[row], ids[col], float(scores[row, col])
