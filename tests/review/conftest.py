@@ -152,7 +152,7 @@ def page(browser) -> Iterator[object]:
     assert not errors, f"JavaScript errors in the page: {errors}"
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, full_page: bool = False) -> Path:
     """Save a screenshot to docs/screenshots/ where it is missing or VEIL_SCREENSHOTS=1.
 
     The pictures hold times and job IDs, so rewriting them on every run would
@@ -160,7 +160,7 @@ def screenshot(page, name: str) -> Path:
     """
     path = SCREENSHOTS / f"{name}.png"
     page.evaluate("document.getElementById('toast').classList.remove('show')")
-    data = page.screenshot(animations="disabled")
+    data = page.screenshot(animations="disabled", full_page=full_page)
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     if os.environ.get("VEIL_SCREENSHOTS") == "1" or not path.exists():
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -193,3 +193,20 @@ def box_of(face_id: int, frame: int, box: Box) -> dict:
         "height": (y1 - y0) / HEIGHT,
         "confidence": 0.3,
     }
+
+
+PICTURES_LOADED = """async () => {
+  const urls = new Set([...document.querySelectorAll('.tl-tile, .tl-head img')].map((e) =>
+    e.tagName === 'IMG' ? e.src : getComputedStyle(e).backgroundImage.slice(5, -2)));
+  await Promise.all([...urls].map((u) => new Promise((done) => {
+    const img = new Image();
+    img.onload = img.onerror = done;
+    img.src = u;
+  })));
+  return urls.size;
+}"""
+
+
+def pictures_loaded(page) -> int:
+    """Wait until every picture of the timeline is loaded; how many images there are."""
+    return page.evaluate(PICTURES_LOADED)

@@ -19,7 +19,9 @@ from review.conftest import (
     ReviewClip,
     analyzed,
     box_of,
+    pictures_loaded,
     plate_box,
+    screenshot,
     with_extras,
 )
 from review.test_browser import at_frame, expect, review_doc, sign_in
@@ -294,6 +296,9 @@ def test_review_marks_candidates_and_covered_faces_step_by_step(
     card = page.locator("#covered li").first
     assert "Face 2 (visible) is under a blur on frames" in card.inner_text()
     assert f"(Face {SPURIOUS})" in card.inner_text()
+    page.locator("#todo-title").scroll_into_view_if_needed()
+    pictures_loaded(page)
+    screenshot(page, "9-to-look-at")
     page.get_by_role("button", name="Next covered face (1)").click()
     first = review_doc(api, enriched)["covered"][0]["start"]
     at_frame(page, first)
@@ -352,6 +357,8 @@ def test_merges_ask_first_with_pictures_and_keep_one_box_per_frame(
     page.get_by_role("button", name="Cancel").click()
     assert OTHER_HALF in [f["id"] for f in review_doc(api, enriched)["faces"]]
     page.get_by_role("button", name=f"Merge faces 1 and {OTHER_HALF}").click()
+    pictures_loaded(page)
+    screenshot(page, "10-merge-confirmation")
     page.get_by_role("button", name="Merge", exact=True).click()
     expect(page, f"!document.querySelector('.tl-row[data-id=\"{OTHER_HALF}\"]')")
     face = next(f for f in review_doc(api, enriched)["faces"] if f["id"] == 1)
@@ -426,6 +433,9 @@ def test_video_and_box_fields_stay_in_view(browser, review_api: ReviewApi, job: 
             assert r["x"] + r["width"] <= width and r["y"] + r["height"] <= height, selector
         stage = page.locator("#stage").bounding_box()
         assert stage["width"] >= 0.6 * width - 40  # the video keeps most of the width
+        if width == 1024:
+            pictures_loaded(page)
+            screenshot(page, "11-at-1024x700")
         assert abs(stage["width"] / stage["height"] - 640 / 360) < 0.02
     finally:
         context.close()
@@ -483,3 +493,43 @@ def test_a_policy_requiring_review_holds_the_redaction_back(page, review_api: Re
         assert review_doc(api, job)["unreviewed"] == []
     finally:
         api.store.policy.put(Policy(), "admin")
+
+
+def test_a_long_unicode_name_is_shown_and_downloaded_whole(
+    page, review_api: ReviewApi, review_clip: ReviewClip, tmp_path
+):
+    api = review_api
+    name = ("Überwachung Straße Ürün 東京 " * 12)[:271] + ".mp4"  # 275 characters
+    clip = tmp_path / name.encode()[:200].decode(errors="ignore")  # the file system's limit
+    clip.write_bytes(review_clip.path.read_bytes())
+    sign_in(page, api)
+    # the browser sends the file under the long name (as a file picker would)
+    page.get_by_label("Video or image").set_input_files(
+        {"name": name, "mimeType": "video/mp4", "buffer": clip.read_bytes()}
+    )
+    page.get_by_role("button", name="Upload and analyze").click()
+    page.locator("#rows .tl-row").first.wait_for(timeout=120_000)
+    job_id = re.search(r"#/jobs/([0-9a-f]+)", page.url).group(1)
+    source_name = api.client.get(f"/v1/jobs/{job_id}").json()["source_name"]
+    assert "Ü" in source_name and "ß" in source_name and "東京" in source_name
+    title = page.locator("#review-title")
+    assert title.inner_text().startswith(source_name + ":")  # whole, wrapped, not cut
+    assert title.evaluate("e => e.scrollWidth <= e.clientWidth")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download ID list").click()
+    stem = source_name.rsplit(".", 1)[0]
+    assert download.value.suggested_filename == f"{stem}_ids.txt"
+    ids = tmp_path / "ids.txt"
+    download.value.save_as(ids)
+    assert ids.read_text() == "1\n2\n"  # Azure's ID list: the IDs to blur, one per line
+
+
+def test_an_open_review_fetches_fresh_links_before_they_expire(
+    page, review_api: ReviewApi, job: str
+):
+    """Signed links live for minutes: a review left open asks for its document again."""
+    page.clock.install()
+    open_review(page, review_api, job)
+    with page.expect_request(lambda r: r.url.endswith(f"/v1/review/jobs/{job}")) as asked:
+        page.clock.run_for("08:05")
+    assert asked.value.headers["authorization"].startswith("Bearer ")

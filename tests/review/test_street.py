@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from conftest import decode_frames, region_diff, shrink
-from review.conftest import ReviewApi, analyzed
-from review.test_browser import expect, sign_in
+from review.conftest import ReviewApi, analyzed, pictures_loaded, screenshot
+from review.test_browser import at_frame, expect, sign_in
 from veil.redact import RedactionConfig, redact_frame
 from veil.types import FaceBox
 
@@ -135,6 +135,9 @@ def test_one_person_visible_everyone_else_blurred_in_ten_actions(
     page.locator("#rows .tl-row").first.wait_for()
     clerk = Clerk(page, api, job_id)
     analysis = clerk.doc()
+    at_frame(page, 0)
+    assert pictures_loaded(page) > len(analysis["faces"])
+    screenshot(page, "8-street-timeline", full_page=True)
 
     # -- split each ID where its pictures pass to or from the boy (its jump mark where it
     # is at that frame, else a drag along its row): his stretch visible, nothing around it

@@ -235,8 +235,28 @@ async function openJob(jobId) {
   await openReview(jobId);
 }
 
+// Signed links live for minutes (and die with the token): an open review fetches its
+// document again now and then, which brings fresh links (and edits made in another tab).
+const REFRESH_MS = 8 * 60 * 1000;
+let refreshTimer = 0;
+
+function keepFresh(jobId) {
+  clearInterval(refreshTimer);
+  refreshTimer = setInterval(async () => {
+    if (ui.jobId !== jobId || $("dialog").open) return;
+    await ui.edits;
+    try {
+      const doc = await get(`/v1/review/jobs/${jobId}`);
+      if (ui.jobId === jobId && doc.revision >= ui.doc.revision) setDoc(doc);
+    } catch (error) {
+      fail(error);
+    }
+  }, REFRESH_MS);
+}
+
 /** Forget the review on screen: nothing of one video (boxes, fields, links) reaches the next. */
 function clearReview() {
+  clearInterval(refreshTimer);
   ui.doc = null;
   ui.jobId = null;
   ui.active = null;
@@ -277,6 +297,7 @@ async function openReview(jobId) {
   $("play").disabled = false;
   player.load(doc, doc.links.source);
   setDoc(doc);
+  keepFresh(jobId);
   if (!doc.links.source) toast("The source is not kept on this server: boxes are shown without the picture.");
   const last = doc.redactions[doc.redactions.length - 1];
   if (last) resumeRedaction(last.job);
