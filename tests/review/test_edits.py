@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from review.annotated import annotations, face, ids_on, start
+from review.annotated import annotations, face, ids_on, start, timeline_of
 from veil.annotations import Annotations, dump_annotations, parse_annotations
 from veil.errors import VeilError
 from veil.review.edits import (
@@ -210,17 +210,7 @@ def test_boxes_lying_on_a_face_are_taken_into_it():
     # face 3 is a second box on face 1 on frames 1-2 (most of it inside 1's box)
     events = [[face(i, 1, 0.1), *([face(i, 3, 0.12)] if i in (1, 2) else [])] for i in range(4)]
     events[3].append(face(3, 4, 0.17))  # a neighbour: centre inside, but most of it outside
-    tl = Timeline.from_annotations(
-        Annotations.model_validate(
-            {
-                "timescale": 10,
-                "framerate": 1.0,
-                "width": 640,
-                "height": 360,
-                "fragments": [{"start": 0, "duration": 40, "interval": 10, "events": events}],
-            }
-        )
-    )
+    tl = timeline_of(events)
     state = ReviewState.initial(tl)
     assert lying_on(tl, 1) == [(1, 3), (2, 3)]
     tl2, state2 = apply(Select(op="select", ids=[3, 4]), tl, state, tl)  # 1 visible
