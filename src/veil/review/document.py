@@ -13,13 +13,14 @@ from typing import Any
 
 from veil.names import is_image_name
 from veil.review import findings, strips
-from veil.review.history import Entry
+from veil.review.edits import candidate_boxes
+from veil.review.history import Entry, edit_summaries
 from veil.review.reviews import Review
 from veil.review.timeline import lying_on, summaries
 from veil.service.schemas import JobPublic
 from veil.settings import BlurType
 
-HISTORY_SHOWN = 200  # the newest entries in the document; the whole log is downloadable
+HISTORY_SHOWN = 200  # the newest entries in the document; GET .../history has them all
 
 Sign = Callable[[str], str]  # a file name of the job -> its signed link
 
@@ -36,7 +37,7 @@ def _entry(entry: Entry) -> dict[str, Any]:
 
 def _history(review: Review) -> dict[str, Any]:
     entries = review.history.entries()
-    summary = {e.revision: e.summary for e in entries if e.action not in ("undo", "redo")}
+    summary = edit_summaries(entries)
     state = review.state
     return {
         "undo": summary.get(state.done[-1], "") if state.done else None,
@@ -94,7 +95,7 @@ def _candidates(review: Review) -> list[dict[str, Any]]:
     for c in findings.open_candidates(tl, review.state):
         boxes = [
             [frame, *rect]
-            for frame, rect in sorted(findings.candidate_boxes(tl, by_id[c.candidate]).items())
+            for frame, rect in sorted(candidate_boxes(tl, by_id[c.candidate]).items())
         ]
         found.append(
             {

@@ -126,6 +126,15 @@ class Entry:
         return cls(**data)
 
 
+# the actions that are not edits (they change nothing undo could take back)
+NOT_EDITS = frozenset({"undo", "redo", "redact", "download"})
+
+
+def edit_summaries(entries: Iterable[Entry]) -> dict[int, str]:
+    """Each edit's summary by the revision it made (what undo and redo are labelled with)."""
+    return {e.revision: e.summary for e in entries if e.action not in NOT_EDITS}
+
+
 def _faces(ids: Iterable[int]) -> str:
     ids = sorted(ids)
     return f"face {ids[0]}" if len(ids) == 1 else "faces " + ", ".join(map(str, ids))
