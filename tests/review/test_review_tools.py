@@ -27,6 +27,7 @@ from review.conftest import (
 from review.test_browser import at_frame, expect, review_doc, sign_in
 from service.conftest import make_clip
 from veil.service.policy import Policy
+from veil.settings import BlurType
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -475,9 +476,13 @@ def test_signing_out_leaves_nothing_of_the_video(page, review_api: ReviewApi, jo
 
 def test_a_policy_requiring_review_holds_the_redaction_back(page, review_api: ReviewApi, job: str):
     api = review_api
-    api.store.policy.put(Policy(require_review=True), "admin")
+    api.store.policy.put(Policy(require_review=True, min_blur=BlurType.MED), "admin")
     try:
         open_review(page, api, job)
+        # blurs weaker than the policy's cannot be chosen (box, which publishes nothing, can)
+        options = page.locator("#blur option")
+        refused = options.evaluate_all("os => os.filter(o => o.disabled).map(o => o.value)")
+        assert sorted(refused) == ["low", "pixelate"]
         assert page.locator("#redact").is_disabled()
         assert (
             "policy asks for every frame to be reviewed"

@@ -17,6 +17,7 @@ from veil.review.edits import candidate_boxes
 from veil.review.history import Entry, edit_summaries
 from veil.review.reviews import Review
 from veil.review.timeline import lying_on, summaries
+from veil.service.policy import Policy, hides_at_least
 from veil.service.schemas import JobPublic
 from veil.settings import BlurType
 
@@ -122,9 +123,12 @@ def _suggestions(review: Review) -> list[dict[str, Any]]:
 
 
 def review_document(
-    review: Review, sign: Sign, playable: bool, require_reviewed: bool = False
+    review: Review, sign: Sign, playable: bool, policy: Policy | None = None
 ) -> dict[str, Any]:
-    """Everything the app shows: the video's frames and faces, the choices, the links."""
+    """Everything the app shows: the video's frames and faces, the choices, the links,
+    and what the service's policy asks of a redaction.
+    """
+    policy = policy or Policy()
     tl, state, job = review.timeline, review.state, review.job
     a = tl.template
     kind = "image" if len(tl) == 1 and is_image_name(job.source_name) else "video"
@@ -166,7 +170,16 @@ def review_document(
         "suggestions": _suggestions(review),
         "history": _history(review),
         "warnings": [{"code": w.code, "text": w.text} for w in findings.warnings(tl, state)],
-        "policy": {"require_reviewed": require_reviewed},
+        "policy": {
+            "require_reviewed": policy.require_review,
+            "min_blur": policy.min_blur.value,
+            # box only outlines faces (a _review video, never published): always allowed
+            "refused_blurs": [
+                b.value
+                for b in BlurType
+                if b != BlurType.BOX and not hides_at_least(b, policy.min_blur)
+            ],
+        },
         "links": {
             "source": sign("source") if playable else None,
             "annotations": sign("annotations.json"),

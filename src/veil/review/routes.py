@@ -59,9 +59,9 @@ def _link(settings: ServiceSettings, job_id: str, name: str, caller: Caller) -> 
 def _document(reviews: Reviews, review: Review, caller: Caller) -> dict[str, Any]:
     playable = reviews.source_path(review.job) is not None
     job_id = review.job.id
-    require = reviews.store.policy.get().require_review  # shown, and enforced by redact
+    policy = reviews.store.policy.get()  # shown here; redact and the job submission enforce it
     return review_document(
-        review, lambda name: _link(reviews.settings, job_id, name, caller), playable, require
+        review, lambda name: _link(reviews.settings, job_id, name, caller), playable, policy
     )
 
 

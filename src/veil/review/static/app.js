@@ -318,7 +318,12 @@ function setDoc(doc) {
   if (ui.active !== null && !ids.has(ui.active)) setActive(null);
   if (ui.candidate !== null && !doc.candidates.some((c) => c.id === ui.candidate)) setCandidate(null);
   $("scrub").max = String(Math.max(0, frameCount() - 1));
-  $("blur").replaceChildren(...doc.blurs.map((b) => new Option(b, b, false, b === doc.blur)));
+  $("blur").replaceChildren(...doc.blurs.map((b) => {
+    const refused = doc.policy.refused_blurs.includes(b);
+    const option = new Option(refused ? `${b} (weaker than the policy's ${doc.policy.min_blur})` : b, b, false, b === doc.blur);
+    option.disabled = refused && b !== doc.blur;
+    return option;
+  }));
   $("blur").value = doc.blur;
   renderTimeline();
   renderBoxEditor();
@@ -1181,12 +1186,16 @@ function renderRedact() {
   $("choice-summary").textContent = hidden
     ? `Faces ${doc.selected.join(", ")} will be hidden with "${doc.blur}"; the others stay visible.`
     : "No face is chosen: the video would be published with every face visible.";
-  const blocked = doc.policy.require_reviewed && doc.unreviewed.length > 0;
+  const unreviewed = doc.policy.require_reviewed && doc.unreviewed.length > 0;
+  const weak = doc.policy.refused_blurs.includes(doc.blur);
   $("redact-warnings").replaceChildren(...doc.warnings.map((w) => text("li", w.text, `warning ${w.code}`)));
-  if (blocked) {
+  if (unreviewed) {
     $("redact-warnings").append(text("li", "This server's policy asks for every frame to be reviewed before a redaction.", "warning policy"));
   }
-  $("redact").disabled = blocked;
+  if (weak) {
+    $("redact-warnings").append(text("li", `This server's policy publishes no blur weaker than "${doc.policy.min_blur}": choose another blur type.`, "warning policy"));
+  }
+  $("redact").disabled = unreviewed || weak;
   renderRedactions();
 }
 
