@@ -39,7 +39,7 @@ import onnxruntime as ort
 from veil.detect.boxes import resize_padded
 from veil.detect.centerface import CenterFaceDetector, dynamic_model
 from veil.detect.centerface import weights_path as centerface_weights
-from veil.detect.retinaface import RetinaFaceDetector, model_bytes
+from veil.detect.retinaface import BGR_MEAN, RetinaFaceDetector, model_bytes
 from veil.detect.retinaface import weights_path as retinaface_weights
 from veil.detect.runtime import (
     ONNXRUNTIME,
@@ -53,7 +53,6 @@ from veil.detect.runtime import (
 # (height, width) as the model sees them, padded to 32: a 1280x720 frame, a
 # tile of the enlarged pass on it (390x475 enlarged 2x), a search window.
 SIZES = {"720p frame": (736, 1280), "2x tile": (800, 960), "search window": (256, 256)}
-RETINAFACE_MEAN = (104.0, 117.0, 123.0)
 Run = Callable[[np.ndarray], object]
 
 
@@ -174,7 +173,7 @@ def main() -> None:
     parser.add_argument("--int8", type=Path, help="calibrate an int8 model on this image set")
     args = parser.parse_args()
     models = {
-        "retinaface": (model_bytes(retinaface_weights()), RETINAFACE_MEAN, RetinaFaceDetector),
+        "retinaface": (model_bytes(retinaface_weights()), BGR_MEAN, RetinaFaceDetector),
         "centerface": (dynamic_model(centerface_weights()), None, CenterFaceDetector),
     }
     print(f"onnxruntime {ort.__version__}, {args.threads} threads, median of {args.repeat}\n")

@@ -233,6 +233,8 @@ def _as_json(r: RunResult) -> dict:
             "idr": r.ids.idr,
             "id_switches": r.ids.id_switches,
             "ids_per_face": {str(k): v for k, v in r.ids.ids_per_face.items()},
+            "people": r.ids.people,
+            "ids_per_person": r.ids.ids_per_person,
             "ids": sorted(r.ids.ids),
             "no_face_ids": sorted(r.ids.no_face_ids),
             "low_confidence_ids": sorted(r.low_confidence),

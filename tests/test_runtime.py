@@ -28,7 +28,7 @@ from veil.detect.choice import (
     outputs_agree,
     read_choices,
 )
-from veil.detect.retinaface import model_bytes
+from veil.detect.retinaface import BGR_MEAN, RetinaFaceDetector, model_bytes
 from veil.detect.retinaface import weights_path as retinaface_weights
 from veil.detect.runtime import (
     ONNXRUNTIME,
@@ -41,8 +41,6 @@ from veil.detect.runtime import (
 from veil.errors import VeilError
 
 needs_openvino = pytest.mark.skipif(not openvino_available(), reason="openvino not installed")
-RETINAFACE_MEAN = (104.0, 117.0, 123.0)
-RETINAFACE_OUTPUTS = ("loc", "conf", "landmarks")
 
 
 def frames() -> list[np.ndarray]:
@@ -57,7 +55,7 @@ def frames() -> list[np.ndarray]:
 def test_fused_input_feeds_the_network_what_the_old_preprocessing_did(name: str) -> None:
     rgb = frames()[0]
     if name == "retinaface":
-        model, mean = model_bytes(retinaface_weights()), RETINAFACE_MEAN
+        model, mean = model_bytes(retinaface_weights()), BGR_MEAN
         blob = cv2.dnn.blobFromImage(rgb, 1.0, None, mean, swapRB=True)
     else:
         model, mean = dynamic_model(centerface_weights()), None
@@ -105,8 +103,8 @@ class FakeTimer:
 def retinaface_runner(config: DetectorConfig, cache: Path, timer: FakeTimer | None = None):
     return load_runner(
         model_bytes(retinaface_weights()),
-        RETINAFACE_MEAN,
-        RETINAFACE_OUTPUTS,
+        BGR_MEAN,
+        RetinaFaceDetector.outputs,
         config,
         cache=cache,
         timer=timer or FakeTimer({ONNXRUNTIME: 10, OPENVINO: 10}),
@@ -164,23 +162,41 @@ def test_a_damaged_cache_is_checked_again_not_an_error(tmp_path: Path) -> None:
     assert len(read_choices(tmp_path)) == 1
 
 
-def test_a_runtime_that_fails_falls_back_to_onnxruntime(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def break_openvino(monkeypatch: pytest.MonkeyPatch, message: str) -> None:
+    """From now on OpenVINO fails to load, with ``message``; onnxruntime still works."""
     real_open = choice_module.open_runner
 
     def openvino_broken(model, outputs, runtime, device, threads):
         if runtime == OPENVINO:
-            raise RuntimeError("no CPU plugin")
+            raise RuntimeError(message)
         return real_open(model, outputs, runtime, device, threads)
 
-    monkeypatch.setattr(choice_module, "openvino_available", lambda: True)
     monkeypatch.setattr(choice_module, "open_runner", openvino_broken)
+
+
+def test_a_runtime_that_fails_falls_back_to_onnxruntime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(choice_module, "openvino_available", lambda: True)
+    break_openvino(monkeypatch, "no CPU plugin")
     config = DetectorConfig(device="cpu", threads=1, input_size=480)
 
     assert retinaface_runner(config, tmp_path).runtime == ONNXRUNTIME
     (entry,) = read_choices(tmp_path).values()
     assert "no CPU plugin" in entry["refused"][OPENVINO]
+
+
+@needs_openvino
+def test_a_remembered_openvino_that_no_longer_loads_falls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = DetectorConfig(device="cpu", threads=1, input_size=480)
+    assert retinaface_runner(
+        config, tmp_path, FakeTimer({ONNXRUNTIME: 20, OPENVINO: 5})
+    ).runtime == (OPENVINO)
+    break_openvino(monkeypatch, "plugin gone")
+
+    assert retinaface_runner(config, tmp_path).runtime == ONNXRUNTIME
 
 
 def test_outputs_that_differ_beyond_the_tolerance_are_refused() -> None:

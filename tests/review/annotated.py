@@ -68,3 +68,20 @@ def start(**extras: Any) -> tuple[Timeline, ReviewState]:
 
 def ids_on(tl: Timeline, frame: int) -> list[int]:
     return [f.id for f in tl.faces[frame]]
+
+
+def timeline_of(events: list[list[dict]]) -> Timeline:
+    """A timeline of these events, one a frame, 10 ticks a frame, in one fragment."""
+    return Timeline.from_annotations(
+        Annotations.model_validate(
+            {
+                "timescale": 10,
+                "framerate": 1.0,
+                "width": 640,
+                "height": 360,
+                "fragments": [
+                    {"start": 0, "duration": 10 * len(events), "interval": 10, "events": events}
+                ],
+            }
+        )
+    )

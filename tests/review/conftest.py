@@ -7,9 +7,10 @@ the system's Chromium driven by Playwright; without either, browser tests skip.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 from service.conftest import Api, ThreadWorker, serve_app
 from veil.media import write_video
 from veil.samples import DEFAULT_FACES, scene
+from veil.service.outputs import job_outputs
 from veil.service.settings import ServiceSettings
 from veil.service.store import Store
 
@@ -150,7 +152,7 @@ def page(browser) -> Iterator[object]:
     assert not errors, f"JavaScript errors in the page: {errors}"
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, full_page: bool = False) -> Path:
     """Save a screenshot to docs/screenshots/ where it is missing or VEIL_SCREENSHOTS=1.
 
     The pictures hold times and job IDs, so rewriting them on every run would
@@ -158,9 +160,53 @@ def screenshot(page, name: str) -> Path:
     """
     path = SCREENSHOTS / f"{name}.png"
     page.evaluate("document.getElementById('toast').classList.remove('show')")
-    data = page.screenshot(animations="disabled")
+    data = page.screenshot(animations="disabled", full_page=full_page)
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     if os.environ.get("VEIL_SCREENSHOTS") == "1" or not path.exists():
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     return path
+
+
+def with_extras(api: Api, job_id: str, change: Callable[[dict], None]) -> None:
+    """Rewrite a finished analysis's annotations (``change`` edits the JSON in place), as if
+    the analysis had written them so: for what today's analysis does not write yet.
+    """
+    job = api.store.jobs.get(job_id)
+    outputs = job_outputs(api.settings, job).items()
+    [output] = [o for name, o in outputs if name.endswith("_annotations.json")]
+    assert output.path is not None
+    data = json.loads(output.path.read_text())
+    change(data)
+    output.path.write_text(json.dumps(data))
+
+
+def box_of(face_id: int, frame: int, box: Box) -> dict:
+    """An annotations face from a pixel box of the review clip."""
+    x0, y0, x1, y1 = box
+    return {
+        "index": frame,
+        "id": face_id,
+        "x": x0 / WIDTH,
+        "y": y0 / HEIGHT,
+        "width": (x1 - x0) / WIDTH,
+        "height": (y1 - y0) / HEIGHT,
+        "confidence": 0.3,
+    }
+
+
+PICTURES_LOADED = """async () => {
+  const urls = new Set([...document.querySelectorAll('.tl-tile, .tl-head img')].map((e) =>
+    e.tagName === 'IMG' ? e.src : getComputedStyle(e).backgroundImage.slice(5, -2)));
+  await Promise.all([...urls].map((u) => new Promise((done) => {
+    const img = new Image();
+    img.onload = img.onerror = done;
+    img.src = u;
+  })));
+  return urls.size;
+}"""
+
+
+def pictures_loaded(page) -> int:
+    """Wait until every picture of the timeline is loaded; how many images there are."""
+    return page.evaluate(PICTURES_LOADED)

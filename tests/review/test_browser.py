@@ -17,7 +17,16 @@ from pathlib import Path
 import pytest
 
 from conftest import decode_frames, region_diff, shrink
-from review.conftest import FRAMES, HEIGHT, WIDTH, ReviewApi, ReviewClip, analyzed, screenshot
+from review.conftest import (
+    FRAMES,
+    HEIGHT,
+    WIDTH,
+    ReviewApi,
+    ReviewClip,
+    analyzed,
+    pictures_loaded,
+    screenshot,
+)
 from service.conftest import make_clip
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -127,7 +136,8 @@ def test_upload_analyze_choose_draw_redact_download(
     at_frame(page, 13)
     page.keyboard.press("Home")
     at_frame(page, 0)
-    screenshot(page, "4-review")
+    pictures_loaded(page)
+    screenshot(page, "4-review", full_page=True)
 
     # -- leave the small face visible
     page.get_by_label(f"Blur Face {small['id']}").uncheck()

@@ -6,10 +6,11 @@ import random
 
 import pytest
 
-from review.annotated import annotations, ids_on, start
+from review.annotated import annotations, face, ids_on, start, timeline_of
 from veil.annotations import Annotations, dump_annotations, parse_annotations
 from veil.errors import VeilError
 from veil.review.edits import (
+    Absorb,
     AddBox,
     Delete,
     Extend,
@@ -22,7 +23,8 @@ from veil.review.edits import (
     apply,
     exported,
 )
-from veil.review.timeline import Timeline
+from veil.review.history import Change
+from veil.review.timeline import Timeline, lying_on
 
 
 def test_round_trip_keeps_every_fragment_and_tick():
@@ -202,3 +204,35 @@ def test_state_round_trips_through_json():
     tl, state = apply(AddBox(op="add", frame=2, box=(0.1, 0.5, 0.1, 0.1)), tl, state, tl)
     again = ReviewState.from_json(state.to_json())
     assert again == state
+
+
+def test_boxes_lying_on_a_face_are_taken_into_it():
+    # face 3 is a second box on face 1 on frames 1-2 (most of it inside 1's box)
+    events = [[face(i, 1, 0.1), *([face(i, 3, 0.12)] if i in (1, 2) else [])] for i in range(4)]
+    events[3].append(face(3, 4, 0.17))  # a neighbour: centre inside, but most of it outside
+    tl = timeline_of(events)
+    state = ReviewState.initial(tl)
+    assert lying_on(tl, 1) == [(1, 3), (2, 3)]
+    tl2, state2 = apply(Select(op="select", ids=[3, 4]), tl, state, tl)  # 1 visible
+    tl2, state2 = apply(Absorb(op="absorb"), tl2, state2, tl)
+    assert ids_on(tl2, 1) == [1] and ids_on(tl2, 3) == [1, 4]
+    [box] = tl2.faces[1]
+    assert box.manual and box.x == pytest.approx(0.1) and box.width == pytest.approx(0.12)
+    assert 3 not in tl2.ids() and state2.selected == {4}
+    with pytest.raises(VeilError, match="no box of another face lies on face 4"):
+        apply(Absorb(op="absorb", id=4), tl2, state2, tl)
+    # undone exactly, as every edit
+    chosen_tl, chosen = apply(Select(op="select", ids=[3, 4]), tl, state, tl)
+    change = Change.between(chosen_tl, tl2, chosen, state2)
+    back_tl, back = change.undo(tl2, state2)
+    assert back_tl.faces == chosen_tl.faces and back.choices() == chosen.choices()
+
+
+def test_a_merge_of_some_frames_takes_the_kept_face_s_choice():
+    tl, state = start()
+    tl, state = apply(Select(op="select", ids=[2]), tl, state, tl)  # 1 visible, 2 blurred
+    merged_tl, merged = apply(Merge(op="merge", keep=1, drop=2, start=3, end=4), tl, state, tl)
+    assert merged.selected == {2}  # face 1 stays visible; 2 keeps its other frames, blurred
+    assert ids_on(merged_tl, 4) == [1] and ids_on(merged_tl, 5) == [1, 2]
+    _, whole = apply(Merge(op="merge", keep=1, drop=2), tl, state, tl)
+    assert whole.selected == {1}  # a whole merge: blurred if either was

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from review.annotated import CANDIDATE, face, start
-from veil.annotations import Annotations
+from review.annotated import CANDIDATE, face, start, timeline_of
 from veil.review.edits import (
     Accept,
     Dismiss,
@@ -36,17 +35,7 @@ def test_unreviewed_spans_are_what_nobody_marked():
 def two_people_passing() -> Timeline:
     """Face 1 walks right across face 2 (which stands still) over frames 0-9."""
     events = [[face(i, 1, 0.1 + 0.06 * i), face(i, 2, 0.5)] for i in range(10)]
-    return Timeline.from_annotations(
-        Annotations.model_validate(
-            {
-                "timescale": 10,
-                "framerate": 1.0,
-                "width": 640,
-                "height": 360,
-                "fragments": [{"start": 0, "duration": 100, "interval": 10, "events": events}],
-            }
-        )
-    )
+    return timeline_of(events)
 
 
 def test_a_visible_face_under_a_blurred_mask_is_found_by_span():
@@ -61,17 +50,7 @@ def test_a_visible_face_under_a_blurred_mask_is_found_by_span():
 
 def test_jumps_are_where_an_id_passes_to_someone_else():
     events = [[face(i, 1, 0.1 if i < 6 else 0.7)] for i in range(10)]
-    tl = Timeline.from_annotations(
-        Annotations.model_validate(
-            {
-                "timescale": 10,
-                "framerate": 1.0,
-                "width": 640,
-                "height": 360,
-                "fragments": [{"start": 0, "duration": 100, "interval": 10, "events": events}],
-            }
-        )
-    )
+    tl = timeline_of(events)
     assert jumps(tl) == {1: [6]}
     assert jumps(two_people_passing()) == {}  # 0.06 of the frame a frame is walking
 

@@ -179,6 +179,9 @@ def test_downloads_are_asked_for_with_the_token_and_recorded(review_api: Api, jo
         "reviewer",
         "Downloaded ids.txt",
     )
+    # a download changes nothing: undo still takes back the last edit
+    doc = api.client.get(f"/v1/review/jobs/{job_id}").json()
+    assert not doc["history"]["undo"].startswith("Downloaded")
     for body in ({"name": "source"}, {"name": "outputs/x.mp4", "job": "nope"}, {"name": "../x"}):
         refused = api.client.post(f"/v1/review/jobs/{job_id}/downloads", json=body)
         assert refused.status_code == 404, body

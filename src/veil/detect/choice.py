@@ -101,9 +101,15 @@ def load_runner(
     if uses_gpu(config.device) or not openvino_available():
         return open_runner(fused, outputs, ONNXRUNTIME, config.device, threads)
     key = choice_key(fused, threads, FRAME)
-    chosen = read_choices(folder).get(key, {}).get("runtime")
-    if chosen in (ONNXRUNTIME, OPENVINO):
-        return open_runner(fused, outputs, chosen, "cpu", threads)
+    entry = read_choices(folder).get(key)
+    chosen = entry.get("runtime") if isinstance(entry, dict) else None
+    if chosen == OPENVINO:
+        try:
+            return open_runner(fused, outputs, OPENVINO, "cpu", threads)
+        except Exception:  # it worked at the check; whatever broke it since, fall back
+            return open_runner(fused, outputs, ONNXRUNTIME, "cpu", threads)
+    if chosen == ONNXRUNTIME:
+        return open_runner(fused, outputs, ONNXRUNTIME, "cpu", threads)
     runner, record = self_check(fused, outputs, threads, FRAME, timer or measure)
     write_choice(folder, key, record)
     return runner

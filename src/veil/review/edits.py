@@ -19,9 +19,11 @@ from veil.review.timeline import (
     ManualTrack,
     Rect,
     Timeline,
+    absorb,
     clean_rect,
     draw_manual,
     extend,
+    lying_on,
     manual_face,
     merge,
     remove,
@@ -192,8 +194,10 @@ class Merge(_Edit):
     """``drop`` is the same person as ``keep``: its boxes take ``keep``'s ID.
 
     With ``start`` and ``end``, only ``drop``'s boxes on those frames do (the rest
-    stays ``drop``). Where both have a box on a frame, one box covering both
-    replaces them: one ID never has two boxes on a frame.
+    stays ``drop``), and they are blurred or not as ``keep`` is: a track that slid
+    onto a face there. A whole merge leaves the person blurred if either was.
+    Where both have a box on a frame, one box covering both replaces them: one ID
+    never has two boxes on a frame.
     """
 
     op: Literal["merge"]
@@ -250,6 +254,16 @@ class Reset(_Edit):
     op: Literal["reset"]
 
 
+class Absorb(_Edit):
+    """Boxes of other IDs lying on ``id``'s (their centre inside its box) are that face:
+    each becomes part of ``id``'s box on its frame (one box covering both). Without
+    ``id``, for every face left visible.
+    """
+
+    op: Literal["absorb"]
+    id: int | None = None
+
+
 class MarkReviewed(_Edit):
     """Mark frames ``start``..``end`` (inclusive) as reviewed, or as not reviewed."""
 
@@ -302,6 +316,7 @@ Edit = Annotated[
     | Extend
     | Delete
     | Reset
+    | Absorb
     | MarkReviewed
     | Accept
     | Dismiss
@@ -406,7 +421,7 @@ def apply(
         manual.pop(edit.keep, None)
         manual.pop(edit.drop, None)
         timeline = merge(timeline, edit.drop, edit.keep, frames)
-        if edit.drop in selected:
+        if edit.drop in selected and frames is None:
             selected.add(edit.keep)  # if either was hidden, the person stays hidden
     elif isinstance(edit, Split):
         _known(timeline, state, edit.id)
@@ -483,6 +498,18 @@ def apply(
         state = state.with_choices(
             {**ReviewState.initial(original).choices(), "blur": state.blur.value}
         )
+    elif isinstance(edit, Absorb):
+        if edit.id is not None:
+            _known(timeline, state, edit.id)
+        faces = [edit.id] if edit.id is not None else sorted(timeline.ids() - selected)
+        lying = {face_id: lying_on(timeline, face_id) for face_id in faces}
+        if not any(lying.values()):
+            whose = f"face {edit.id}" if edit.id is not None else "a face left visible"
+            raise VeilError(f"no box of another face lies on {whose}")
+        for face_id, boxes in lying.items():
+            for track in {face_id, *(other for _, other in boxes)}:
+                manual.pop(track, None)  # their boxes are plain boxes from now on
+            timeline = absorb(timeline, face_id)
     elif isinstance(edit, MarkReviewed):
         first, last = timeline.check_frame(edit.start), timeline.check_frame(edit.end)
         if last < first:

@@ -24,6 +24,7 @@ from veil.annotations import Face
 from veil.atomic import write_atomic
 from veil.errors import VeilError
 from veil.review.edits import (
+    Absorb,
     Accept,
     AddBox,
     ChooseBlur,
@@ -125,6 +126,15 @@ class Entry:
         return cls(**data)
 
 
+# the actions that are not edits (they change nothing undo could take back)
+NOT_EDITS = frozenset({"undo", "redo", "redact", "download"})
+
+
+def edit_summaries(entries: Iterable[Entry]) -> dict[int, str]:
+    """Each edit's summary by the revision it made (what undo and redo are labelled with)."""
+    return {e.revision: e.summary for e in entries if e.action not in NOT_EDITS}
+
+
 def _faces(ids: Iterable[int]) -> str:
     ids = sorted(ids)
     return f"face {ids[0]}" if len(ids) == 1 else "faces " + ", ".join(map(str, ids))
@@ -163,6 +173,10 @@ def describe(edit: _Edit, before: ReviewState, after: ReviewState) -> str:
         if edit.frame is None:
             return f"Deleted face {edit.id}"
         return f"Deleted the box of face {edit.id} on frame {edit.frame + 1}"
+    if isinstance(edit, Absorb):
+        if edit.id is None:
+            return "Took the boxes lying on the faces left visible into them"
+        return f"Took the boxes lying on face {edit.id} into it"
     if isinstance(edit, Reset):
         return "Went back to the analysis (every edit undone)"
     if isinstance(edit, MarkReviewed):

@@ -42,7 +42,14 @@ from veil.errors import VeilError
 from veil.names import annotations_name, thumbnail_id
 from veil.review import findings, frames, strips
 from veil.review.edits import Redo, ReviewState, Undo, _Edit, apply, exported
-from veil.review.history import Change, Entry, HistoryFiles, describe, step
+from veil.review.history import (
+    Change,
+    Entry,
+    HistoryFiles,
+    describe,
+    edit_summaries,
+    step,
+)
 from veil.review.timeline import Timeline
 from veil.service.access import Caller
 from veil.service.outputs import job_outputs, read_output
@@ -157,7 +164,7 @@ class Reviews:
             if isinstance(edit, Undo | Redo):
                 redo = isinstance(edit, Redo)
                 timeline, state, of = step(review.history, review.timeline, review.state, redo)
-                done = {e.revision: e.summary for e in review.history.entries()}.get(of, "")
+                done = edit_summaries(review.history.entries()).get(of, "")
                 summary = f"{'Redid' if redo else 'Undid'}: {done}"
                 detail = {"of": of}
             else:

@@ -59,8 +59,9 @@ def _link(settings: ServiceSettings, job_id: str, name: str, caller: Caller) -> 
 def _document(reviews: Reviews, review: Review, caller: Caller) -> dict[str, Any]:
     playable = reviews.source_path(review.job) is not None
     job_id = review.job.id
+    policy = reviews.store.policy.get()  # shown here; redact and the job submission enforce it
     return review_document(
-        review, lambda name: _link(reviews.settings, job_id, name, caller), playable
+        review, lambda name: _link(reviews.settings, job_id, name, caller), playable, policy
     )
 
 

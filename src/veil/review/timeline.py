@@ -281,6 +281,49 @@ def merge(timeline: Timeline, drop: int, keep: int, frames: range | None = None)
     return timeline.with_faces(faces)
 
 
+# a box lies on another when this share of it is inside the other (its centre too):
+# a neighbour's face, next to it or behind it, is never this far inside
+LYING_SHARE = 0.6
+
+
+def lies_on(face: Face, box: Face) -> bool:
+    """Whether ``face`` is a second box on ``box``'s face: its centre inside ``box`` and
+    :data:`LYING_SHARE` of it too.
+    """
+    cx, cy = face.x + face.width / 2, face.y + face.height / 2
+    if not (box.x <= cx <= box.x + box.width and box.y <= cy <= box.y + box.height):
+        return False
+    w = min(face.x + face.width, box.x + box.width) - max(face.x, box.x)
+    h = min(face.y + face.height, box.y + box.height) - max(face.y, box.y)
+    return max(0.0, w) * max(0.0, h) >= LYING_SHARE * face.width * face.height
+
+
+def lying_on(timeline: Timeline, face_id: int) -> list[tuple[int, int]]:
+    """(frame, other ID) for each box of another ID lying on ``face_id``'s box on that
+    frame (see :func:`lies_on`): a track that drifted onto the face, or a second track on it.
+    """
+    found = []
+    for i, frame in enumerate(timeline.faces):
+        mine = [f for f in frame if f.id == face_id]
+        if mine:
+            found += [(i, f.id) for f in frame if f.id != face_id and lies_on(f, mine[0])]
+    return found
+
+
+def absorb(timeline: Timeline, face_id: int) -> Timeline:
+    """Every box lying on ``face_id``'s (see :func:`lying_on`) becomes part of it: one box
+    covering both (their union, manual) on that frame.
+    """
+    faces = list(timeline.faces)
+    for i, other in lying_on(timeline, face_id):
+        frame = faces[i]
+        [mine] = [f for f in frame if f.id == face_id]
+        [theirs] = [f for f in frame if f.id == other]
+        rest = tuple(f for f in frame if f.id not in (face_id, other))
+        faces[i] = (*rest, manual_face(face_id, i, union(rect_of(mine), rect_of(theirs))))
+    return timeline.with_faces(faces)
+
+
 def remove(timeline: Timeline, face_id: int, frame: int | None = None) -> Timeline:
     """Remove the ID's box on ``frame``, or every box of the ID."""
     faces = [

@@ -53,10 +53,14 @@ _EDGE = 0.04
 # Likeness (appearance.similarity) of two tracks' looks to join them, or to suggest it.
 _JOIN = 0.6
 _SUGGEST = 0.35
-# Two IDs whose boxes overlap this much on every frame both are detected (at
-# least _SAME_FACE_FRAMES of them) are two tracks on one face.
+# Two IDs whose boxes overlap this much on nearly every frame both are there
+# and one is detected (_SAME_FACE_SHARE of at least _SAME_FACE_FRAMES such
+# frames), or on every frame both are detected (at least _SAME_FACE_BOTH),
+# are two tracks on one face.
 _SAME_FACE_IOU = 0.3
-_SAME_FACE_FRAMES = 2
+_SAME_FACE_FRAMES = 4
+_SAME_FACE_SHARE = 0.9
+_SAME_FACE_BOTH = 2
 # An ID whose best detection scored under this is low-confidence.
 _LOW = 0.5
 
@@ -101,32 +105,39 @@ class FaceEvidence:
 class EvidenceLog:
     """Collects each ID's evidence from settled frames (detected faces only).
 
-    Also counts, for two IDs detected on the same frames, on how many of them
-    their boxes overlapped: two tracks on one face (a second box on a tilted
-    head) overlap on every such frame, two people only while they pass.
+    Also counts, for two IDs on the same frames (one of them detected there),
+    on how many their boxes overlapped: two tracks on one face (second boxes
+    on a tilted head, taking turns) overlap on every such frame, two people
+    only while they pass.
     """
 
     def __init__(self, width: int, height: int) -> None:
         self.width, self.height = width, height
         self.faces: dict[int, FaceEvidence] = {}
-        # (smaller ID, larger ID) -> [frames both detected, frames they overlapped]
+        # (smaller ID, larger ID) -> frames both there and one detected, of them
+        # frames they overlapped, frames both detected, of them frames they overlapped
         self.together: dict[tuple[int, int], list[int]] = {}
 
     def add(self, frame: int, faces: Iterable[TrackedFace]) -> None:
-        detected = []
+        faces = list(faces)
         for face in faces:
             evidence = self.faces.setdefault(face.track_id, FaceEvidence(face.track_id))
             if face.detected:
                 evidence.add(frame, face)
-                detected.append(face)
-        if len(detected) < 2:
+        if len(faces) < 2:
             return
-        overlap = box_iou([f.xyxy for f in detected], [f.xyxy for f in detected])
-        for i, j in itertools.combinations(range(len(detected)), 2):
-            a, b = sorted((detected[i].track_id, detected[j].track_id))
-            counts = self.together.setdefault((a, b), [0, 0])
+        overlap = box_iou([f.xyxy for f in faces], [f.xyxy for f in faces])
+        for i, j in itertools.combinations(range(len(faces)), 2):
+            if not (faces[i].detected or faces[j].detected):
+                continue
+            a, b = sorted((faces[i].track_id, faces[j].track_id))
+            counts = self.together.setdefault((a, b), [0, 0, 0, 0])
+            same = bool(overlap[i, j] >= _SAME_FACE_IOU)
             counts[0] += 1
-            counts[1] += bool(overlap[i, j] >= _SAME_FACE_IOU)
+            counts[1] += same
+            if faces[i].detected and faces[j].detected:
+                counts[2] += 1
+                counts[3] += same
 
 
 @dataclass(frozen=True)
@@ -225,11 +236,11 @@ def assess(log: EvidenceLog) -> Identities:
         return i
 
     weak: list[tuple[int, int, float]] = []
-    for (a, b), (both, overlapping) in sorted(log.together.items()):
-        if both >= _SAME_FACE_FRAMES and overlapping == both:
-            alike = float(similarity(log.faces[a].look(), log.faces[b].look())[0, 0])
-            if np.isnan(alike) or alike >= _SUGGEST:
-                parent[max(root(a), root(b))] = min(root(a), root(b))
+    for (a, b), (there, overlapping, both, both_overlapping) in sorted(log.together.items()):
+        # (not by look: a second box on a tilted head covers other parts of it)
+        turns = there >= _SAME_FACE_FRAMES and overlapping >= _SAME_FACE_SHARE * there
+        if turns or (both >= _SAME_FACE_BOTH and both_overlapping == both):
+            parent[max(root(a), root(b))] = min(root(a), root(b))
     for row, col in assign(cost):
         a, b, score = ids[row], ids[col], float(scores[row, col])
         if score >= _JOIN:

@@ -235,8 +235,28 @@ async function openJob(jobId) {
   await openReview(jobId);
 }
 
+// Signed links live for minutes (and die with the token): an open review fetches its
+// document again now and then, which brings fresh links (and edits made in another tab).
+const REFRESH_MS = 8 * 60 * 1000;
+let refreshTimer = 0;
+
+function keepFresh(jobId) {
+  clearInterval(refreshTimer);
+  refreshTimer = setInterval(async () => {
+    if (ui.jobId !== jobId || $("dialog").open) return;
+    await ui.edits;
+    try {
+      const doc = await get(`/v1/review/jobs/${jobId}`);
+      if (ui.jobId === jobId && doc.revision >= ui.doc.revision) setDoc(doc);
+    } catch (error) {
+      fail(error);
+    }
+  }, REFRESH_MS);
+}
+
 /** Forget the review on screen: nothing of one video (boxes, fields, links) reaches the next. */
 function clearReview() {
+  clearInterval(refreshTimer);
   ui.doc = null;
   ui.jobId = null;
   ui.active = null;
@@ -277,6 +297,7 @@ async function openReview(jobId) {
   $("play").disabled = false;
   player.load(doc, doc.links.source);
   setDoc(doc);
+  keepFresh(jobId);
   if (!doc.links.source) toast("The source is not kept on this server: boxes are shown without the picture.");
   const last = doc.redactions[doc.redactions.length - 1];
   if (last) resumeRedaction(last.job);
@@ -291,12 +312,18 @@ const range = (a, b) => (a === b ? `frame ${a + 1}` : `frames ${a + 1}–${b + 1
 
 function setDoc(doc) {
   ui.doc = doc;
+  $("review-view").dataset.revision = String(doc.revision);
   player.update(doc);
   const ids = new Set(doc.faces.map((f) => f.id));
   if (ui.active !== null && !ids.has(ui.active)) setActive(null);
   if (ui.candidate !== null && !doc.candidates.some((c) => c.id === ui.candidate)) setCandidate(null);
   $("scrub").max = String(Math.max(0, frameCount() - 1));
-  $("blur").replaceChildren(...doc.blurs.map((b) => new Option(b, b, false, b === doc.blur)));
+  $("blur").replaceChildren(...doc.blurs.map((b) => {
+    const refused = doc.policy.refused_blurs.includes(b);
+    const option = new Option(refused ? `${b} (weaker than the policy's ${doc.policy.min_blur})` : b, b, false, b === doc.blur);
+    option.disabled = refused && b !== doc.blur;
+    return option;
+  }));
   $("blur").value = doc.blur;
   renderTimeline();
   renderBoxEditor();
@@ -577,8 +604,10 @@ async function confirmMerge(keep, drop, start = null, end = null) {
   if (start !== null) shared = shared.filter((f) => f >= start && f <= end);
   const body = [faceLine(a), faceLine(b)];
   const where = start === null ? "" : ` on ${range(start, end)}`;
-  body.push(text("p", `${faceName(drop)}'s boxes${where} become ${faceName(keep)}'s.` +
-    (a.selected || b.selected ? ` ${faceName(keep)} is blurred if either was.` : "")));
+  const choice = start === null
+    ? (a.selected || b.selected ? ` ${faceName(keep)} is blurred if either was.` : "")
+    : ` There they are ${a.selected ? "blurred" : "left visible"}, as ${faceName(keep)} is.`;
+  body.push(text("p", `${faceName(drop)}'s boxes${where} become ${faceName(keep)}'s.${choice}`));
   if (shared.length) {
     body.push(text("p", `Both are on screen on ${shared.length} frame${shared.length === 1 ? "" : "s"} ` +
       `(${range(shared[0], shared[shared.length - 1])}): there one box will cover both.`, "warn"));
@@ -593,6 +622,24 @@ async function confirmMerge(keep, drop, start = null, end = null) {
     toast(`${faceName(drop)} merged into ${faceName(keep)}${where}`);
   }
   return doc;
+}
+
+/** Boxes of other IDs lying on a visible face (or on every one) become part of it, once confirmed. */
+async function confirmAbsorb(face) {
+  const faces = face ? [face] : ui.doc.faces.filter((f) => f.lying);
+  const count = faces.reduce((n, f) => n + f.lying, 0);
+  const names = faces.map((f) => faceName(f.id)).join(", ");
+  const body = [...faces.map(faceLine), text("p",
+    `${count} box${count === 1 ? "" : "es"} of other face IDs ${count === 1 ? "has its" : "have their"} ` +
+    `centre and most of their area inside the box of ${names}: a second box on the same face. ` +
+    "They become part of that face's box (one box covering both), blurred or visible with it.")];
+  const title = face ? `Take the boxes lying on ${faceName(face.id)} into it?` : `Take the boxes lying on ${names} into them?`;
+  const ok = await ask({ title, body, ok: "Take them in" });
+  if (!ok) return null;
+  return edit(face ? { op: "absorb", id: face.id } : { op: "absorb" }).then((doc) => {
+    if (doc) toast(`The boxes lying on ${names} are part of ${face ? "it" : "them"} now`);
+    return doc;
+  });
 }
 
 /** The merge menu: every other face with its pictures, suggested ones first. */
@@ -695,24 +742,61 @@ function renderTodo() {
   more(candidates, open.length);
   const covered = $("covered");
   covered.replaceChildren();
-  for (const c of doc.covered.slice(0, SHOWN)) {
+  const byFace = new Map();
+  for (const c of doc.covered) {
+    if (!byFace.has(c.face)) byFace.set(c.face, []);
+    byFace.get(c.face).push(c);
+  }
+  const lying = doc.faces.filter((f) => f.lying);
+  if (lying.length > 1) {
+    const frames = lying.reduce((n, f) => n + f.lying, 0);
     covered.append(card(
-      `${faceName(c.face)} (visible) is under ${faceName(c.by)}'s blur on ${range(c.start, c.end)}`,
+      `Boxes of other IDs lie on the faces left visible (${lying.map((f) => f.id).join(", ")})`,
       [],
-      [
-        ["Go", () => goCovered(c), `Go to ${faceName(c.face)} under ${faceName(c.by)} on frame ${c.start + 1}`],
-        ["Same person there", () => confirmMerge(c.face, c.by, c.start, c.end),
-          `${faceName(c.by)} is ${faceName(c.face)} on ${range(c.start, c.end)}`],
-      ],
+      [[`Take in all ${frames}`, () => confirmAbsorb(null),
+        `Make the boxes lying on the faces left visible part of them (${frames} boxes)`]],
     ));
   }
-  more(covered, doc.covered.length);
+  for (const [id, spans] of [...byFace].slice(0, SHOWN)) {
+    const face = faceOf(id);
+    const where = spans.slice(0, 3).map((c) => `${range(c.start, c.end)} (${faceName(c.by)})`).join(", ");
+    const buttons = [["Go", () => goCovered(spans[0]), `Go to ${faceName(id)} under a blur on frame ${spans[0].start + 1}`]];
+    if (face.lying) {
+      buttons.push([`Take in the ${face.lying} boxes lying on it`, () => confirmAbsorb(face),
+        `Make the boxes lying on ${faceName(id)} part of it (${face.lying} frames)`]);
+    }
+    const li = card(
+      `${faceName(id)} (visible) is under a blur on ${where}${spans.length > 3 ? ` and ${spans.length - 3} more` : ""}`,
+      [],
+      buttons,
+    );
+    // the spans where most of the face is covered, each with its own fix: the covering box
+    // is this face there (a track that slid onto it); a neighbour's face stays blurred
+    const worst = [...spans].sort((a, b) => b.share - a.share).slice(0, 3);
+    const fixes = document.createElement("div");
+    fixes.className = "row";
+    for (const c of worst) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "link";
+      b.textContent = `${range(c.start, c.end)}: ${faceName(c.by)} is ${faceName(id)} there`;
+      b.setAttribute("aria-label", `${faceName(c.by)} is ${faceName(id)} on ${range(c.start, c.end)}`);
+      b.addEventListener("click", () => {
+        goCovered(c);
+        confirmMerge(id, c.by, c.start, c.end);
+      });
+      fixes.append(b);
+    }
+    li.append(fixes);
+    covered.append(li);
+  }
+  more(covered, byFace.size);
   $("todo-empty").hidden = doc.suggestions.length + open.length + doc.covered.length > 0;
   $("next-candidate").disabled = open.length === 0;
   $("next-covered").disabled = doc.covered.length === 0;
   $("next-unreviewed").disabled = doc.unreviewed.length === 0;
-  $("next-candidate").textContent = `Next face-like region without a box (${open.length})`;
-  $("next-covered").textContent = `Next covered visible face (${doc.covered.length})`;
+  $("next-candidate").textContent = `Next region without a box (${open.length})`;
+  $("next-covered").textContent = `Next covered face (${doc.covered.length})`;
 }
 
 function goCandidate(c) {
@@ -740,18 +824,15 @@ function dismiss(id) {
   return edit({ op: "dismiss", candidate: id }).then(() => toast(`Face-like region ${id} dismissed`));
 }
 
-/** The first frame after the current one in any of `spans` (wrapping to the start). */
+/** The start of the first of `spans` after the current frame (wrapping to the first). */
 function nextIn(spans) {
+  if (!spans.length) return null;
   const now = player.current;
-  let best = null;
-  for (const [a, b] of spans) {
-    if (b > now) best = best === null ? Math.max(a, now + 1) : Math.min(best, Math.max(a, now + 1));
-  }
-  if (best === null && spans.length) {
-    best = Math.min(...spans.map(([a]) => a));
-    toast("Back to the start");
-  }
-  return best;
+  const starts = spans.map(([a]) => a).sort((a, b) => a - b);
+  const next = starts.find((a) => a > now);
+  if (next !== undefined) return next;
+  toast("Back to the first one");
+  return starts[0];
 }
 
 function nextUnreviewed() {
@@ -775,7 +856,8 @@ $("next-unreviewed").addEventListener("click", nextUnreviewed);
 $("mark-reviewed").addEventListener("click", markReviewed);
 $("next-candidate").addEventListener("click", () => {
   const open = ui.doc.candidates.filter((c) => c.unboxed.length);
-  const frame = nextIn(open.flatMap((c) => c.unboxed.map((f) => [f, f])));
+  // one stop for each stretch of frames a region is without a box
+  const frame = nextIn(open.flatMap((c) => c.unboxed.filter((f, i) => f - 1 !== c.unboxed[i - 1]).map((f) => [f, f])));
   if (frame === null) return;
   const c = open.find((x) => x.unboxed.includes(frame));
   player.seek(frame);
@@ -1104,12 +1186,16 @@ function renderRedact() {
   $("choice-summary").textContent = hidden
     ? `Faces ${doc.selected.join(", ")} will be hidden with "${doc.blur}"; the others stay visible.`
     : "No face is chosen: the video would be published with every face visible.";
-  const blocked = doc.policy.require_reviewed && doc.unreviewed.length > 0;
+  const unreviewed = doc.policy.require_reviewed && doc.unreviewed.length > 0;
+  const weak = doc.policy.refused_blurs.includes(doc.blur);
   $("redact-warnings").replaceChildren(...doc.warnings.map((w) => text("li", w.text, `warning ${w.code}`)));
-  if (blocked) {
+  if (unreviewed) {
     $("redact-warnings").append(text("li", "This server's policy asks for every frame to be reviewed before a redaction.", "warning policy"));
   }
-  $("redact").disabled = blocked;
+  if (weak) {
+    $("redact-warnings").append(text("li", `This server's policy publishes no blur weaker than "${doc.policy.min_blur}": choose another blur type.`, "warning policy"));
+  }
+  $("redact").disabled = unreviewed || weak;
   renderRedactions();
 }
 

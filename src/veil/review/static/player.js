@@ -74,7 +74,7 @@ export class Player {
     const { width, height, kind } = doc.media;
     this.stage.style.aspectRatio = `${width} / ${height}`;
     // as wide as the column, but never taller than the window leaves room for
-    this.stage.style.width = `min(100%, calc((100vh - var(--below-stage)) * ${width / height}))`;
+    this.stage.style.width = `min(100%, calc(var(--stage-height) * ${width / height}))`;
     this.stills = false;
     delete this.stage.dataset.stills;
     if (kind === "image") {

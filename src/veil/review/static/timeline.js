@@ -13,7 +13,7 @@ const el = (tag, className, text) => {
 };
 
 /** Frame runs [first, last] of each ID, from the document's frames. */
-export function runsById(frames) {
+function runsById(frames) {
   const runs = new Map();
   frames.forEach((faces, frame) => {
     for (const [id] of faces) {
