@@ -182,6 +182,15 @@ def test_downloads_are_asked_for_with_the_token_and_recorded(review_api: Api, jo
     # a download changes nothing: undo still takes back the last edit
     doc = api.client.get(f"/v1/review/jobs/{job_id}").json()
     assert not doc["history"]["undo"].startswith("Downloaded")
+    # every line of the review's history is in the job's audit trail too
+    trail = api.client.get(f"/v1/jobs/{job_id}/audit").json()["events"]
+    audited = [(e["who"], e["action"]) for e in trail]
+    history = api.client.get(f"/v1/review/jobs/{job_id}/history").json()["entries"]
+    assert [a for a in audited if a[1].startswith("review.")] == [
+        (e["by"], f"review.{e['action']}") for e in history
+    ]
+    for action in ("split", "select", "undo", "redo", "blur", "download"):
+        assert ("reviewer", f"review.{action}") in audited
     for body in ({"name": "source"}, {"name": "outputs/x.mp4", "job": "nope"}, {"name": "../x"}):
         refused = api.client.post(f"/v1/review/jobs/{job_id}/downloads", json=body)
         assert refused.status_code == 404, body
