@@ -209,3 +209,13 @@ def test_mirror_pass_finds_the_face_once() -> None:
     dets = load_detector(DetectorConfig(mirror=True)).detect(data.astronaut())
     assert len(dets) == 1
     assert best_iou(dets, ASTRONAUT_FACE) > 0.8
+
+
+def test_a_weak_base_box_does_not_drop_a_sure_small_face_inside_it():
+    from veil.detect.boxes import small_faces_only
+
+    small = Detections(np.array([[100, 100, 120, 124]], np.float32), np.array([0.8]))
+    weak_base = Detections(np.array([[90, 90, 140, 140]], np.float32), np.array([0.1]))
+    sure_base = Detections(np.array([[90, 90, 140, 140]], np.float32), np.array([0.9]))
+    assert len(small_faces_only(small, weak_base, 1.0)) == 1
+    assert len(small_faces_only(small, sure_base, 1.0)) == 0

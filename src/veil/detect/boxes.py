@@ -199,7 +199,8 @@ def small_faces_only(enlarged: Detections, base: Detections, base_scale: float) 
     Tiles cut large faces into pieces that look like faces too; the base pass
     sees those whole. So an enlarged-pass box is kept only if it is small
     (under ``SMALL_FACE_PX`` in the base pass's pixels) and not mostly inside
-    a base-pass box.
+    a base-pass box at least as confident (a weak base box, asked for as weak
+    evidence, says less than a sure small face inside it).
     """
     if len(enlarged) == 0:
         return enlarged
@@ -208,7 +209,9 @@ def small_faces_only(enlarged: Detections, base: Detections, base_scale: float) 
     )
     keep = sizes * base_scale < SMALL_FACE_PX
     if len(base):
-        keep &= containment(enlarged.xyxy, base.xyxy).max(axis=1) < 0.5
+        inside = containment(enlarged.xyxy, base.xyxy) >= 0.5
+        surer = base.score[None, :] >= enlarged.score[:, None]
+        keep &= ~(inside & surer).any(axis=1)
     return enlarged[keep]
 
 
