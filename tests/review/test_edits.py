@@ -228,6 +228,16 @@ def test_boxes_lying_on_a_face_are_taken_into_it():
     assert back_tl.faces == chosen_tl.faces and back.choices() == chosen.choices()
 
 
+def test_a_box_that_slid_half_onto_a_face_lies_on_it_a_neighbour_s_does_not():
+    # face 3 overlaps face 1 by IoU 0.25 with its centre outside 1's box: a track that slid
+    # onto it; face 4 overlaps by 0.18, a neighbour's face beside it, which stays its own
+    events = [
+        [face(i, 1, 0.1), face(i, 3 if i < 2 else 4, 0.16 if i < 2 else 0.17)] for i in range(4)
+    ]
+    tl = timeline_of(events)
+    assert lying_on(tl, 1) == [(0, 3), (1, 3)]
+
+
 def test_a_merge_of_some_frames_takes_the_kept_face_s_choice():
     tl, state = start()
     tl, state = apply(Select(op="select", ids=[2]), tl, state, tl)  # 1 visible, 2 blurred

@@ -21,6 +21,7 @@ from conftest import decode_frames, region_diff, shrink
 from review.conftest import ReviewApi, analyzed, pictures_loaded, screenshot
 from review.test_browser import at_frame, expect, sign_in
 from veil.redact import RedactionConfig, redact_frame
+from veil.settings import BlurType
 from veil.types import FaceBox
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -34,7 +35,8 @@ MAX_ACTIONS = 10  # the issue's target
 ON = 0.5  # IoU: a box on the boy
 RUN = 3  # frames: a shorter stretch on the boy is left to "take in the boxes lying on it"
 SAME_PIXEL = 10  # a pixel a re-encode left alone differs by less (mean over R, G, B)
-VISIBLE = 0.5  # his face is visible: more than half of its box untouched
+UNTOUCHED = 0.9  # his face: this share untouched outside his neighbours' masks, every frame
+VISIBLE = 0.8  # ...and of his whole face box, on average (a neighbour's head may reach over it)
 NOTHING_TO_HIDE = 3.0  # a blur changes a flat region by less than this
 
 
@@ -216,18 +218,23 @@ def test_one_person_visible_everyone_else_blurred_in_ten_actions(
             ids = [f["id"] for f in event]
             assert len(ids) == len(set(ids)), ids
 
-    # -- the pixels. The boy: most of his face untouched on every frame (where a neighbour's
-    # blur reaches over his cheek, the neighbour wins). Every other face the analysis found:
-    # closer to its blurred self than to the original, wherever a blur changes it at all.
+    # -- the pixels. The boy: his face untouched on every frame, but where a blurred
+    # neighbour's mask (the head around the face) reaches over it: there the neighbour wins.
+    # Every other face the analysis found: closer to its blurred self than to the original,
+    # wherever a blur changes it at all.
     outputs = api.client.get(f"/v1/review/jobs/{redaction}/links").json()["outputs"]
     video = tmp_path / "street_redacted.mp4"
     video.write_bytes(api.client.get(outputs["street-1080p_redacted.mp4"]).content)
     before, after = decode_frames(STREET), decode_frames(video)
     assert len(before) == len(after) == len(BOY)
-    untouched, leaks, checked = [], [], 0
+    untouched, whole, leaks, checked = [], [], [], 0
     for frame, (a, b) in enumerate(zip(before, after, strict=True)):
         boy = tuple(round(v) for v in BOY[frame])
-        untouched.append(unchanged_share(a, b, boy))
+        others = [
+            FaceBox(x[0], *xyxy(x)) for x in final["frames"][frame] if x[0] in final["selected"]
+        ]
+        untouched.append(unchanged_share(a, b, boy, outside=masked(a.shape, others)))
+        whole.append(unchanged_share(a, b, boy))
         for box in analysis["frames"][frame]:
             face = xyxy(box)
             if iou(face, boy) >= 0.1 or centre_in(face, boy):
@@ -241,9 +248,13 @@ def test_one_person_visible_everyone_else_blurred_in_ten_actions(
                 leaks.append((frame, box[0]))
     print(
         f"street clip: the boy untouched on {min(untouched):.0%} of his face or more "
-        f"(mean {np.mean(untouched):.0%}); {checked} other face boxes checked, {len(leaks)} visible"
+        f"outside his neighbours' masks; {min(whole):.0%} of it or more in all "
+        f"(mean {np.mean(whole):.0%}); {checked} other face boxes checked, {len(leaks)} visible"
     )
-    assert min(untouched) > VISIBLE, [(i, round(u, 2)) for i, u in enumerate(untouched) if u < 0.8]
+    assert min(untouched) > UNTOUCHED, [
+        (i, round(u, 2)) for i, u in enumerate(untouched) if u < 0.95
+    ]
+    assert np.mean(whole) > VISIBLE, [(i, round(u, 2)) for i, u in enumerate(whole) if u < 0.5]
     assert not leaks, f"faces left visible (frame, analysis ID): {leaks}"
     assert checked > 1000
 
@@ -261,11 +272,22 @@ def slid_onto_him(doc: dict, covered: dict) -> bool:
     return False
 
 
-def unchanged_share(a: np.ndarray, b: np.ndarray, box: tuple[int, ...]) -> float:
-    """The share of a box's pixels a re-encode left as they were."""
+def masked(shape: tuple[int, ...], faces: list[FaceBox]) -> np.ndarray:
+    """Where the default mask of each of ``faces`` lies: what their blur may change."""
+    white = np.full(shape, 255, np.uint8)
+    return (redact_frame(white, faces, RedactionConfig(blur=BlurType.BLACK)) == 0).all(axis=2)
+
+
+def unchanged_share(
+    a: np.ndarray, b: np.ndarray, box: tuple[int, ...], outside: np.ndarray | None = None
+) -> float:
+    """The share of a box's pixels a re-encode left as they were (of those ``outside`` marks)."""
     x0, y0, x1, y1 = box
     diff = np.abs(a[y0:y1, x0:x1].astype(int) - b[y0:y1, x0:x1].astype(int)).mean(axis=2)
-    return float((diff < SAME_PIXEL).mean())
+    same = diff < SAME_PIXEL
+    if outside is not None:
+        same = same[~outside[y0:y1, x0:x1]]
+    return float(same.mean()) if same.size else 1.0
 
 
 def centre_in(face, box) -> bool:

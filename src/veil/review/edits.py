@@ -255,7 +255,7 @@ class Reset(_Edit):
 
 
 class Absorb(_Edit):
-    """Boxes of other IDs lying on ``id``'s (their centre inside its box) are that face:
+    """Boxes of other IDs lying on ``id``'s (see :func:`lies_on`) are that face:
     each becomes part of ``id``'s box on its frame (one box covering both). Without
     ``id``, for every face left visible.
     """

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from veil.annotations import Annotations, Face
 from veil.errors import VeilError
+from veil.geometry import box_iou
 
 Rect = tuple[float, float, float, float]  # x, y, width, height, normalised
 
@@ -284,12 +285,18 @@ def merge(timeline: Timeline, drop: int, keep: int, frames: range | None = None)
 # a box lies on another when this share of it is inside the other (its centre too):
 # a neighbour's face, next to it or behind it, is never this far inside
 LYING_SHARE = 0.6
+# ...or when the two boxes overlap this much (intersection over union): a track that
+# slid onto the face, off centre; two people's face boxes overlap less
+SLID_IOU = 0.2
 
 
 def lies_on(face: Face, box: Face) -> bool:
     """Whether ``face`` is a second box on ``box``'s face: its centre inside ``box`` and
-    :data:`LYING_SHARE` of it too.
+    :data:`LYING_SHARE` of it too, or the two overlapping by :data:`SLID_IOU`.
     """
+    corners = [[f.x, f.y, f.x + f.width, f.y + f.height] for f in (face, box)]
+    if box_iou(corners[:1], corners[1:])[0, 0] >= SLID_IOU:
+        return True
     cx, cy = face.x + face.width / 2, face.y + face.height / 2
     if not (box.x <= cx <= box.x + box.width and box.y <= cy <= box.y + box.height):
         return False
