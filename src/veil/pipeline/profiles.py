@@ -13,17 +13,31 @@ from dataclasses import replace
 
 from veil.pipeline.config import PipelineConfig
 from veil.settings import Quality
+from veil.track.recurrence import RecurrenceConfig
 
 DEFAULT_QUALITY = Quality.BALANCED
 # Live streams must keep up with the camera: the fastest profile.
 LIVE_QUALITY = Quality.FAST
 
 
+# weak evidence as the balanced and thorough profiles count it: a face-like box
+# scoring 0.05 or more on three detection frames in a row, at one place, is a face.
+# make eval-real (25 photos): 8.0 -> 6.0 % of face-frames leaked, for 2 points more
+# background altered and no measurable time
+WEAK_FACES = RecurrenceConfig(frames=3, threshold=0.05)
+
+
 def profile(quality: Quality) -> PipelineConfig:
-    """The settings of the ``quality`` profile."""
-    base = PipelineConfig()
+    """The settings of the ``quality`` profile.
+
+    fast: RetinaFace on every second frame, the tracker in between. balanced: that, and
+    weak faces that recur count (:data:`WEAK_FACES`). thorough: that, with both
+    detectors fused, on every frame.
+    """
+    fast = PipelineConfig()
     if quality is Quality.FAST:
-        return base
+        return fast
+    balanced = replace(fast, recurrence=WEAK_FACES)
     if quality is Quality.BALANCED:
-        return base
-    return replace(base, detect_every=1, detector=replace(base.detector, name="fused"))
+        return balanced
+    return replace(balanced, detect_every=1, detector=replace(fast.detector, name="fused"))
