@@ -8,14 +8,19 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "veil"
 
 
-def imported(path: Path) -> set[str]:
+def modules_imported(path: Path) -> set[str]:
+    """Every absolute import in ``path``, at the top or inside a function."""
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
-    return {n for n in names if n == "veil" or n.startswith("veil.")}
+    return names
+
+
+def imported(path: Path) -> set[str]:
+    return {n for n in modules_imported(path) if n == "veil" or n.startswith("veil.")}
 
 
 def imports_of(package: str) -> dict[str, set[str]]:
@@ -58,3 +63,14 @@ def test_box_geometry_sits_at_the_bottom():
 
 def test_tracking_imports_no_later_stage():
     assert offenders("veil.track", "veil.annotations", "veil.redact", "veil.distributed") == []
+
+
+def test_only_the_media_stage_imports_pyav():
+    # decoding and encoding live in one place: every other package asks veil.media
+    outside = [
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if path.relative_to(SRC).parts[0] != "media"
+        and any(n == "av" or n.startswith("av.") for n in modules_imported(path))
+    ]
+    assert sorted(outside) == []

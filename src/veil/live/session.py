@@ -33,10 +33,12 @@ from veil.live.config import LiveConfig, OutputConfig
 from veil.live.faces import LiveFaces
 from veil.live.hub import FrameBroadcaster, LiveHub
 from veil.live.queues import Closed, DropOldestQueue
-from veil.live.sinks import EncodedOutputs, hls_muxer, push_muxer, recording_muxer
-from veil.live.sources import SourceLost, SourceSpec, SourceStream, parse_source
+from veil.live.sinks import hls_muxer, push_muxer, recording_muxer
+from veil.live.sources import SourceSpec, parse_source
 from veil.live.stats import LiveStats
 from veil.media import VideoPicture
+from veil.media.live_input import LiveInput, SourceLost
+from veil.media.live_output import EncodedOutputs
 from veil.pipeline.render import redact_picture
 from veil.types import MediaInfo
 from veil.urls import mask_text
@@ -222,7 +224,7 @@ class LiveSession:
         try:
             while not self._stop.is_set():
                 try:
-                    with SourceStream(spec, cfg.open_timeout, cfg.read_timeout) as stream:
+                    with spec.open(cfg.open_timeout, cfg.read_timeout) as stream:
                         self._connected(stream.rate, ever_connected, down_since, reason)
                         ever_connected, down_since = True, None
                         backoff = cfg.reconnect_min
@@ -273,7 +275,7 @@ class LiveSession:
             self.stats.gap(down_since, gap, reason)
             log.warning("%s: source back after a %.1f s gap (%s)", self.config.name, gap, reason)
 
-    def _read(self, stream: SourceStream) -> bool:
+    def _read(self, stream: LiveInput) -> bool:
         """Queue the stream's frames; True at its end, False when stopped."""
         step = 1 / float(self._rate)
         paced_file = self.spec.kind == "file" and self.config.realtime

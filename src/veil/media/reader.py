@@ -62,7 +62,7 @@ def open_input(path: Path, hwaccel: str | None = None) -> av.container.InputCont
     try:
         return av.open(str(path), mode="r")
     except av.error.FFmpegError as exc:
-        raise InputError(path, f"not a readable video ({_ffmpeg_reason(exc)})") from exc
+        raise InputError(path, f"not a readable video ({ffmpeg_reason(exc)})") from exc
 
 
 def _open_on_device(path: Path, device: str) -> av.container.InputContainer:
@@ -78,11 +78,12 @@ def _open_on_device(path: Path, device: str) -> av.container.InputContainer:
         # the device, or the file? Opening it without the device tells.
         open_input(path).close()
         raise VeilError(
-            f"--hwaccel {device}: the device cannot be used here ({_ffmpeg_reason(exc)})"
+            f"--hwaccel {device}: the device cannot be used here ({ffmpeg_reason(exc)})"
         ) from exc
 
 
-def _ffmpeg_reason(exc: av.error.FFmpegError) -> str:
+def ffmpeg_reason(exc: av.error.FFmpegError) -> str:
+    """FFmpeg's words for ``exc``, for a message ("invalid data found when processing input")."""
     return (exc.strerror or type(exc).__name__).rstrip(".").lower()
 
 
@@ -138,7 +139,7 @@ def _first_frame(
         for frame in container.decode(stream):
             return frame
     except av.error.FFmpegError as exc:
-        raise InputError(path, f"video cannot be decoded ({_ffmpeg_reason(exc)})") from exc
+        raise InputError(path, f"video cannot be decoded ({ffmpeg_reason(exc)})") from exc
     raise InputError(path, "contains no decodable video frames")
 
 
@@ -163,7 +164,7 @@ class VideoDecoder:
             log.warning("%s: damaged video packet at pts %s skipped", self.path, packet.pts)
             return
         except av.error.FFmpegError as exc:
-            raise InputError(self.path, f"video cannot be decoded ({_ffmpeg_reason(exc)})") from exc
+            raise InputError(self.path, f"video cannot be decoded ({ffmpeg_reason(exc)})") from exc
         for frame in frames:
             index = self.report.frames
             if frame.is_corrupt:
