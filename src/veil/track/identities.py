@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from veil.geometry import box_iou
 from veil.track.appearance import SIZE, similarity
 from veil.track.association import assign
-from veil.track.tracker import TrackedFace
+from veil.track.tracks import TrackedFace
 
 # Detections kept at each end of a track, to extrapolate its motion across a gap.
 _ENDS = 4

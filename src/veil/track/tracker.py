@@ -11,16 +11,15 @@ a face reappears beside another's lost track, the look decides.
 
 Between a track's detections its box is interpolated, and it is held for
 ``pad_frames`` (plus the detection stride) before its first and after its last
-detection, because a detector finds a face a little after it becomes visible
-and loses it a little before it leaves. The box of frame ``i`` is final once
-the tracker has seen detections ``lookahead`` frames past it: a renderer keeps
-that many frames in hand (:meth:`FaceTracker.settled_until`).
+detection (:mod:`veil.track.tracks`), because a detector finds a face a little
+after it becomes visible and loses it a little before it leaves. The box of
+frame ``i`` is final once the tracker has seen detections ``lookahead`` frames
+past it: a renderer keeps that many frames in hand (:meth:`FaceTracker.settled_until`).
 """
 
 from __future__ import annotations
 
-import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,22 +27,15 @@ from numpy.typing import NDArray
 from veil.geometry import box_iou
 from veil.track.appearance import SIZE, similarity
 from veil.track.association import assign, match_cost
+from veil.track.tracks import Track, TrackedFace, as_xyxy, coast, covering
 from veil.types import Detections
 
-# A coasting box grows by this share of its size per unseen frame.
-_COAST_GROWTH = 0.03
-# A track's motion before its first detection is also taken over up to this many detections.
-_START_VELOCITY_SPAN = 4
-# A face back from hiding is looked for along its motion over this many frames.
-_COMEBACK_SPAN = 25
 # The distance a returning face may be from its prediction doubles every this many frames.
 _REACH_GROWTH_FRAMES = 10
 # Where boxes do not overlap, a face may have changed size by at most this
 # factor a frame unseen to be the same face (a zoom from 120 to 480 px in 10
 # frames changes it by 1.15 a frame), and never by more than 2.
 _SIZE_CHANGE_PER_FRAME = 1.2
-# A track's look is the mean of its latest this many looks.
-_LOOK_MEMORY = 8
 # A detection this unlike a track's look (appearance.similarity) is not its face
 # unless it overlaps the track's predicted box by at least _LOOK_OVERRULED.
 _LOOK_GATE = 0.35
@@ -82,162 +74,11 @@ class TrackerConfig:
     relink_frames: int = 50
 
 
-@dataclass(frozen=True)
-class TrackedFace:
-    """A face's box in one frame, in the coordinates the detector was given."""
-
-    track_id: int
-    xyxy: tuple[float, float, float, float]
-    detected: bool
-    score: float
-    # what the face looked like on this frame (a detection the tracker matched), if known
-    look: NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
-
-
-@dataclass
-class _Track:
-    track_id: int
-    frames: list[int] = field(default_factory=list)
-    boxes: list[NDArray[np.float32]] = field(default_factory=list)
-    scores: list[float] = field(default_factory=list)
-    # per detection: its look, where the face was clear of others (None otherwise)
-    looks: list[NDArray[np.float32] | None] = field(default_factory=list)
-    velocity: NDArray[np.float32] = field(default_factory=lambda: np.zeros(4, np.float32))
-    ended: bool = False
-    # the last frame the whole-frame detector (or a sure search) found this face
-    confirmed: int = -1
-    # a later track took over this one's ID (it came back from hiding)
-    relinked: bool = False
-    # the shot this face is in: from its first frame to before the next cut
-    shot_start: int = 0
-    shot_end: int | None = None
-
-    def add(
-        self,
-        frame: int,
-        box: NDArray[np.float32],
-        score: float,
-        look: NDArray[np.float32] | None = None,
-    ) -> None:
-        if self.frames:
-            step = (box - self.boxes[-1]) / (frame - self.frames[-1])
-            # smoothed so one jittery detection does not fling the prediction
-            self.velocity = 0.5 * self.velocity + 0.5 * step
-        self.frames.append(frame)
-        self.boxes.append(box)
-        self.scores.append(score)
-        self.looks.append(look)
-
-    def look(self) -> NDArray[np.float32] | None:
-        """The mean of the track's latest looks (cell by cell, over those that show it)."""
-        recent = [look for look in reversed(self.looks) if look is not None][:_LOOK_MEMORY]
-        if not recent:
-            return None
-        stacked = np.stack(recent)
-        shown = np.isfinite(stacked)
-        total = np.where(shown, stacked, 0.0).sum(axis=0)
-        count = shown.sum(axis=0)
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan).astype(np.float32)
-
-    def predict(self, frame: int) -> NDArray[np.float32]:
-        return self.boxes[-1] + self.velocity * (frame - self.frames[-1])
-
-    def comeback_box(self, frame: int) -> NDArray[np.float32]:
-        """Where the whole face would be on ``frame`` had it walked on unseen.
-
-        From its recent full-size views only: going behind something, the
-        visible part of a face shrinks and slows, which says nothing of the
-        face itself.
-        """
-        recent = [k for k, f in enumerate(self.frames) if self.frames[-1] - f <= _COMEBACK_SPAN]
-        sizes = [
-            max(self.boxes[k][2] - self.boxes[k][0], self.boxes[k][3] - self.boxes[k][1])
-            for k in recent
-        ]
-        whole = [k for k, size in zip(recent, sizes, strict=True) if size >= 0.8 * max(sizes)]
-        first, last = self.boxes[whole[0]], self.boxes[whole[-1]]
-        span = self.frames[whole[-1]] - self.frames[whole[0]]
-        centre = (last[:2] + last[2:]) / 2
-        if span:
-            centre = centre + ((last[:2] + last[2:]) - (first[:2] + first[2:])) / 2 / span * (
-                frame - self.frames[whole[-1]]
-            )
-        half = (last[2:] - last[:2]) / 2
-        return np.concatenate([centre - half, centre + half]).astype(np.float32)
-
-    def _start_velocities(self) -> list[NDArray[np.float32]]:
-        """Two guesses at the face's motion before its first detection.
-
-        From the first two detections (right for a face that moves fast and
-        slows down) and over the first few (right for a weak face whose
-        neighbouring boxes jitter by more than it moves).
-        """
-        if len(self.frames) < 2:
-            return [np.zeros(4, np.float32)]
-        k = min(len(self.frames) - 1, _START_VELOCITY_SPAN)
-        return [(self.boxes[i] - self.boxes[0]) / (self.frames[i] - self.frames[0]) for i in (1, k)]
-
-    def _end_velocities(self) -> list[NDArray[np.float32]]:
-        """Two guesses at the face's motion after its last detection: smoothed and latest."""
-        if len(self.frames) < 2:
-            return [self.velocity]
-        latest = (self.boxes[-1] - self.boxes[-2]) / (self.frames[-1] - self.frames[-2])
-        return [self.velocity, latest]
-
-    def face_at(self, frame: int, pad: int) -> TrackedFace | None:
-        first, last = self.frames[0], self.frames[-1]
-        if frame < first - pad or frame > last + pad:
-            return None
-        if frame < self.shot_start or (self.shot_end is not None and frame >= self.shot_end):
-            return None
-        k = bisect.bisect_left(self.frames, frame)
-        if k < len(self.frames) and self.frames[k] == frame:
-            box, score, look = self.boxes[k], self.scores[k], self.looks[k]
-            return TrackedFace(self.track_id, _xyxy(box), True, score, look)
-        if frame < first:
-            box = _covering(
-                [_coast(self.boxes[0], -v, first - frame) for v in self._start_velocities()]
-            )
-        elif frame > last:
-            box = _covering(
-                [_coast(self.boxes[-1], v, frame - last) for v in self._end_velocities()]
-            )
-        else:
-            f0, f1 = self.frames[k - 1], self.frames[k]
-            w = (frame - f0) / (f1 - f0)
-            box = (1 - w) * self.boxes[k - 1] + w * self.boxes[k]
-        return TrackedFace(self.track_id, _xyxy(box), False, 0.0)
-
-
-def _coast(
-    box: NDArray[np.float32], velocity: NDArray[np.float32], frames: int
-) -> NDArray[np.float32]:
-    """Where an unseen face may be ``frames`` after (or before) it was seen.
-
-    The box follows the face's motion and grows a little each frame, because
-    the longer a face goes unseen the less sure its place is. It never
-    shrinks: a size trend from two jittery detections, extrapolated, would
-    shrink it off the face.
-    """
-    moved = box + velocity * frames
-    cx, cy = (moved[0] + moved[2]) / 2, (moved[1] + moved[3]) / 2
-    grow = 1 + _COAST_GROWTH * frames
-    half_w = max(moved[2] - moved[0], box[2] - box[0]) / 2 * grow
-    half_h = max(moved[3] - moved[1], box[3] - box[1]) / 2 * grow
-    return np.array([cx - half_w, cy - half_h, cx + half_w, cy + half_h], np.float32)
-
-
 def _merged(a: TrackedFace, b: TrackedFace) -> TrackedFace:
-    box = _covering([np.array(a.xyxy, np.float32), np.array(b.xyxy, np.float32)])
+    box = covering([np.array(a.xyxy, np.float32), np.array(b.xyxy, np.float32)])
     look = a.look if a.look is not None else b.look
     detected = a.detected or b.detected
-    return TrackedFace(a.track_id, _xyxy(box), detected, max(a.score, b.score), look)
-
-
-def _covering(boxes: list[NDArray[np.float32]]) -> NDArray[np.float32]:
-    """The smallest box holding every one of ``boxes``: where a face may be, by each guess."""
-    stacked = np.stack(boxes)
-    return np.concatenate([stacked[:, :2].min(axis=0), stacked[:, 2:].max(axis=0)])
+    return TrackedFace(a.track_id, as_xyxy(box), detected, max(a.score, b.score), look)
 
 
 def _stack_looks(looks: list[NDArray[np.float32] | None]) -> NDArray[np.float32]:
@@ -259,7 +100,7 @@ def _clear_looks(
 
 def _with_looks(
     cost: NDArray[np.float32],
-    tracks: list[_Track],
+    tracks: list[Track],
     predicted: NDArray[np.float32],
     boxes: NDArray[np.float32],
     looks: NDArray[np.float32] | None,
@@ -279,11 +120,6 @@ def _with_looks(
     doubtful = np.where(known, alike < _LOOK_GATE, (unseen > _UNSEEN_TRUSTED)[:, None])
     ruled_out = doubtful & (overlap < _LOOK_OVERRULED)
     return np.where(ruled_out, np.inf, cost + _LOOK_WEIGHT * unlike).astype(np.float32)
-
-
-def _xyxy(box: NDArray[np.float32]) -> tuple[float, float, float, float]:
-    x0, y0, x1, y1 = (float(v) for v in box)
-    return x0, y0, x1, y1
 
 
 class FaceTracker:
@@ -314,9 +150,9 @@ class FaceTracker:
         # a live track ends once undetected for max_gap frames, and a later track
         # reaches back at most pad frames: past both, nothing can change a frame
         self.lookahead = max(config.max_gap, self.pad) + stride
-        self._tracks: list[_Track] = []
+        self._tracks: list[Track] = []
         # ended tracks no longer needed for any frame, kept while they may relink
-        self._dormant: list[_Track] = []
+        self._dormant: list[Track] = []
         self._next_id = 1
         # whether detections come with looks (then an old ID needs a look that agrees)
         self._seen_looks = False
@@ -365,7 +201,7 @@ class FaceTracker:
             track_id = returning.get(k)
             if track_id is None:
                 track_id, self._next_id = self._next_id, self._next_id + 1
-            track = _Track(track_id, confirmed=frame, shot_start=self._shot_start)
+            track = Track(track_id, confirmed=frame, shot_start=self._shot_start)
             track.add(frame, detections.xyxy[col], float(detections.score[col]), learnt[col])
             self._tracks.append(track)
             ids[col] = track.track_id
@@ -434,7 +270,7 @@ class FaceTracker:
         their own.
         """
         return [
-            (t.track_id, _xyxy(_coast(t.boxes[-1], t.velocity, frame - t.frames[-1])))
+            (t.track_id, as_xyxy(coast(t.boxes[-1], t.velocity, frame - t.frames[-1])))
             for t in self._tracks
             if not t.ended
             and t.frames[-1] < frame
@@ -464,11 +300,11 @@ class FaceTracker:
     def box(self, track_id: int, frame: int) -> tuple[float, float, float, float]:
         """The box of a track on one of its detection frames."""
         track = self._track(track_id)
-        return _xyxy(track.boxes[track.frames.index(frame)])
+        return as_xyxy(track.boxes[track.frames.index(frame)])
 
     def last_box(self, track_id: int) -> tuple[float, float, float, float]:
         """The box of a track's latest detection."""
-        return _xyxy(self._track(track_id).boxes[-1])
+        return as_xyxy(self._track(track_id).boxes[-1])
 
     def extend_back(
         self, track_id: int, frame: int, box: NDArray[np.float32], score: float
@@ -482,7 +318,7 @@ class FaceTracker:
         track.scores.insert(0, score)
         track.looks.insert(0, None)
 
-    def _track(self, track_id: int) -> _Track:
+    def _track(self, track_id: int) -> Track:
         # the newest: a face back from hiding continues its ID in a new track
         for track in reversed(self._tracks):
             if track.track_id == track_id:
@@ -514,7 +350,7 @@ class FaceTracker:
         """
         horizon = self._relink_horizon()
         self._dormant = [t for t in self._dormant if frame - t.frames[-1] <= horizon]
-        keep: list[_Track] = []
+        keep: list[Track] = []
         for track in self._tracks:
             if not (track.ended and track.frames[-1] + self.pad < frame):
                 keep.append(track)
