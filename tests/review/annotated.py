@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from veil.annotations import Annotations
-from veil.review.edits import ReviewState
+from veil.review.state import ReviewState
 from veil.review.timeline import Timeline
 
 CANDIDATE = {

@@ -16,7 +16,6 @@ from veil.review.edits import (
     Extend,
     Merge,
     Reset,
-    ReviewState,
     Select,
     SetBox,
     Split,
@@ -24,6 +23,7 @@ from veil.review.edits import (
     exported,
 )
 from veil.review.history import Change
+from veil.review.state import ReviewState
 from veil.review.timeline import Timeline, lying_on
 
 

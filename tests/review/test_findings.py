@@ -9,13 +9,13 @@ from veil.review.edits import (
     MarkReviewed,
     Merge,
     NotSame,
-    ReviewState,
     Select,
     Split,
     apply,
     exported,
 )
 from veil.review.findings import covered, jumps, open_candidates, unreviewed, warnings
+from veil.review.state import ReviewState
 from veil.review.timeline import Timeline
 
 

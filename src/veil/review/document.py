@@ -13,10 +13,9 @@ from typing import Any
 
 from veil.names import is_image_name
 from veil.review import findings, strips
-from veil.review.edits import candidate_boxes
 from veil.review.history import Entry, edit_summaries
 from veil.review.reviews import Review
-from veil.review.timeline import lying_on, summaries
+from veil.review.timeline import candidate_boxes, lying_on, summaries
 from veil.service.policy import Policy, hides_at_least
 from veil.service.schemas import JobPublic
 from veil.settings import BlurType

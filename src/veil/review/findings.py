@@ -1,7 +1,7 @@
 """What is left to look at in a review: unreviewed frames, covered faces, jumps, candidates.
 
 Pure functions of a :class:`~veil.review.timeline.Timeline` and a
-:class:`~veil.review.edits.ReviewState`. The app lists them to step through
+:class:`~veil.review.state.ReviewState`. The app lists them to step through
 ("next unreviewed", "next face-like region without a box", "next frame where a
 visible face is covered"), the timeline marks the jumps where an ID probably
 passes from one person to another, and the export warns about what is open.
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from veil.annotations import Face
 from veil.redact import RedactionConfig, mask_extent
-from veil.review.edits import ReviewState, Span, candidate_boxes
-from veil.review.timeline import Rect, Timeline, rect_of
+from veil.review.state import ReviewState, Span
+from veil.review.timeline import Rect, Timeline, candidate_boxes, rect_of
 
 # a visible face counts as covered when a blurred box's mask takes this share of its box
 COVERED_SHARE = 0.1

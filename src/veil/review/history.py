@@ -35,12 +35,12 @@ from veil.review.edits import (
     Merge,
     NotSame,
     Reset,
-    ReviewState,
     Select,
     SetBox,
     Split,
     _Edit,
 )
+from veil.review.state import ReviewState
 from veil.review.timeline import Timeline
 
 FrameFaces = tuple[Face, ...]

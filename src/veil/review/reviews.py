@@ -41,7 +41,7 @@ from veil.atomic import write_atomic
 from veil.errors import VeilError
 from veil.names import annotations_name, thumbnail_id
 from veil.review import findings, frames, strips
-from veil.review.edits import Redo, ReviewState, Undo, _Edit, apply, exported
+from veil.review.edits import Redo, Undo, _Edit, apply, exported
 from veil.review.history import (
     Change,
     Entry,
@@ -50,6 +50,7 @@ from veil.review.history import (
     edit_summaries,
     step,
 )
+from veil.review.state import ReviewState
 from veil.review.timeline import Timeline
 from veil.service.access import Caller
 from veil.service.outputs import job_outputs, read_output

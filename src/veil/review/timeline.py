@@ -18,7 +18,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from veil.annotations import Annotations, Face
+from veil.annotations import Annotations, Candidate, Face
 from veil.errors import VeilError
 from veil.geometry import box_iou
 
@@ -163,6 +163,18 @@ class Timeline:
         return self.template.model_copy(
             update={"fragments": tuple(fragments), "facesDetected": len(self.ids())}
         )
+
+
+def candidate_boxes(timeline: Timeline, candidate: Candidate) -> dict[int, Rect]:
+    """The candidate's boxes by the frame they are shown on (found by their tick)."""
+    boxes: dict[int, Rect] = {}
+    for box in candidate.boxes:
+        frame = timeline.frame_at(box.start)
+        if frame is None and 0 <= box.index < len(timeline):
+            frame = box.index
+        if frame is not None:
+            boxes.setdefault(frame, (box.x, box.y, box.width, box.height))
+    return boxes
 
 
 # -- tracks a person drew ---------------------------------------------------------
