@@ -74,3 +74,13 @@ def test_only_the_media_stage_imports_pyav():
         and any(n == "av" or n.startswith("av.") for n in modules_imported(path))
     ]
     assert sorted(outside) == []
+
+
+def test_no_module_is_over_500_lines():
+    # past that a module holds more than one idea: split it along its seam
+    long = {
+        str(path.relative_to(SRC)): n
+        for path in SRC.rglob("*.py")
+        if (n := len(path.read_text().splitlines())) > 500
+    }
+    assert long == {}
