@@ -40,6 +40,7 @@ from veil.facedetect.settings import (
     WINDOW_RANGE_MS,
 )
 from veil.names import emotions_plot_name
+from veil.pipeline.profiles import FACE_DETECTOR_QUALITY
 from veil.pipeline.run import refuse_overwriting_input
 from veil.preset import Preset
 
@@ -105,7 +106,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also draw emotions over time as a PNG (a folder for several inputs: "
         "<stem>_emotions.png)",
     )
-    add_detection_options(p)
+    add_detection_options(p, quality=FACE_DETECTOR_QUALITY)
     p.set_defaults(handler=run)
 
 
@@ -129,7 +130,7 @@ def face_detect_config(args: argparse.Namespace, preset: FaceDetectorPreset) -> 
         log.warning("the aggregate window and interval only apply to aggregate-emotion and --plot")
     return FaceDetectConfig(
         mode=mode,
-        pipeline=pipeline_config(args, Preset()),
+        pipeline=pipeline_config(args, Preset(), FACE_DETECTOR_QUALITY),
         aggregate=aggregate,
         emotions=args.plot is not None,
     )

@@ -142,7 +142,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="statistics line interval (default: %(default)ss)",
     )
 
-    add_detection_options(p, live=True)
+    add_detection_options(p, live=True, quality=LIVE_QUALITY)
     add_redaction_options(p, LIVE_ENCODER)
     p.add_argument("--quiet", action="store_true", help="no statistics lines, no warnings")
     p.add_argument("--json", action="store_true", help="print the final statistics as JSON")

@@ -22,7 +22,7 @@ from veil.errors import VeilError
 from veil.media import EncoderSettings
 from veil.pipeline import JobResult, PipelineConfig, analyze, annotations_path, combined, redact
 from veil.pipeline.options import DEVICES, RunOptions, build_config
-from veil.pipeline.profiles import DEFAULT_QUALITY, LIVE_QUALITY, profile
+from veil.pipeline.profiles import DEFAULT_QUALITY, profile
 from veil.preset import Preset, read_preset
 from veil.redact import DEFAULT_MASK_SCALE, MaskShape
 from veil.settings import BlurType, Mode, Quality
@@ -66,8 +66,11 @@ def _default(value: object) -> str:
     return f"(default: {value}, from --quality {DEFAULT_QUALITY})"
 
 
-def add_detection_options(parser: argparse.ArgumentParser, live: bool = False) -> None:
-    """The detector and tracker options; ``live`` leaves out those of whole-file runs.
+def add_detection_options(
+    parser: argparse.ArgumentParser, live: bool = False, quality: Quality = DEFAULT_QUALITY
+) -> None:
+    """The detector and tracker options; ``live`` leaves out those of whole-file runs;
+    ``quality``: the profile the command uses when --quality is not given.
 
     Every default is None, "not given": :func:`veil.pipeline.options.build_config`
     fills in the --quality profile's value.
@@ -79,8 +82,7 @@ def add_detection_options(parser: argparse.ArgumentParser, live: bool = False) -
         type=Quality,
         choices=list(Quality),
         help="how hard faces are searched for: fast, balanced or thorough; each sets "
-        "the options below, which override it "
-        + (f"(default: {LIVE_QUALITY})" if live else f"(default: {DEFAULT_QUALITY})"),
+        "the options below, which override it " + f"(default: {quality})",
     )
     group.add_argument(
         "--detector",
