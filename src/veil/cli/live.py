@@ -220,19 +220,22 @@ def run_live(args: argparse.Namespace) -> int:
 
     session = LiveSession(config, detector, hub, on_stats)
     server = _Server(args.http, hub, config.outputs.hls_root) if args.http else None
-    previous = signal.signal(signal.SIGTERM, lambda *_: session.stop())
+
+    def stop(_signum: int, _frame: object) -> None:
+        session.stop()
+
+    # a handler, not KeyboardInterrupt: the exception lands wherever the main thread
+    # is (inside a thread join, a lock), the stop event only asks every thread to end
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         if server is not None:
             server.__enter__()
         session.start()
-        while True:
-            try:
-                if session.wait(0.5):
-                    break
-            except KeyboardInterrupt:
-                session.stop()
+        while not session.wait(0.5):
+            pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if server is not None:
             server.__exit__()
     if args.json:
