@@ -3,6 +3,8 @@ stream through a relay, checked by pixels, frame rate and reconnection."""
 
 from __future__ import annotations
 
+import json
+import signal
 import time
 
 import av
@@ -43,7 +45,6 @@ def test_realtime_file_is_paced_and_every_frame_redacted(clip: Clip, tmp_path) -
     assert len(frames) == len(clip.frames)  # nothing dropped at this size
     assert frame_rate(times) == pytest.approx(FPS, rel=0.02)
     assert assert_faces_hidden(frames, clip) > 50
-    import json
 
     stats = json.loads(result.stdout)
     assert stats["frames_out"] == len(clip.frames) and stats["dropped_frames"] == 0
@@ -61,6 +62,28 @@ def test_segmented_recording(clip: Clip, tmp_path) -> None:
     assert len(segments) >= 2
     total = sum(len(read_video(s)[0]) for s in segments)
     assert total == len(clip.frames)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_ends_the_session_with_its_recording_finished(
+    clip: Clip, tmp_path, signum: int
+) -> None:
+    """Ctrl-C, or systemd and docker stopping the service: exit 0, every frame out recorded."""
+    out = tmp_path / "out.mp4"
+    live = start_live(
+        "--source", clip.path, "--realtime", "--loop", "--record", out, "--json",
+        "--detect-size", "320",
+    )  # fmt: skip
+    try:
+        assert wait_for(lambda: out.exists() and out.stat().st_size > 20_000, 30), "no frames"
+        live.send_signal(signum)
+        stdout, stderr = live.communicate(timeout=30)
+    finally:
+        stop(live)
+    assert live.returncode == 0, stderr
+    stats = json.loads(stdout)
+    frames, _ = read_video(out)
+    assert len(frames) == stats["frames_out"] > 0
 
 
 @needs_ffmpeg
