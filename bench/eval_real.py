@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
 import time
@@ -48,6 +47,7 @@ from veil.evaluation.tools import (
     ScoredVideo,
     deface_binary,
     run_timed,
+    run_veil_combined,
     score_output,
     track_scores,
 )
@@ -161,10 +161,7 @@ def run_veil(
 ) -> Result:
     """``veil combined`` with ``args``; ``source``: run the veil of that source tree instead."""
     folder = out / name
-    folder.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "veil", "combined", str(video), "-o", str(folder)]
-    env = None if source is None else os.environ | {"PYTHONPATH": str(source / "src")}
-    seconds = run_timed([*cmd, "--annotations-out", "--quiet", *args], env)
+    seconds = run_veil_combined(video, folder, args, None if source is None else source / "src")
     scored = score_output(video, folder / f"{video.stem}_redacted.mp4", truth)
     ids = track_scores(folder / f"{video.stem}_annotations.json", truth)
     return Result(name, scored, seconds, ids)

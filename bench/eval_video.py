@@ -51,7 +51,13 @@ from veil.annotations import read_annotations
 from veil.evaluation.metrics import IdScore, LeakSummary, summarize_leaks
 from veil.evaluation.scenarios import GROUPS, SCENARIOS, GroundTruth, generate
 from veil.evaluation.sources import load_backgrounds, load_faces
-from veil.evaluation.tools import deface_binary, run_timed, score_output, track_scores
+from veil.evaluation.tools import (
+    deface_binary,
+    run_timed,
+    run_veil_combined,
+    score_output,
+    track_scores,
+)
 from veil.media import read_frames, write_video
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,15 +97,6 @@ def score_video(
     )
 
 
-def veil_command(source: Path | None) -> list[str]:
-    """``python -m veil``, from the source tree ``source`` (another version) if given."""
-    if source is None:
-        return [sys.executable, "-m", "veil"]
-    start = "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
-    start += "runpy.run_module('veil', run_name='__main__', alter_sys=True)"
-    return [sys.executable, "-c", start, str(source.resolve())]
-
-
 def run_veil(
     name: str,
     args: list[str],
@@ -109,9 +106,7 @@ def run_veil(
     source: Path | None = None,
 ) -> RunResult:
     folder = out / name
-    folder.mkdir(parents=True, exist_ok=True)
-    cmd = [*veil_command(source), "combined", str(video), "-o", str(folder)]
-    seconds = run_timed([*cmd, "--annotations-out", "--quiet", *args])
+    seconds = run_veil_combined(video, folder, args, source)
     result = score_video(name, video, folder / f"{video.stem}_redacted.mp4", truth, seconds)
     annotations = folder / f"{video.stem}_annotations.json"
     result.ids = track_scores(annotations, truth)

@@ -57,14 +57,30 @@ def deface_binary(venv: Path, create: bool) -> Path | None:
     return binary if binary.is_file() else None
 
 
-def run_timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
-    """Runs ``cmd`` (in ``env``, else this process's environment); its wall time in
-    seconds. Raises RuntimeError with its stderr if it fails."""
+def run_timed(cmd: list[str]) -> float:
+    """Runs ``cmd``; its wall time in seconds. Raises RuntimeError with its stderr if it fails."""
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{shlex.join(cmd)} failed:\n{done.stderr[-2000:]}")
     return time.perf_counter() - start
+
+
+def veil_command(src: Path | None) -> list[str]:
+    """``python -m veil``, from the ``src`` folder of another source tree if given."""
+    if src is None:
+        return [sys.executable, "-m", "veil"]
+    start = "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
+    start += "runpy.run_module('veil', run_name='__main__', alter_sys=True)"
+    return [sys.executable, "-c", start, str(src.resolve())]
+
+
+def run_veil_combined(video: Path, folder: Path, args: list[str], src: Path | None) -> float:
+    """``veil combined`` on ``video`` into ``folder`` (its annotations too), with ``args``
+    (``src``: the veil of that ``src`` folder); its wall time in seconds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cmd = [*veil_command(src), "combined", str(video), "-o", str(folder)]
+    return run_timed([*cmd, "--annotations-out", "--quiet", *args])
 
 
 def frames_at_size(path: Path, size: tuple[int, int]) -> Iterator[NDArray[np.uint8]]:
