@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from veil.annotations import Annotations, Candidate, Face
 from veil.errors import VeilError
-from veil.geometry import box_iou
+from veil.geometry import intersection
 
 Rect = tuple[float, float, float, float]  # x, y, width, height, normalised
 
@@ -306,15 +306,16 @@ def lies_on(face: Face, box: Face) -> bool:
     """Whether ``face`` is a second box on ``box``'s face: its centre inside ``box`` and
     :data:`LYING_SHARE` of it too, or the two overlapping by :data:`SLID_IOU`.
     """
-    corners = [[f.x, f.y, f.x + f.width, f.y + f.height] for f in (face, box)]
-    if box_iou(corners[:1], corners[1:])[0, 0] >= SLID_IOU:
+    [[overlap]] = intersection(
+        [[face.x, face.y, face.x + face.width, face.y + face.height]],
+        [[box.x, box.y, box.x + box.width, box.y + box.height]],
+    )
+    face_area, box_area = face.width * face.height, box.width * box.height
+    if overlap >= SLID_IOU * (face_area + box_area - overlap):
         return True
     cx, cy = face.x + face.width / 2, face.y + face.height / 2
-    if not (box.x <= cx <= box.x + box.width and box.y <= cy <= box.y + box.height):
-        return False
-    w = min(face.x + face.width, box.x + box.width) - max(face.x, box.x)
-    h = min(face.y + face.height, box.y + box.height) - max(face.y, box.y)
-    return max(0.0, w) * max(0.0, h) >= LYING_SHARE * face.width * face.height
+    centred = box.x <= cx <= box.x + box.width and box.y <= cy <= box.y + box.height
+    return centred and overlap >= LYING_SHARE * face_area
 
 
 def lying_on(timeline: Timeline, face_id: int) -> list[tuple[int, int]]:
