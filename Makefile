@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml requirements-models.txt requirements-test-media.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python scripts/make_sample.py out/demo/sample.mp4
+	$(BIN)/python bench/make_sample.py out/demo/sample.mp4
 	$(BIN)/veil combined out/demo/sample.mp4 -o out/demo/ --annotations-out
 	@echo "Redacted video: $(CURDIR)/out/demo/sample_redacted.mp4"
 

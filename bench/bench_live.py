@@ -3,13 +3,13 @@
 Usage:
     python bench/bench_live.py [--seconds 8] [--sizes 1280x720 1920x1080] [--out DIR]
 
-Each size: a generated clip (faces from ``veil.samples``, exact ground truth) is
+Each size: a generated clip (faces from ``evaluation.samples``, exact ground truth) is
 played as a real-time source (``--realtime`` pacing, as a camera would deliver
 it) through a :class:`veil.live.LiveSession` with the default detector and a
 recording output (libx264 ``superfast``, zerolatency), so encoding is included.
 Reported: output fps, dropped frames, detection latency and end-to-end latency
 (decoded -> written) p50/p95. Then the leak rate (face box SSIM vs the
-original >= 0.6, :mod:`veil.evaluation.metrics`) of the live recording, and of
+original >= 0.6, :mod:`evaluation.metrics`) of the live recording, and of
 ``veil combined`` (offline, look-ahead tracker) on the same clip.
 
 The machine is shared: figures vary from run to run.
@@ -27,10 +27,10 @@ from pathlib import Path
 import av
 import numpy as np
 
+from evaluation.metrics import score_frame, summarize_leaks
+from evaluation.samples import DEFAULT_FACES, MovingFace, make_sample_video
 from veil.detect import load_detector
-from veil.evaluation.metrics import score_frame, summarize_leaks
 from veil.live import LiveConfig, LiveSession, OutputConfig
-from veil.samples import DEFAULT_FACES, MovingFace, make_sample_video
 
 FPS = 30
 

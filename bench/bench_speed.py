@@ -34,8 +34,8 @@ from typing import TypeVar
 import av
 import numpy as np
 
+from evaluation.samples import MovingFace, make_sample_video
 from veil.media import EncoderSettings
-from veil.samples import MovingFace, make_sample_video
 
 REPO = Path(__file__).resolve().parent.parent
 DEFACE = REPO / ".venv-deface" / "bin" / "deface"

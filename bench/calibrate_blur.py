@@ -27,8 +27,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from evaluation.metrics import LEAK_SSIM, MIN_FACE, face_similarity
 from veil.detect import DetectorConfig, load_detector
-from veil.evaluation.metrics import LEAK_SSIM, MIN_FACE, face_similarity
 from veil.geometry import box_iou
 from veil.redact import RedactionConfig, redact_frame
 from veil.settings import BlurType

@@ -6,7 +6,7 @@ Usage:
         [--seed N] [--keep]
 
 Films the labelled photos of ``DATA/images/wider-dev`` with
-:mod:`veil.evaluation.camera` (pan, zoom, slight shake, 1.6 s per photo, hard
+:mod:`evaluation.camera` (pan, zoom, slight shake, 1.6 s per photo, hard
 cuts; 960x540 at 25 fps; exact ground truth per frame) into ``OUT/real.mp4``,
 runs ``veil combined`` (each ``--veil NAME=ARGS`` configuration; by default
 the default settings; ``--source``: the veil of another source tree, e.g. a
@@ -20,7 +20,7 @@ many leaked face-frames no mask touched (under 10 % of the box changed),
 background altered, veil's IDF1, and each tool's speed (frames per second of
 the whole command, start-up included; 2 shared cores: compare within a run).
 
-The leak verdict is :mod:`veil.evaluation.metrics`'s (48x48 contrast-
+The leak verdict is :mod:`evaluation.metrics`'s (48x48 contrast-
 normalised SSIM >= 0.6 on the face box; faces under 10 px, less than 60 %
 in the frame, and WIDER's ``ignore`` boxes are not scored). Per-run details
 (every leaked face-frame) go to ``OUT/results.json``.
@@ -40,10 +40,10 @@ from pathlib import Path
 
 import numpy as np
 
-from veil.evaluation.camera import photos_from_manifest, write_film
-from veil.evaluation.metrics import IdScore, longest_run
-from veil.evaluation.scenarios import GroundTruth
-from veil.evaluation.tools import (
+from evaluation.camera import photos_from_manifest, write_film
+from evaluation.metrics import IdScore, longest_run
+from evaluation.scenarios import GroundTruth
+from evaluation.tools import (
     ScoredVideo,
     deface_binary,
     run_timed,

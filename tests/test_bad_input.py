@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SampleVideo, decode_frames, run_veil
-from veil.samples import make_sample_video
+from evaluation.samples import make_sample_video
 
 
 def _assert_refused(result, name: str, problem: str) -> None:

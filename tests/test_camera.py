@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from veil.evaluation.camera import (
+from evaluation.camera import (
     ID_STRIDE,
     frame_truth,
     photos_from_manifest,
@@ -20,7 +20,7 @@ from veil.evaluation.camera import (
     window_at,
     write_film,
 )
-from veil.evaluation.scenarios import GroundTruth
+from evaluation.scenarios import GroundTruth
 from veil.media import read_frames
 
 

@@ -19,7 +19,7 @@ from conftest import (
     run_veil,
     shrink,
 )
-from veil.samples import MovingFace, make_sample_video
+from evaluation.samples import MovingFace, make_sample_video
 
 # Re-encoding alone changes pixels by ~1 level; a blurred face by tens.
 ENCODE_NOISE = 4.0

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from veil.evaluation.compositing import ellipse_box, render, write_scenario
-from veil.evaluation.metrics import (
+from evaluation.compositing import ellipse_box, render, write_scenario
+from evaluation.metrics import (
     FaceFrame,
     background_altered,
     face_similarity,
@@ -19,8 +19,8 @@ from veil.evaluation.metrics import (
     score_frame,
     summarize_leaks,
 )
-from veil.evaluation.scene import Actor, GroundTruth, Occluder, Scenario
-from veil.evaluation.sources import BackgroundClip, astronaut_face, synthetic_background
+from evaluation.scene import Actor, GroundTruth, Occluder, Scenario
+from evaluation.sources import BackgroundClip, astronaut_face, synthetic_background
 from veil.media import read_frames
 
 pytest.importorskip("skimage")

@@ -9,8 +9,8 @@ import av
 import pytest
 
 from conftest import decode_frames, region_diff, run_veil, shrink
+from evaluation.samples import make_sample_video
 from veil.media import EncoderSettings
-from veil.samples import make_sample_video
 
 # suffix -> (video codec, pixel format, audio codec or None)
 FORMATS = {

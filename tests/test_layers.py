@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "veil"
+import setuptools
+
+REPO = Path(__file__).resolve().parents[1]
+SRC = REPO / "src" / "veil"
 
 
 def modules_imported(path: Path) -> set[str]:
@@ -84,3 +88,44 @@ def test_no_module_is_over_500_lines():
         if (n := len(path.read_text().splitlines())) > 500
     }
     assert long == {}
+
+
+def top_level_names(folder: Path) -> set[str]:
+    """What ``folder`` on sys.path lets one import: its modules and packages."""
+    return {
+        p.stem
+        for p in folder.iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()
+    }
+
+
+def test_the_package_imports_nothing_it_does_not_ship():
+    # the evaluation, the sample media and the test helpers stay out of the
+    # wheel, so veil must run without them
+    unshipped = top_level_names(REPO / "bench") | top_level_names(REPO / "tests")
+    offending = sorted(
+        f"{path.relative_to(SRC)} imports {name}"
+        for path in SRC.rglob("*.py")
+        for name in modules_imported(path)
+        if name.split(".")[0] in unshipped
+    )
+    assert "evaluation" in unshipped
+    assert offending == []
+
+
+def test_the_wheel_ships_veil_and_not_its_evaluation():
+    # pyproject's [tool.setuptools.packages.find] decides what the wheel holds;
+    # setuptools reads it as a namespace-package search under each `where`
+    find = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    (where,) = find["packages"]["find"]["where"]
+    folder = REPO / where
+    # a folder left with only __pycache__ (after a move) ships no module
+    packages = [
+        p
+        for p in setuptools.find_namespace_packages(where=str(folder))
+        if any((folder / p.replace(".", "/")).glob("*.py"))
+    ]
+    assert "veil" in packages
+    assert all(p == "veil" or p.startswith("veil.") for p in packages), packages
+    modules = {p.stem for pkg in packages for p in (folder / pkg.replace(".", "/")).glob("*.py")}
+    assert not {"evaluation", "samples"} & (modules | {p.split(".")[-1] for p in packages})

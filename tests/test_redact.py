@@ -8,7 +8,7 @@ import pytest
 from skimage import data
 from skimage.metrics import structural_similarity
 
-from veil.evaluation.metrics import LEAK_SSIM, face_similarity
+from evaluation.metrics import LEAK_SSIM, face_similarity
 from veil.redact import MaskShape, RedactionConfig, redact_frame
 from veil.settings import BlurType
 from veil.types import FaceBox

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from evaluation.samples import MovingFace, scene
 from veil.detect import DetectorConfig, load_detector
 from veil.pipeline.search import extend_backwards, follow_lost
-from veil.samples import MovingFace, scene
 from veil.track import FaceTracker, TrackerConfig
 from veil.types import Detections
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from evaluation.samples import MovingFace, make_sample_video
 from veil.detect import DetectorConfig, load_detector
 from veil.media import probe, read_pictures
 from veil.media.held import HELD_BYTES
@@ -16,7 +17,6 @@ from veil.pipeline.faces import FaceFinder, TrackRecorder
 from veil.pipeline.render import TrackedRedaction, redact_picture
 from veil.pipeline.search import backtrack_limit, track_frame
 from veil.redact import RedactionConfig
-from veil.samples import MovingFace, make_sample_video
 from veil.track import FaceTracker, TrackerConfig
 from veil.types import FaceBox
 

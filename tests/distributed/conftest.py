@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from conftest import run_veil
+from evaluation.samples import MovingFace, scene
 from veil.distributed.loopback import LoopbackCluster, loopback_environment
-from veil.samples import MovingFace, scene
 
 # before anything imports ray: every Ray address stays on loopback
 loopback_environment()

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from conftest import Box, region_diff, shrink
-from veil.samples import MovingFace, make_sample_video
+from evaluation.samples import MovingFace, make_sample_video
 
 FPS = 24
 WIDTH, HEIGHT = 320, 180

@@ -19,9 +19,9 @@ import httpx
 import numpy as np
 import pytest
 
+from evaluation.samples import DEFAULT_FACES, scene
 from service.conftest import Api, ThreadWorker, serve_app
 from veil.media import write_video
-from veil.samples import DEFAULT_FACES, scene
 from veil.service.outputs import job_outputs
 from veil.service.settings import ServiceSettings
 from veil.service.store import Store

@@ -25,8 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
+from evaluation.samples import MovingFace, make_sample_video
 from veil.cli.service import web_app
-from veil.samples import MovingFace, make_sample_video
 from veil.service.access import Role
 from veil.service.api.server import server as http_server
 from veil.service.runner import JobRunner

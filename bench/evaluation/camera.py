@@ -15,7 +15,7 @@ truth is still exact:
 - every frame is the window resized to the output size (bilinear), and every
   labelled box is mapped by the same transform.
 
-Ground truth is written as :class:`~veil.evaluation.scenarios.GroundTruth`
+Ground truth is written as :class:`~evaluation.scenarios.GroundTruth`
 (one identity per labelled box of a photo), so the synthetic suite's scoring
 applies unchanged. WIDER's ``ignore`` boxes are written with ``visible`` 0:
 never scored (for leaks or IDs), but kept out of the background, like every
@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from veil.evaluation.scenarios import FaceTruth, GroundTruth
+from evaluation.scenarios import FaceTruth, GroundTruth
 from veil.media import write_video
 
 Box = tuple[float, float, float, float]

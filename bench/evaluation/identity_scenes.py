@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from veil.evaluation.scene import Actor, Key, Occluder, Scenario, pick_photos
-from veil.evaluation.sources import FacePhoto
+from evaluation.scene import Actor, Key, Occluder, Scenario, pick_photos
+from evaluation.sources import FacePhoto
 
 # Keyframes are sampled this often along a path (s).
 _STEP = 0.1

@@ -4,10 +4,10 @@ Two groups, each a builder per scene from a random source and the face photos:
 
 - leaks and over-redaction (here): a crowd, small and large faces, rotation,
   motion blur, a crossing with a pillar, night, faces crossing the frame edge;
-- identity (:mod:`veil.evaluation.identity_scenes`): scenes built to split
+- identity (:mod:`evaluation.identity_scenes`): scenes built to split
   or swap tracks.
 
-:func:`generate` renders the named ones (:mod:`veil.evaluation.compositing`).
+:func:`generate` renders the named ones (:mod:`evaluation.compositing`).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from veil.evaluation.compositing import write_scenario
-from veil.evaluation.identity_scenes import IDENTITY_BUILDERS
-from veil.evaluation.scene import Actor, FaceTruth, GroundTruth, Occluder, Scenario, pick_photos
-from veil.evaluation.sources import BackgroundClip, FacePhoto
+from evaluation.compositing import write_scenario
+from evaluation.identity_scenes import IDENTITY_BUILDERS
+from evaluation.scene import Actor, FaceTruth, GroundTruth, Occluder, Scenario, pick_photos
+from evaluation.sources import BackgroundClip, FacePhoto
 
 # What the evaluation scripts read back from each scenario's JSON.
 __all__ = ["GROUPS", "SCENARIOS", "FaceTruth", "GroundTruth", "build", "generate"]

@@ -44,7 +44,7 @@ HEAD_WIDTH = 1.5
 HEAD_HEIGHT = 1.7
 HEAD_RAISE = 0.1
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
-# The astronaut's face in skimage.data.astronaut() (same box as veil.samples).
+# The astronaut's face in skimage.data.astronaut() (same box as evaluation.samples).
 ASTRONAUT_FACE = (180.0, 57.0, 271.0, 178.0)
 DEFAULT_BACKGROUND = "videos/intel/one-by-one-person-detection_full.mp4"
 

@@ -2,7 +2,7 @@
 
 A :class:`Scenario` is a list of :class:`Actor` values (a face photo moved
 along keyframes) and :class:`Occluder` values (opaque rectangles, standing or
-sweeping past); :mod:`veil.evaluation.compositing` renders it and writes its
+sweeping past); :mod:`evaluation.compositing` renders it and writes its
 :class:`GroundTruth`: per frame, every face's box (xyxy px, not clipped to the
 frame), identity and visible fraction.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from veil.evaluation.sources import FacePhoto
+from evaluation.sources import FacePhoto
 
 FPS = 25
 # Keyframe: (seconds, centre x, centre y, face height px, in-plane angle degrees)

@@ -1,10 +1,10 @@
-"""Rendering a :class:`~veil.evaluation.scene.Scenario`: real faces on real footage.
+"""Rendering a :class:`~evaluation.scene.Scenario`: real faces on real footage.
 
-Each scenario pastes head crops (:class:`~veil.evaluation.sources.FacePhoto`)
+Each scenario pastes head crops (:class:`~evaluation.sources.FacePhoto`)
 onto background footage along known trajectories and writes
 
 - ``<name>.mp4``: H.264 through :func:`veil.media.write_video` (CRF 20), and
-- ``<name>.json``: its :class:`~veil.evaluation.scene.GroundTruth`.
+- ``<name>.json``: its :class:`~evaluation.scene.GroundTruth`.
 
 Compositing. A head is pasted through a soft elliptical alpha mask (feathered
 over about 8 % of the head's size, and faded out near the edges of its crop), so
@@ -35,8 +35,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from veil.evaluation.scene import FPS, Actor, FaceTruth, GroundTruth, Occluder, Scenario
-from veil.evaluation.sources import BackgroundClip, FacePhoto, synthetic_background
+from evaluation.scene import FPS, Actor, FaceTruth, GroundTruth, Occluder, Scenario
+from evaluation.sources import BackgroundClip, FacePhoto, synthetic_background
 from veil.media import write_video
 
 

