@@ -36,8 +36,8 @@ loopback_environment()
 
 
 def write_clip(path: Path, seconds: float, size: tuple[int, int], gop: int) -> None:
-    from distributed.conftest import FPS
-    from distributed.conftest import write_clip as write_test_clip
+    from distributed.helpers import FPS
+    from distributed.helpers import write_clip as write_test_clip
 
     write_test_clip(path, frames=round(seconds * FPS), gop=gop, size=size)
 

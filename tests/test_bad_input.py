@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SampleVideo, decode_frames, run_veil
 from evaluation.samples import make_sample_video
+from helpers import SampleVideo, decode_frames, run_veil
 
 
 def _assert_refused(result, name: str, problem: str) -> None:

@@ -10,7 +10,8 @@ import av
 import numpy as np
 import pytest
 
-from conftest import (
+from evaluation.samples import MovingFace, make_sample_video
+from helpers import (
     SampleVideo,
     decode_frames,
     frame_pts,
@@ -19,7 +20,6 @@ from conftest import (
     run_veil,
     shrink,
 )
-from evaluation.samples import MovingFace, make_sample_video
 
 # Re-encoding alone changes pixels by ~1 level; a blurred face by tens.
 ENCODE_NOISE = 4.0

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import run_veil
+from helpers import run_veil
 from veil.annotations import read_annotations
 from veil.annotations.io import dump_document
 from veil.emotion import EMOTIONS

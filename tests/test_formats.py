@@ -8,8 +8,8 @@ from pathlib import Path
 import av
 import pytest
 
-from conftest import decode_frames, region_diff, run_veil, shrink
 from evaluation.samples import make_sample_video
+from helpers import decode_frames, region_diff, run_veil, shrink
 from veil.media import EncoderSettings
 
 # suffix -> (video codec, pixel format, audio codec or None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import SampleVideo, run_veil
+from helpers import SampleVideo, run_veil
 from veil.cli.inputs import expand_inputs
 from veil.names import (
     annotations_name,

@@ -9,8 +9,8 @@ import av
 import numpy as np
 import pytest
 
-from conftest import decode_frames, frame_pts, region_diff, shrink
-from distributed.conftest import SEAMS, Clip, Sequential
+from distributed.helpers import SEAMS, Clip, Sequential
+from helpers import decode_frames, frame_pts, region_diff, shrink
 from veil.geometry import box_iou
 
 # A blurred face differs from the original by tens of levels; two encodes of the

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import run_veil
-from distributed.conftest import SEGMENT_SECONDS, Clip, Sequential
+from distributed.helpers import SEGMENT_SECONDS, Clip, Sequential
 from distributed.seams import assert_same_as_sequential
+from helpers import run_veil
 from veil.distributed import LocalExecutor, SegmentProgress, combined_segments
 
 

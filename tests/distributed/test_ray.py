@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_veil
-from distributed.conftest import SEGMENT_SECONDS, Clip, RayCluster, Sequential
+from distributed.helpers import SEGMENT_SECONDS, Clip, RayCluster, Sequential
 from distributed.seams import assert_same_as_sequential
+from helpers import run_veil
 from veil.distributed import RAY_ADDRESS_ENV, RayExecutor, combined_segments
 from veil.distributed.loopback import free_port
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from distributed.conftest import SEGMENT_SECONDS, Clip, RayCluster, Sequential
+from distributed.helpers import SEGMENT_SECONDS, Clip, RayCluster, Sequential
 from distributed.seams import assert_same_as_sequential
 from veil.service.runner import JobRunner
 from veil.service.settings import ServiceSettings

@@ -10,8 +10,8 @@ import av
 import numpy as np
 import pytest
 
-from conftest import decode_frames, frame_pts
-from distributed.conftest import FRAMES, GOP, Clip
+from distributed.helpers import FRAMES, GOP, Clip
+from helpers import decode_frames, frame_pts
 from veil.distributed import (
     InlineExecutor,
     LocalExecutor,

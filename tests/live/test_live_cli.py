@@ -12,14 +12,13 @@ import httpx
 import numpy as np
 import pytest
 
-from conftest import run_veil
-from live.conftest import (
+from helpers import free_port, run_veil
+from live.helpers import (
     FPS,
     Clip,
     assert_faces_hidden,
     finish_live,
     frame_rate,
-    free_port,
     needs_ffmpeg,
     publish_rtsp,
     read_video,

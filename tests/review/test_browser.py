@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import decode_frames, region_diff, shrink
-from review.conftest import (
+from helpers import decode_frames, region_diff, shrink
+from review.helpers import (
     FRAMES,
     HEIGHT,
     WIDTH,
@@ -27,7 +27,7 @@ from review.conftest import (
     pictures_loaded,
     screenshot,
 )
-from service.conftest import make_clip
+from service.helpers import make_clip
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

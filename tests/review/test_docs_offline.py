@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from service.conftest import serve_app
+from service.helpers import serve_app
 from veil.service.settings import ServiceSettings
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

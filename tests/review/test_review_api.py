@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import decode_frames, region_diff, shrink
-from review.conftest import HEIGHT, WIDTH, ReviewClip, analyzed
-from service.conftest import Api
+from helpers import decode_frames, region_diff, shrink
+from review.helpers import HEIGHT, WIDTH, ReviewClip, analyzed
+from service.helpers import Api
 from veil.review.reviews import Reviews
 from veil.service.store import Conflict
 

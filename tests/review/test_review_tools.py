@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from review.conftest import (
+from review.helpers import (
     FRAMES,
     ReviewApi,
     ReviewClip,
@@ -25,7 +25,7 @@ from review.conftest import (
     with_extras,
 )
 from review.test_browser import at_frame, expect, review_doc, sign_in
-from service.conftest import make_clip
+from service.helpers import make_clip
 from veil.service.policy import Policy
 from veil.settings import BlurType
 

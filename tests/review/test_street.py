@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import decode_frames, region_diff, shrink
-from review.conftest import ReviewApi, analyzed, pictures_loaded, screenshot
+from helpers import decode_frames, region_diff, shrink
+from review.helpers import ReviewApi, analyzed, pictures_loaded, screenshot
 from review.test_browser import at_frame, expect, sign_in
 from veil.redact import RedactionConfig, redact_frame
 from veil.settings import BlurType

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from service.conftest import Api, Clip, ThreadWorker
+from service.helpers import Api, Clip, ThreadWorker
 from veil.service.access import Role
 from veil.service.policy import Policy
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from conftest import decode_frames, outside_mask, region_diff, shrink
-from service.conftest import Api, Clip, ThreadWorker, make_clip, wait_until
+from helpers import decode_frames, outside_mask, region_diff, shrink, wait_until
+from service.helpers import Api, Clip, ThreadWorker, make_clip
 
 ENCODE_NOISE = 4.0
 BLURRED = 12.0
@@ -302,7 +302,7 @@ def test_url_input_on_the_allow_list_is_downloaded(
     from dataclasses import replace
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-    from service.conftest import serve_app
+    from service.helpers import serve_app
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:

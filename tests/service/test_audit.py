@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from conftest import run_veil
-from service.conftest import Api, Clip, ThreadWorker
+from helpers import run_veil
+from service.helpers import Api, Clip, ThreadWorker
 from veil.service.access import Role
 from veil.service.policy import Policy
 from veil.service.store.audit import chain_ok

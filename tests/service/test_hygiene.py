@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from service.conftest import Api, Clip, FakeClock, Hook, ThreadWorker, wait_until
+from helpers import wait_until
+from service.helpers import Api, Clip, FakeClock, Hook, ThreadWorker
 from veil.live.stats import LiveStats
 from veil.review import links
 from veil.service.jobs import purge_originals

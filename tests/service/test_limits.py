@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.conftest import Api, Clip, serve_app
+from service.helpers import Api, Clip, serve_app
 from veil.service.settings import ServiceSettings
 from veil.service.store import Store
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.conftest import Api, Clip, FakeClock, ThreadWorker, free_port, serve_app
+from helpers import free_port
+from service.helpers import Api, Clip, FakeClock, ThreadWorker, serve_app
 from veil.service.settings import ServiceSettings
 from veil.service.store import JobSpec, JobState, Store
 

@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from service.conftest import serve_app
+from service.helpers import serve_app
 from veil.cli.service import web_app
 from veil.service.access import Role
 from veil.service.settings import ServiceSettings

@@ -12,7 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from service.conftest import free_port, wait_for_health, wait_until
+from helpers import free_port, wait_until
+from service.helpers import wait_for_health
 
 
 def workers_of(proc: subprocess.Popen) -> list[psutil.Process]:

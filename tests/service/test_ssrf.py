@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from service.conftest import Api, Hook, wait_until
+from helpers import wait_until
+from service.helpers import Api, Hook
 from veil.errors import VeilError
 from veil.service.addresses import check_url_allowed, check_webhook_url, normalise
 from veil.service.policy import Policy

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from service.conftest import FakeClock
+from service.helpers import FakeClock
 from veil.service.access import Caller, Role
 from veil.service.settings import ServiceSettings
 from veil.service.store import Conflict, JobSpec, JobState, NotFound, Store

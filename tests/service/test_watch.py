@@ -11,14 +11,8 @@ import sys
 import threading
 from pathlib import Path
 
-from service.conftest import (
-    Api,
-    Clip,
-    S3Server,
-    ThreadWorker,
-    serve_app,
-    wait_until,
-)
+from helpers import wait_until
+from service.helpers import Api, Clip, S3Server, ThreadWorker, serve_app
 from veil.service import s3
 from veil.service.settings import ServiceSettings
 from veil.service.store import FINAL_STATES, JobState, Store

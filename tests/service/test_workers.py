@@ -13,15 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.conftest import (
+from helpers import free_port, wait_until
+from service.helpers import (
     Api,
     Clip,
     Hook,
     ThreadWorker,
-    free_port,
     stop_process,
     wait_for_health,
-    wait_until,
     worker_process,
 )
 from veil.service.policy import Policy
@@ -29,7 +28,7 @@ from veil.service.webhooks import verify
 
 
 def test_a_worker_killed_mid_job_loses_nothing_and_the_job_finishes_once(api: Api, tmp_path: Path):
-    from service.conftest import make_clip
+    from service.helpers import make_clip
 
     clip = make_clip(tmp_path / "long.mp4", frames=12)
     log = tmp_path / "workers.log"
