@@ -16,6 +16,8 @@ class SlowRunner(JobRunner):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         delay = float(sys.argv[1])
+        # a real sleep: this is another process (no event of the test's reaches it), and
+        # after SIGTERM its job must go on at its own pace to test the grace period
         self.frame_hook = lambda job, n: time.sleep(delay)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
 from pathlib import Path
 
 import httpx
@@ -49,12 +49,14 @@ def test_upload_job_progress_finished_download(
     api: Api, worker: ThreadWorker, clip: Clip, tmp_path: Path
 ):
     seen_progress: list[float] = []
+    seen_partway = threading.Event()
 
-    def slow(job, n: int) -> None:
-        # progress reaches the store with each heartbeat: slow enough to see some
-        time.sleep(0.2)
+    def hold(job, n: int) -> None:
+        # the job waits after its first frame until its progress (which reaches
+        # the store with each heartbeat) has been seen part-way
+        seen_partway.wait(30)
 
-    worker.runner.frame_hook = slow
+    worker.runner.frame_hook = hold
     job = api.upload_job(clip.path)
     assert job["state"] in ("queued", "processing")
     assert job["source_name"] == "walk.mp4"
@@ -62,6 +64,8 @@ def test_upload_job_progress_finished_download(
     def finished() -> dict | None:
         current = api.client.get(f"/v1/jobs/{job['id']}").json()
         seen_progress.append(current["progress"])
+        if 0 < current["progress"] < 100:
+            seen_partway.set()
         return current if current["state"] == "finished" else None
 
     done = wait_until(finished, 60, 0.05)
@@ -139,16 +143,19 @@ def test_preset_crud_and_a_job_that_uses_it(api: Api, worker: ThreadWorker, clip
 
 
 def test_cancel_a_running_job_leaves_no_output(api: Api, worker: ThreadWorker, clip: Clip):
-    worker.runner.frame_hook = lambda job, n: time.sleep(0.3)
+    canceled = threading.Event()
+    # the job waits at its first frame until the test has canceled it
+    worker.runner.frame_hook = lambda job, n: canceled.wait(30)
     job = api.upload_job(clip.path)
     api.wait_state(job["id"], "processing")
     wait_until(lambda: api.client.get(f"/v1/jobs/{job['id']}").json()["frames_done"] > 0)
-    canceled = api.client.post(f"/v1/jobs/{job['id']}/cancel")
-    assert canceled.status_code == 200
-    assert canceled.json()["state"] == "canceled"
-    # the worker notices, stops, and cleans its work folder
+    response = api.client.post(f"/v1/jobs/{job['id']}/cancel")
+    canceled.set()
+    assert response.status_code == 200
+    assert response.json()["state"] == "canceled"
+    # the worker notices, stops, and cleans its work folder: the last thing it does
+    # with a job (JobRunner.run's finally), so nothing of it is written after this
     wait_until(lambda: not (api.settings.work_dir / job["id"]).exists(), 30)
-    time.sleep(0.5)
     after = api.client.get(f"/v1/jobs/{job['id']}").json()
     assert after["state"] == "canceled"
     assert after["outputs"] == []
