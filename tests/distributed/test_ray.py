@@ -6,16 +6,17 @@ import concurrent.futures
 import json
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
 
 from distributed.helpers import SEGMENT_SECONDS, Clip, RayCluster, Sequential
 from distributed.seams import assert_same_as_sequential
-from helpers import run_veil
+from helpers import run_veil, wait_until
 from veil.distributed import RAY_ADDRESS_ENV, RayExecutor, combined_segments
 from veil.distributed.loopback import free_port
+
+pytestmark = pytest.mark.ray
 
 ray = pytest.importorskip("ray")
 psutil = pytest.importorskip("psutil")
@@ -74,12 +75,13 @@ def test_a_killed_worker_is_retried_and_the_job_completes(
             annotations_out=ann,
             segment_seconds=SEGMENT_SECONDS,
         )
-        victim = None
-        deadline = time.monotonic() + 120
-        while victim is None and not job.done() and time.monotonic() < deadline:
-            victim = _analysis_worker(clip.name)
-            time.sleep(0.02)
-        assert victim is not None, "the analysis task was never seen running"
+
+        def analysis_running() -> psutil.Process | None:
+            # Ray says nothing when a task starts: look for its worker process
+            assert not job.done(), "the job ended before its analysis task was seen running"
+            return _analysis_worker(clip.name)
+
+        victim = wait_until(analysis_running, 120, 0.02)
         os.kill(victim.pid, signal.SIGKILL)
         result = job.result(timeout=300)
     assert not psutil.pid_exists(victim.pid) or victim.status() == psutil.STATUS_ZOMBIE
@@ -87,16 +89,14 @@ def test_a_killed_worker_is_retried_and_the_job_completes(
     assert_same_as_sequential(
         seam_clip, sequential, out, ann
     )  # same frames, IDs and blurred seams as if nothing had happened
-    # Ray ran the killed task again (a second attempt of the same task)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        attempts = [
-            t.attempt_number for t in _tasks(ray_cluster, f"veil analyze {clip.name} part 2/3")
-        ]
-        if max(attempts, default=0) >= 1:
-            break
-        time.sleep(0.5)
-    assert max(attempts) >= 1, attempts
+    # Ray ran the killed task again (a second attempt of the same task); its state API
+    # catches up with the cluster a little later
+
+    def retried() -> bool:
+        task = f"veil analyze {clip.name} part 2/3"
+        return max((t.attempt_number for t in _tasks(ray_cluster, task)), default=0) >= 1
+
+    wait_until(retried, 30, 0.5)
 
 
 def test_cli_executor_ray_with_the_address_from_the_environment(

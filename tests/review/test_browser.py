@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -95,7 +95,14 @@ def test_upload_analyze_choose_draw_redact_download(
             "uploadThroughput": size / 1.5,
         },
     )
-    api.worker.runner.frame_hook = lambda job, n: time.sleep(0.12)
+    progress_shown = threading.Event()
+
+    def hold_halfway(job, n: int) -> None:
+        # the analysis waits half-way until the page has shown its progress
+        if n >= FRAMES // 2:
+            progress_shown.wait(60)
+
+    api.worker.runner.frame_hook = hold_halfway
     try:
         page.get_by_label("Video or image").set_input_files(str(review_clip.path))
         page.get_by_role("button", name="Upload and analyze").click()
@@ -109,6 +116,7 @@ def test_upload_analyze_choose_draw_redact_download(
         expect(page, "(v => v > 10 && v < 90)(document.getElementById('analyze-progress').value)")
         screenshot(page, "3-analyzing")
     finally:
+        progress_shown.set()
         api.worker.runner.frame_hook = None
 
     # -- the review: video, boxes, gallery

@@ -13,6 +13,7 @@ import re
 
 import pytest
 
+from helpers import wait_until
 from review.helpers import (
     FRAMES,
     ReviewApi,
@@ -118,14 +119,13 @@ def lane_point(page, face_id: int, frame: int) -> tuple[float, float]:
 
 
 def revision_after(api: ReviewApi, job_id: str, revision: int) -> dict:
-    for _ in range(200):
-        doc = review_doc(api, job_id)
-        if doc["revision"] > revision:
-            return doc
-        import time
+    """The review once an edit after ``revision`` has reached it."""
 
-        time.sleep(0.05)
-    raise AssertionError(f"no edit after revision {revision}")
+    def edited() -> dict | None:
+        doc = review_doc(api, job_id)
+        return doc if doc["revision"] > revision else None
+
+    return wait_until(edited, 10, 0.05)
 
 
 def shown(page, doc: dict) -> None:
