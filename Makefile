@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format eval eval-video eval-real bench clean
+.PHONY: demo test test-fast lint format eval eval-video eval-real bench clean
 
 $(STAMP): pyproject.toml requirements-models.txt requirements-test-media.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ FFMPEG := /usr/bin/ffmpeg
 
 test: $(STAMP) $(CHROMIUM) $(FFMPEG)
 	$(BIN)/pytest -q
+
+# All but the slow, browser, Ray and live-stream tests (markers in pyproject.toml):
+# a few minutes on two cores, for the loop of a change; `make test` before a merge
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow and not browser and not ray and not rtsp"
 
 # Test tools from Debian: Chromium for the browser tests (Playwright never
 # downloads one) and ffmpeg to serve live test streams (veil itself needs no

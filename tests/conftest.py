@@ -1,4 +1,5 @@
-"""Shared test media: small real videos encoded with PyAV, faces from a public-domain photo."""
+"""Fixtures for every test: a private runtime cache, a small real video with known faces;
+and the markers that follow from the fixtures a test uses."""
 
 from __future__ import annotations
 
@@ -9,6 +10,16 @@ import pytest
 
 from evaluation.samples import make_sample_video
 from helpers import SampleVideo
+
+# a test that uses the fixture is marked so (pyproject.toml lists the markers)
+MARKED_BY_FIXTURE = {"browser": "browser", "ray_cluster": "ray"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in MARKED_BY_FIXTURE.items():
+            if fixture in item.fixturenames:
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -52,6 +52,7 @@ BAD_VIDEOS: dict[str, tuple[Callable[[SampleVideo, Path], bytes], str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["combined", "analyze"])
 @pytest.mark.parametrize("case", list(BAD_VIDEOS))
 def test_bad_video_is_refused_without_output(
@@ -162,6 +163,7 @@ def test_bad_preset_is_refused(sample_video: SampleVideo, tmp_path: Path, preset
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_other_inputs_are_still_processed_after_a_bad_one(tmp_path: Path):
     good = tmp_path / "good.mp4"
     make_sample_video(good, frames=4, audio=False)

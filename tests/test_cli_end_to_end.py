@@ -46,6 +46,7 @@ def test_combined_hides_every_face_and_keeps_the_rest(sample_video: SampleVideo,
     assert_faces_hidden(sample_video.path, out, sample_video.boxes)
 
 
+@pytest.mark.slow
 def test_combined_keeps_audio_timestamps_and_duration(sample_video: SampleVideo, tmp_path: Path):
     out = tmp_path / "out.mp4"
     assert run_veil("combined", sample_video.path, "-o", out, "--quiet").returncode == 0
@@ -102,6 +103,7 @@ def test_display_rotation_is_kept_and_sideways_faces_are_found(tmp_path: Path):
             assert region_diff(before[index], after[index], shrink(stored_box)) > BLURRED
 
 
+@pytest.mark.slow
 def test_two_pass_redacts_only_the_chosen_ids(sample_video: SampleVideo, tmp_path: Path):
     result = run_veil("analyze", sample_video.path, "-o", tmp_path, "--quiet")
     assert result.returncode == 0, result.stderr
@@ -139,6 +141,7 @@ def test_two_pass_redacts_only_the_chosen_ids(sample_video: SampleVideo, tmp_pat
         assert region_diff(a, b, small) < ENCODE_NOISE
 
 
+@pytest.mark.slow
 def test_redact_blurs_what_the_edited_json_says(sample_video: SampleVideo, tmp_path: Path):
     assert run_veil("analyze", sample_video.path, "-o", tmp_path, "--quiet").returncode == 0
     path = tmp_path / "walk_annotations.json"
@@ -159,6 +162,7 @@ def test_redact_blurs_what_the_edited_json_says(sample_video: SampleVideo, tmp_p
             assert region_diff(a, b, box) < ENCODE_NOISE
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "preset",
     [
@@ -182,6 +186,7 @@ def test_azure_presets_choose_the_blur(sample_video: SampleVideo, tmp_path: Path
     assert frame[y0:y1, x0:x1].mean() < 12
 
 
+@pytest.mark.slow
 def test_folder_of_inputs_gets_one_output_each_and_a_json_summary(tmp_path: Path):
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -217,6 +222,7 @@ def test_image_keeps_format_loses_exif_and_hides_the_face(tmp_path: Path):
     assert region_diff(data.astronaut(), redacted, face) > BLURRED
 
 
+@pytest.mark.slow
 def test_faces_too_small_for_the_downscaled_pass_are_found_and_hidden(tmp_path: Path):
     # 1080p is detected at 1280 px, where these faces shrink to 11 and 13 px: too
     # small for the detector, but found by the enlarged pass and then followed
@@ -240,6 +246,7 @@ def test_faces_too_small_for_the_downscaled_pass_are_found_and_hidden(tmp_path: 
 UNSURE = "0.9999"
 
 
+@pytest.mark.slow
 def test_faces_only_below_the_threshold_are_listed_as_candidates(
     sample_video: SampleVideo, tmp_path: Path
 ):
@@ -264,6 +271,7 @@ def test_faces_only_below_the_threshold_are_listed_as_candidates(
     assert len(annotations["candidates"]) == len(summary["candidates"])
 
 
+@pytest.mark.slow
 def test_a_weak_face_found_again_and_again_is_blurred(sample_video: SampleVideo, tmp_path: Path):
     out = tmp_path / "out.mp4"
     result = run_veil(

@@ -69,6 +69,7 @@ def test_fused_input_feeds_the_network_what_the_old_preprocessing_did(name: str)
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 @needs_openvino
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_openvino_finds_the_same_faces_as_onnxruntime(name: str) -> None:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from distributed.helpers import SEGMENT_SECONDS, Clip, Sequential
 from distributed.seams import assert_same_as_sequential
 from helpers import run_veil
 from veil.distributed import LocalExecutor, SegmentProgress, combined_segments
+
+pytestmark = pytest.mark.slow
 
 
 def test_local_pool_matches_the_sequential_run(

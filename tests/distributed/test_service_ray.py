@@ -12,6 +12,8 @@ from veil.service.runner import JobRunner
 from veil.service.settings import ServiceSettings
 from veil.service.store import JobSpec, JobState, Store
 
+pytestmark = pytest.mark.ray
+
 pytest.importorskip("ray")
 
 

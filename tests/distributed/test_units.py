@@ -239,6 +239,7 @@ def test_executors_yield_every_result_with_its_position():
         local.close()
 
 
+@pytest.mark.slow
 def test_local_executor_runs_again_what_a_dead_worker_held(tmp_path: Path):
     marker = str(tmp_path / "died")
     tasks = [Task("dies", die_once, (marker, 1)), *(Task("sq", square, (i,)) for i in range(3))]

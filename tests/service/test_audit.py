@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 
 from helpers import run_veil
 from service.helpers import Api, Clip, ThreadWorker
@@ -46,6 +47,7 @@ def test_a_changed_entry_breaks_the_chain(api: Api, clip: Clip):
     assert api.client.get(f"/v1/jobs/{job['id']}/audit").json()["chain_ok"] is False
 
 
+@pytest.mark.slow
 def test_the_report_is_signed_and_veil_verify_checks_it_offline(
     api: Api, worker: ThreadWorker, clip: Clip, tmp_path: Path
 ):

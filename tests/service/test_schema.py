@@ -18,6 +18,8 @@ from veil.service.access import Role
 from veil.service.settings import ServiceSettings
 from veil.service.store import Store
 
+pytestmark = pytest.mark.slow
+
 # examples per operation and kind (valid, invalid): reaches every validator and handler
 # while the whole run stays around a minute on two cores
 EXAMPLES = 10

@@ -56,6 +56,7 @@ def serving(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, list[psutil.Proc
         proc.wait(30)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
 def test_no_worker_outlives_veil_serve(serving, how: signal.Signals):
     proc, workers = serving

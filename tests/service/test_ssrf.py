@@ -141,6 +141,7 @@ class Drip:
         self.server.server_close()
 
 
+@pytest.mark.slow
 def test_a_slow_receiver_neither_stalls_others_nor_holds_its_delivery(settings: ServiceSettings):
     quick = replace(settings, webhook_deadline=3.0, webhook_attempts=1)
     store = Store(quick)

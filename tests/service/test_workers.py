@@ -26,6 +26,7 @@ from veil.service.policy import Policy
 from veil.service.webhooks import verify
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_job_loses_nothing_and_the_job_finishes_once(api: Api, tmp_path: Path):
     from service.helpers import make_clip
 
@@ -100,6 +101,7 @@ def test_webhooks_are_signed_and_retried(api: Api, worker: ThreadWorker, clip: C
         assert r.json()["job"]["id"] == job["id"]
 
 
+@pytest.mark.slow
 def test_veil_serve_with_workers_in_one_command(tmp_path: Path, clip: Clip):
     """The single-machine default: ``veil serve --workers 1`` runs jobs by itself."""
     data = tmp_path / "data"
