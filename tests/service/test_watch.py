@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from helpers import wait_until
-from service.helpers import Api, Clip, S3Server, ThreadWorker, serve_app
+from service.helpers import Api, Clip, FakeClock, S3Server, ThreadWorker, serve_app
 from veil.service import s3
 from veil.service.settings import ServiceSettings
 from veil.service.store import FINAL_STATES, JobState, Store
@@ -31,6 +31,7 @@ def write_slowly(src: Path, dst: Path, pieces: int = 4) -> None:
         for i in range(0, len(data), step):
             f.write(data[i : i + step])
             f.flush()
+            # a real pause: the watcher looks on its own thread, in real time
             threading.Event().wait(0.15)
 
 
@@ -72,16 +73,18 @@ def test_a_restarted_watcher_skips_finished_files_and_takes_new_ones(
     inbox.mkdir()
     shutil.copy(clip.path, inbox / "a.mp4")
 
+    clock = FakeClock()
+
     def settled_scan(watcher: FolderWatcher) -> list[str]:
         watcher.scan()
-        threading.Event().wait(0.25)
+        clock.advance(0.25)
         return watcher.scan()
 
-    first = FolderWatcher(store, inbox, outbox, settle=0.2)
+    first = FolderWatcher(store, inbox, outbox, settle=0.2, clock=clock)
     assert len(settled_scan(first)) == 1
     # down: a new file arrives; then a new watcher (same store) starts
     shutil.copy(clip.path, inbox / "b.mp4")
-    second = FolderWatcher(store, inbox, outbox, settle=0.2)
+    second = FolderWatcher(store, inbox, outbox, settle=0.2, clock=clock)
     queued = settled_scan(second)
     assert [store.jobs.get(j).source_name for j in queued] == ["b.mp4"]
     assert len(store.jobs.list()) == 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +45,10 @@ class FolderWatcher:
         *,
         preset: str | None = None,
         settle: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
+        self.clock = clock
         self.source = source.resolve()
         self.output = output.resolve()
         self.preset = preset
@@ -55,7 +58,7 @@ class FolderWatcher:
 
     def scan(self) -> list[str]:
         """One look at the folder; returns the ids of jobs queued by it."""
-        now = time.monotonic()
+        now = self.clock()
         present: set[Path] = set()
         queued = []
         for path in sorted(self.source.iterdir()):
