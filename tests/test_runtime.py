@@ -142,6 +142,7 @@ def test_a_close_call_keeps_onnxruntime(tmp_path: Path) -> None:
     ).runtime == (ONNXRUNTIME)
 
 
+@pytest.mark.slow
 @needs_openvino
 def test_a_changed_machine_or_setting_checks_again(tmp_path: Path) -> None:
     config = DetectorConfig(device="cpu", threads=1, input_size=480)

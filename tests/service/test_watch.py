@@ -11,6 +11,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from helpers import wait_until
 from service.helpers import Api, Clip, FakeClock, S3Server, ThreadWorker, serve_app
 from veil.service import s3
@@ -94,6 +96,7 @@ def test_a_restarted_watcher_skips_finished_files_and_takes_new_ones(
     assert len(settled_scan(second)) == 1
 
 
+@pytest.mark.slow
 def test_veil_watch_command_on_a_folder(clip: Clip, tmp_path: Path):
     inbox, outbox = tmp_path / "in", tmp_path / "out"
     inbox.mkdir()

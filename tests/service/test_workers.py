@@ -160,6 +160,7 @@ def test_veil_serve_with_workers_in_one_command(tmp_path: Path, clip: Clip):
     assert (data / "custody.key").is_file()  # the report was signed
 
 
+@pytest.mark.slow
 def test_sigterm_lets_the_running_job_finish_within_the_grace_period(
     api: Api, clip: Clip, tmp_path: Path
 ):
