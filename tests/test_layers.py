@@ -84,3 +84,11 @@ def test_no_module_is_over_500_lines():
         if (n := len(path.read_text().splitlines())) > 500
     }
     assert long == {}
+
+
+def test_only_the_cli_takes_the_composed_web_apps():
+    # service, review and live each serve their own routes; veil.apps puts them together
+    users = sorted(
+        str(path.relative_to(SRC)) for path in SRC.rglob("*.py") if "veil.apps" in imported(path)
+    )
+    assert all(user.startswith("cli/") for user in users), users

@@ -190,12 +190,10 @@ class _Server:
 
     def __init__(self, address: tuple[str, int], hub: LiveHub, hls_root: Path | None) -> None:
         import uvicorn
-        from fastapi import FastAPI
 
-        from veil.live.http import live_router
+        from veil.apps import live_app
 
-        app = FastAPI(title="veil live")
-        app.include_router(live_router(hls_root, hub))
+        app = live_app(hls_root, hub)
         host, port = address
         self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, name="veil-live-http", daemon=True)

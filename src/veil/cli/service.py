@@ -15,14 +15,10 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from veil.errors import VeilError
 from veil.service.access import Role
 from veil.service.settings import ServiceSettings
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 log = logging.getLogger("veil")
 
@@ -198,25 +194,13 @@ def _wait_for_signal() -> threading.Event:
     return stop
 
 
-def web_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
-    """Everything ``veil serve`` answers: the job API, the review app, the live pages."""
-    from veil.live.http import live_router
-    from veil.review import install as install_review
-    from veil.service.api import create_app
-
-    app = create_app(settings, webhooks=webhooks)
-    # HLS written by `veil live --hls <data>/live`, with a page at /live/<name>
-    app.include_router(live_router(settings.data_dir / "live"))
-    install_review(app)  # the review API (/v1/review) and the browser app at /
-    return app
-
-
 def _data_folder(settings: ServiceSettings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.data_dir.chmod(0o700)  # also one made by an older veil
 
 
 def serve(args: argparse.Namespace) -> int:
+    from veil.apps import service_app
     from veil.service.api.server import server
     from veil.service.processes import WorkerPool
 
@@ -232,7 +216,7 @@ def serve(args: argparse.Namespace) -> int:
     # uvicorn stops on SIGTERM/SIGINT, then raises the signal again: this handler
     # takes it, so the workers below are stopped instead of the process dying at once
     _wait_for_signal()
-    http = server(web_app(settings), settings, args.host, args.port)
+    http = server(service_app(settings), settings, args.host, args.port)
     pool = WorkerPool(settings, args.workers).start() if args.workers > 0 else None
     print(
         f"veil: serving on http://{args.host}:{args.port} (docs at /docs), "
