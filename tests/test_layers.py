@@ -92,3 +92,13 @@ def test_only_the_cli_takes_the_composed_web_apps():
         str(path.relative_to(SRC)) for path in SRC.rglob("*.py") if "veil.apps" in imported(path)
     )
     assert all(user.startswith("cli/") for user in users), users
+
+
+def test_argparse_lives_only_in_the_cli():
+    # the library takes typed settings; only the command line parses arguments
+    outside = sorted(
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if path.relative_to(SRC).parts[0] != "cli" and "argparse" in modules_imported(path)
+    )
+    assert outside == []

@@ -16,8 +16,9 @@ from pathlib import Path
 from veil.annotations import read_id_list
 from veil.cli.batch import each_input
 from veil.cli.inputs import expand_inputs, output_dir, output_file
+from veil.cli.parallel import add_parallel_options, parallel_options
 from veil.detect import DETECTOR_NAMES, RUNTIME_NAMES, FaceDetector, load_detector
-from veil.distributed import cli as distributed_cli
+from veil.distributed.parallel import run_combined
 from veil.errors import VeilError
 from veil.media import EncoderSettings
 from veil.pipeline import JobResult, PipelineConfig, analyze, annotations_path, combined, redact
@@ -289,7 +290,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also write <stem>_annotations.json beside the output",
     )
-    distributed_cli.add_options(p)
+    add_parallel_options(p)
     for name in ("analyze", "redact", "combined"):
         sub.choices[name].set_defaults(handler=run)
 
@@ -330,8 +331,9 @@ def _job(
     dst = output_file(src, args.output, many, config.redaction.blur == BlurType.BOX)
     if args.command == "combined":
         ann_out = annotations_path(dst.parent, src.stem) if args.annotations_out else None
-        if args.executor is not None:  # segment-parallel (veil.distributed)
-            return distributed_cli.run_combined(args, config, src, dst, ann_out, on_frame)
+        parallel = parallel_options(args)
+        if parallel is not None:  # segment-parallel (veil.distributed)
+            return run_combined(parallel, config, src, dst, ann_out, on_frame)
         return combined(src, dst, detector(), config, ann_out, on_frame)
     ann = args.annotations
     if ann.is_dir():

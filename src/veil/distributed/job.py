@@ -60,11 +60,17 @@ def _source(path: Path, index: FrameIndex, start: int, stop: int) -> SegmentSour
     return SegmentSource(path.resolve(), start, index.pts[start:stop], seek)
 
 
+def per_segment(config: PipelineConfig) -> PipelineConfig:
+    """``config`` for segment-parallel runs: an executor runs one segment per core, so a
+    detector left to every core (``threads`` 0) keeps to one thread; a count given stays."""
+    return replace(config, detector=replace(config.detector, threads=config.detector.threads or 1))
+
+
 def combined_segments(
     src: Path,
     dst: Path,
     executor: Executor,
-    config: PipelineConfig = PipelineConfig(),
+    config: PipelineConfig = per_segment(PipelineConfig()),
     annotations_out: Path | None = None,
     on_frame: Callable[[int], None] | None = None,
     segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
@@ -79,7 +85,8 @@ def combined_segments(
     joined here without re-encoding. ``on_frame`` gets frames done over both
     passes (analysis, then rendering: up to twice the frame count), once per
     finished segment. Images and videos whose timestamps cannot be trusted
-    run whole, in this process.
+    run whole, in this process. ``config`` is used as given: pass it through
+    :func:`per_segment` to keep each segment's detector to one thread.
 
     Raises:
         VeilError: a bad input (as ``combined``), or the executor failed.
@@ -97,10 +104,6 @@ def combined_segments(
         detector = load_detector(config.detector)
         return combined(src, dst, detector, config, annotations_out, on_frame)
 
-    # the executor runs one segment per core: each detector keeps to one thread
-    config = replace(
-        config, detector=replace(config.detector, threads=config.detector.threads or 1)
-    )
     overlap = overlap_frames(config.tracker, config.detect_every)
     segments = plan_segments(index, segment_seconds, overlap)
     count = len(index)

@@ -1,15 +1,14 @@
-"""``veil combined --executor local|ray``: the options, and one executor per command run."""
+"""Segment-parallel ``combined`` as a command runs it: typed options, one executor per run."""
 
 from __future__ import annotations
 
-import argparse
 import atexit
-import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from veil.distributed.executors import EXECUTOR_NAMES, RAY_ADDRESS_ENV, Executor, make_executor
-from veil.distributed.job import DEFAULT_SEGMENT_SECONDS, combined_segments
+from veil.distributed.executors import Executor, make_executor
+from veil.distributed.job import DEFAULT_SEGMENT_SECONDS, combined_segments, per_segment
 from veil.errors import VeilError
 from veil.pipeline import JobResult
 from veil.pipeline.config import PipelineConfig
@@ -17,31 +16,19 @@ from veil.pipeline.config import PipelineConfig
 _executors: dict[tuple[str, str | None], Executor] = {}
 
 
-def add_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("segment-parallel")
-    group.add_argument(
-        "--executor",
-        choices=EXECUTOR_NAMES,
-        default=None,
-        help="split each video at keyframes and redact the segments in parallel: "
-        "'local' on this machine's cores, 'ray' on a Ray cluster (default: one "
-        "segment, in this process)",
-    )
-    group.add_argument(
-        "--ray-address",
-        default=os.environ.get(RAY_ADDRESS_ENV),
-        metavar="HOST:PORT",
-        help=f"Ray cluster to use with --executor ray (default: ${RAY_ADDRESS_ENV}; "
-        "unset: a private Ray instance on this machine)",
-    )
-    group.add_argument(
-        "--segment-seconds",
-        type=float,
-        default=DEFAULT_SEGMENT_SECONDS,
-        metavar="S",
-        help="segment length; each segment also analyses ~1 s (the tracker's look-ahead) on each "
-        "side, so shorter segments parallelise more and waste more (default: %(default)s)",
-    )
+@dataclass(frozen=True)
+class ParallelOptions:
+    """How ``veil combined --executor ...`` splits its inputs.
+
+    Attributes:
+        executor: ``"local"`` (this machine's cores) or ``"ray"`` (a Ray cluster).
+        ray_address: the Ray cluster's HOST:PORT; None starts a private one here.
+        segment_seconds: about how long each segment is.
+    """
+
+    executor: str
+    ray_address: str | None = None
+    segment_seconds: float = DEFAULT_SEGMENT_SECONDS
 
 
 def _executor(name: str, address: str | None) -> Executor:
@@ -54,7 +41,7 @@ def _executor(name: str, address: str | None) -> Executor:
 
 
 def run_combined(
-    args: argparse.Namespace,
+    options: ParallelOptions,
     config: PipelineConfig,
     src: Path,
     dst: Path,
@@ -62,18 +49,18 @@ def run_combined(
     on_frame: Callable[[int], None],
 ) -> JobResult:
     """One input of ``veil combined --executor ...``."""
-    if args.segment_seconds <= 0:
+    if options.segment_seconds <= 0:
         raise VeilError("--segment-seconds must be more than 0")
     if config.hwaccel is not None:
         # each worker decodes its own segment in software
         raise VeilError("--hwaccel is not supported with --executor")
-    executor = _executor(args.executor, args.ray_address)
+    executor = _executor(options.executor, options.ray_address)
     return combined_segments(
         src,
         dst,
         executor,
-        config,
+        per_segment(config),
         annotations_out,
         on_frame,
-        segment_seconds=args.segment_seconds,
+        segment_seconds=options.segment_seconds,
     )

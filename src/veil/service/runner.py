@@ -23,7 +23,7 @@ from pathlib import Path
 from veil.atomic import write_atomic
 from veil.detect import DetectorConfig, FaceDetector, load_detector
 from veil.distributed.executors import Executor, make_executor
-from veil.distributed.job import combined_segments
+from veil.distributed.job import combined_segments, per_segment
 from veil.errors import VeilError
 from veil.pipeline import analyze, combined, redact
 from veil.service import s3
@@ -176,7 +176,7 @@ class JobRunner:
                 src,
                 out / names["redacted"],
                 self.ray_executor(),
-                config,
+                per_segment(config),
                 out / names["annotations"],
                 on_frame,
                 segment_seconds=self.settings.segment_seconds,
