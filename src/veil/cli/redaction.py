@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from veil.annotations import read_id_list
@@ -21,7 +21,8 @@ from veil.detect import DETECTOR_NAMES, RUNTIME_NAMES, FaceDetector, load_detect
 from veil.distributed.parallel import run_combined
 from veil.errors import VeilError
 from veil.media import EncoderSettings
-from veil.pipeline import JobResult, PipelineConfig, analyze, annotations_path, combined, redact
+from veil.pipeline import PipelineConfig, annotations_path
+from veil.pipeline.jobs import JobSpec, run_job
 from veil.pipeline.options import DEVICES, RunOptions, build_config
 from veil.pipeline.profiles import DEFAULT_QUALITY, profile
 from veil.preset import Preset, read_preset
@@ -318,28 +319,19 @@ def pipeline_config(
     return build_config(RunOptions(**given), preset)
 
 
-def _job(
-    args: argparse.Namespace,
-    config: PipelineConfig,
-    detector: Callable[[], FaceDetector],
-    src: Path,
-    many: bool,
-    on_frame: Callable[[int], None],
-) -> JobResult:
-    if args.command == "analyze":
-        return analyze(src, output_dir(src, args.output), detector(), config, on_frame)
+def _job(args: argparse.Namespace, config: PipelineConfig, src: Path, many: bool) -> JobSpec:
+    mode = Mode(args.command)
+    if mode == Mode.ANALYZE:
+        return JobSpec(mode, src, output_dir(src, args.output))
     dst = output_file(src, args.output, many, config.redaction.blur == BlurType.BOX)
-    if args.command == "combined":
+    if mode == Mode.COMBINED:
         ann_out = annotations_path(dst.parent, src.stem) if args.annotations_out else None
-        parallel = parallel_options(args)
-        if parallel is not None:  # segment-parallel (veil.distributed)
-            return run_combined(parallel, config, src, dst, ann_out, on_frame)
-        return combined(src, dst, detector(), config, ann_out, on_frame)
+        return JobSpec(mode, src, dst, annotations_out=ann_out)
     ann = args.annotations
     if ann.is_dir():
         ann = annotations_path(ann, src.stem)
     ids = read_id_list(args.ids) if args.ids is not None else None
-    return redact(src, dst, ann, ids, config, on_frame)
+    return JobSpec(mode, src, dst, annotations=ann, ids=ids)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -355,10 +347,15 @@ def run(args: argparse.Namespace) -> int:
             loaded.append(load_detector(config.detector))
         return loaded[0]
 
+    parallel = parallel_options(args) if args.command == Mode.COMBINED else None
+    # segment-parallel (veil.distributed)
+    segmented = partial(run_combined, parallel) if parallel is not None else None
     results, failures = [], 0
     for src, result, error in each_input(
         inputs,
-        lambda src, progress: _job(args, config, detector, src, many, progress),
+        lambda src, progress: run_job(
+            _job(args, config, src, many), config, detector, progress, segmented
+        ),
         args.quiet,
         "redacted",
     ):

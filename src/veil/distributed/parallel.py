@@ -42,9 +42,9 @@ def _executor(name: str, address: str | None) -> Executor:
 
 def run_combined(
     options: ParallelOptions,
-    config: PipelineConfig,
     src: Path,
     dst: Path,
+    config: PipelineConfig,
     annotations_out: Path | None,
     on_frame: Callable[[int], None],
 ) -> JobResult:
