@@ -142,3 +142,15 @@ def test_no_modules_import_each_other_in_a_circle():
                     seen.add(target)
                     stack.append((target, (*trail, target)))
     assert circles == []
+
+
+def test_no_function_is_over_80_lines():
+    # past that a function holds a whole feature: split it along its steps
+    long = {
+        f"{path.relative_to(SRC)}:{node.lineno} {node.name}": length
+        for path in SRC.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (length := node.end_lineno - node.lineno + 1) > 80
+    }
+    assert long == {}

@@ -68,6 +68,74 @@ def _default(value: object) -> str:
     return f"(default: {value}, from --quality {DEFAULT_QUALITY})"
 
 
+def _detect_every_option(group: argparse._ArgumentGroup, live: bool) -> None:
+    group.add_argument(
+        "--detect-every",
+        type=int,
+        # live detects on the newest frame whenever the detector is free
+        default=1 if live else None,
+        metavar="N",
+        help="run the detector on every N-th frame and track in between; faster, "
+        "but a face is found up to N-1 frames late (covered by padding) "
+        + ("(default: 1)" if live else _default(_DEFAULTS.detect_every)),
+    )
+
+
+def _small_face_options(group: argparse._ArgumentGroup) -> None:
+    small = _DEFAULTS.small_faces
+    group.add_argument(
+        "--small-faces",
+        type=float,
+        metavar="FACTOR",
+        help="every so often, also search the frame enlarged this much for faces "
+        "under about 24 px (found faces are then followed frame by frame); "
+        "1 = off " + _default(small.upscale),
+    )
+    group.add_argument(
+        "--small-faces-every",
+        type=int,
+        metavar="FRAMES",
+        help="frames between two enlarged searches; 0 = as far apart as the "
+        "backward search reaches " + _default(small.every),
+    )
+
+
+def _weak_face_options(group: argparse._ArgumentGroup) -> None:
+    weak = _DEFAULTS.recurrence
+    group.add_argument(
+        "--weak-faces",
+        type=int,
+        metavar="FRAMES",
+        help="a face the detector scores below its threshold but finds at the same "
+        "place on this many detection frames running is blurred too; 0 = never "
+        + _default(weak.frames),
+    )
+    group.add_argument(
+        "--weak-threshold",
+        type=float,
+        help="the weakest score --weak-faces counts " + _default(weak.threshold),
+    )
+
+
+def _tracking_options(parser: argparse.ArgumentParser) -> None:
+    tracking = parser.add_argument_group("tracking")
+    tracker = _DEFAULTS.tracker
+    tracking.add_argument(
+        "--max-gap",
+        type=int,
+        metavar="FRAMES",
+        help="frames a face may go undetected and stay blurred and keep its ID "
+        + _default(tracker.max_gap),
+    )
+    tracking.add_argument(
+        "--pad-frames",
+        type=int,
+        metavar="FRAMES",
+        help="blur this many frames before a face is first and after it is last detected "
+        + _default(tracker.pad_frames),
+    )
+
+
 def add_detection_options(
     parser: argparse.ArgumentParser, live: bool = False, quality: Quality = DEFAULT_QUALITY
 ) -> None:
@@ -130,69 +198,17 @@ def add_detection_options(
         "OpenVINO for the same detections, checked once and cached " + _default(det.runtime),
     )
     if not live:
-        small = _DEFAULTS.small_faces
-        group.add_argument(
-            "--small-faces",
-            type=float,
-            metavar="FACTOR",
-            help="every so often, also search the frame enlarged this much for faces "
-            "under about 24 px (found faces are then followed frame by frame); "
-            "1 = off " + _default(small.upscale),
-        )
-        group.add_argument(
-            "--small-faces-every",
-            type=int,
-            metavar="FRAMES",
-            help="frames between two enlarged searches; 0 = as far apart as the "
-            "backward search reaches " + _default(small.every),
-        )
+        _small_face_options(group)
     group.add_argument(
         "--threads",
         type=int,
         metavar="N",
         help="CPU threads for the detector; 0 = every core " + _default(det.threads),
     )
-    group.add_argument(
-        "--detect-every",
-        type=int,
-        # live detects on the newest frame whenever the detector is free
-        default=1 if live else None,
-        metavar="N",
-        help="run the detector on every N-th frame and track in between; faster, "
-        "but a face is found up to N-1 frames late (covered by padding) "
-        + ("(default: 1)" if live else _default(_DEFAULTS.detect_every)),
-    )
+    _detect_every_option(group, live)
     if not live:
-        weak = _DEFAULTS.recurrence
-        group.add_argument(
-            "--weak-faces",
-            type=int,
-            metavar="FRAMES",
-            help="a face the detector scores below its threshold but finds at the same "
-            "place on this many detection frames running is blurred too; 0 = never "
-            + _default(weak.frames),
-        )
-        group.add_argument(
-            "--weak-threshold",
-            type=float,
-            help="the weakest score --weak-faces counts " + _default(weak.threshold),
-        )
-    tracking = parser.add_argument_group("tracking")
-    tracker = _DEFAULTS.tracker
-    tracking.add_argument(
-        "--max-gap",
-        type=int,
-        metavar="FRAMES",
-        help="frames a face may go undetected and stay blurred and keep its ID "
-        + _default(tracker.max_gap),
-    )
-    tracking.add_argument(
-        "--pad-frames",
-        type=int,
-        metavar="FRAMES",
-        help="blur this many frames before a face is first and after it is last detected "
-        + _default(tracker.pad_frames),
-    )
+        _weak_face_options(group)
+    _tracking_options(parser)
 
 
 def add_redaction_options(

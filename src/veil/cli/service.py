@@ -81,8 +81,7 @@ def _service_logging(args: argparse.Namespace) -> None:
     os.umask(0o077)  # uploads, outputs, keys and the database: readable by their owner only
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``serve``, ``worker``, ``token`` and ``watch`` to the ``veil`` command."""
+def _serve_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run the REST API (and N workers) on this machine")
     _store_options(p)
     _job_options(p)
@@ -117,11 +116,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=serve)
 
+
+def _worker_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("worker", help="run jobs from the store until stopped")
     _store_options(p)
     _job_options(p)
     p.set_defaults(handler=worker)
 
+
+def _token_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("token", help="create, list or revoke API tokens")
     _store_options(p)
     p.add_argument("action", choices=("create", "list", "revoke"))
@@ -136,6 +139,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--team", help="share what this token makes with the team's other tokens")
     p.set_defaults(handler=token)
 
+
+def _policy_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("policy", help="show or set the policy (weakest blur, review rules)")
     _store_options(p)
     p.add_argument("--min-blur", metavar="TYPE", help="the weakest blur a published output has")
@@ -152,6 +157,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=policy)
 
+
+def _watch_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("watch", help="redact every video that appears in a folder or bucket")
     _store_options(p)
     _job_options(p)
@@ -181,6 +188,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(default: %(default)s)",
     )
     p.set_defaults(handler=watch)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``serve``, ``worker``, ``token`` and ``watch`` to the ``veil`` command."""
+    _serve_command(sub)
+    _worker_command(sub)
+    _token_command(sub)
+    _policy_command(sub)
+    _watch_command(sub)
 
 
 def _wait_for_signal() -> threading.Event:
