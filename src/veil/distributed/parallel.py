@@ -12,6 +12,7 @@ from veil.distributed.job import DEFAULT_SEGMENT_SECONDS, combined_segments, per
 from veil.errors import VeilError
 from veil.pipeline import JobResult
 from veil.pipeline.config import PipelineConfig
+from veil.pipeline.jobs import Segmented
 
 _executors: dict[tuple[str, str | None], Executor] = {}
 
@@ -55,12 +56,29 @@ def run_combined(
         # each worker decodes its own segment in software
         raise VeilError("--hwaccel is not supported with --executor")
     executor = _executor(options.executor, options.ray_address)
-    return combined_segments(
-        src,
-        dst,
-        executor,
-        per_segment(config),
-        annotations_out,
-        on_frame,
-        segment_seconds=options.segment_seconds,
-    )
+    run = on_executor(executor, options.segment_seconds)
+    return run(src, dst, config, annotations_out, on_frame)
+
+
+def on_executor(executor: Executor, segment_seconds: float) -> Segmented:
+    """``combined`` segment-parallel on ``executor`` (a :data:`~veil.pipeline.jobs.Segmented`),
+    each segment's detector kept to one thread unless the config gives a count."""
+
+    def run(
+        src: Path,
+        dst: Path,
+        config: PipelineConfig,
+        annotations_out: Path | None,
+        on_frame: Callable[[int], None],
+    ) -> JobResult:
+        return combined_segments(
+            src,
+            dst,
+            executor,
+            per_segment(config),
+            annotations_out,
+            on_frame,
+            segment_seconds=segment_seconds,
+        )
+
+    return run

@@ -23,9 +23,8 @@ from pathlib import Path
 from veil.atomic import write_atomic
 from veil.detect import DetectorConfig, FaceDetector, load_detector
 from veil.distributed.executors import Executor, make_executor
-from veil.distributed.job import combined_segments, per_segment
+from veil.distributed.parallel import on_executor
 from veil.errors import VeilError
-from veil.pipeline import JobResult, PipelineConfig
 from veil.pipeline.jobs import JobSpec, run_job
 from veil.service import s3
 from veil.service.files import check_media, frame_total, output_names, public_message
@@ -122,24 +121,6 @@ class JobRunner:
             self._ray = make_executor("ray", ray_address=self.settings.ray_address)
         return self._ray
 
-    def _combined_on_ray(
-        self,
-        src: Path,
-        dst: Path,
-        config: PipelineConfig,
-        annotations_out: Path | None,
-        on_frame: Callable[[int], None],
-    ) -> JobResult:
-        return combined_segments(
-            src,
-            dst,
-            self.ray_executor(),
-            per_segment(config),
-            annotations_out,
-            on_frame,
-            segment_seconds=self.settings.segment_seconds,
-        )
-
     def run(self, job: Job) -> str:
         """Run a claimed job to its end; returns what became of it (for logs and tests)."""
         work = self.settings.work_dir / job.id
@@ -198,7 +179,9 @@ class JobRunner:
             annotations = Path(job.annotations) if job.annotations is not None else None
             ids = frozenset(job.ids) if job.ids else None
             spec = JobSpec(mode, src, redacted, annotations=annotations, ids=ids)
-        segmented = self._combined_on_ray if on_ray else None
+        segmented = (
+            on_executor(self.ray_executor(), self.settings.segment_seconds) if on_ray else None
+        )
         result = run_job(spec, config, lambda: self.detector(config.detector), on_frame, segmented)
         lease.on_frame(result.frames)
         report = job_report(
