@@ -23,7 +23,13 @@ import time
 from pathlib import Path
 
 from veil.detect import load_detector
-from veil.distributed import RayExecutor, combined_segments, overlap_frames, plan_segments
+from veil.distributed import (
+    RayExecutor,
+    combined_segments,
+    overlap_frames,
+    per_segment,
+    plan_segments,
+)
 from veil.distributed.loopback import LoopbackCluster, loopback_environment
 from veil.media import probe
 from veil.media.segments import index_frames
@@ -94,7 +100,11 @@ def main() -> int:
                     executor = RayExecutor(c.address)
                     # warm every worker: imports and model loading are paid once per worker
                     combined_segments(
-                        warm, work / "w.mp4", executor, config, segment_seconds=2.0 / workers
+                        warm,
+                        work / "w.mp4",
+                        executor,
+                        per_segment(config),
+                        segment_seconds=2.0 / workers,
                     )
                     timings: dict = {}
                     started = time.perf_counter()
@@ -102,7 +112,7 @@ def main() -> int:
                         clip,
                         work / f"ray{workers}.mp4",
                         executor,
-                        config,
+                        per_segment(config),
                         segment_seconds=args.segment_seconds,
                         timings=timings,
                     )

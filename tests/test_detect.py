@@ -15,7 +15,8 @@ from skimage import data
 
 from veil.detect import DETECTOR_NAMES, DetectorConfig, FaceDetector, load_detector
 from veil.detect.boxes import fit_scale, nms, resize_padded, tile_spans
-from veil.detect.runtime import package_file, providers_for
+from veil.detect.runners import providers_for
+from veil.detect.runtime import package_file
 from veil.errors import VeilError
 from veil.geometry import box_iou
 from veil.types import Detections

@@ -129,3 +129,73 @@ def test_the_wheel_ships_veil_and_not_its_evaluation():
     assert all(p == "veil" or p.startswith("veil.") for p in packages), packages
     modules = {p.stem for pkg in packages for p in (folder / pkg.replace(".", "/")).glob("*.py")}
     assert not {"evaluation", "samples"} & (modules | {p.split(".")[-1] for p in packages})
+
+
+def test_only_the_cli_takes_the_composed_web_apps():
+    # service, review and live each serve their own routes; veil.apps puts them together
+    users = sorted(
+        str(path.relative_to(SRC)) for path in SRC.rglob("*.py") if "veil.apps" in imported(path)
+    )
+    assert all(user.startswith("cli/") for user in users), users
+
+
+def test_argparse_lives_only_in_the_cli():
+    # the library takes typed settings; only the command line parses arguments
+    outside = sorted(
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if path.relative_to(SRC).parts[0] != "cli" and "argparse" in modules_imported(path)
+    )
+    assert outside == []
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the veil modules it imports (``from package import submodule`` counts as
+    importing the submodule), at the top or inside a function."""
+    modules = {_module_name(path): path for path in SRC.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    whole = f"{node.module}.{alias.name}"
+                    targets.add(whole if whole in modules else node.module)
+        graph[name] = {t for t in targets if t in modules and t != name}
+    return graph
+
+
+def test_no_modules_import_each_other_in_a_circle():
+    # a circle means two modules are one idea, or one hides an import inside a function
+    graph = import_graph()
+    circles = []
+    for start in graph:
+        seen, stack = set(), [(start, (start,))]
+        while stack:
+            module, trail = stack.pop()
+            for target in graph[module]:
+                if target == start:
+                    circles.append(" -> ".join((*trail, start)))
+                elif target not in seen:
+                    seen.add(target)
+                    stack.append((target, (*trail, target)))
+    assert circles == []
+
+
+def test_no_function_is_over_80_lines():
+    # past that a function holds a whole feature: split it along its steps
+    long = {
+        f"{path.relative_to(SRC)}:{node.lineno} {node.name}": length
+        for path in SRC.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (length := node.end_lineno - node.lineno + 1) > 80
+    }
+    assert long == {}

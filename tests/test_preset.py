@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from veil.errors import InputError
+from veil.facedetect.preset import parse_face_detector_preset
 from veil.preset import Preset, parse_preset, read_preset
 from veil.settings import BlurType, Mode
 
@@ -144,3 +145,19 @@ def test_settings_values() -> None:
     assert Mode.values() == "analyze, redact, combined"
     with pytest.raises(ValueError):
         BlurType("medium")
+
+
+def test_every_unknown_key_is_named_in_both_kinds_of_preset() -> None:
+    # one key folder for the Media Redactor's and the Face Detector's presets:
+    # the same case-folding, and an error that names every misspelt key at once
+    with pytest.raises(InputError) as redactor:
+        parse_preset({"options": {"mdoe": "redact", "blurTpye": "High"}}, "p.json")
+    with pytest.raises(InputError) as detector:
+        parse_face_detector_preset({"options": {"mdoe": "faces", "windowMs": 1}}, "p.json")
+    assert redactor.value.problem.startswith("unknown preset keys 'mdoe', 'blurTpye' in 'options'")
+    assert detector.value.problem.startswith("unknown preset keys 'mdoe', 'windowMs' in 'options'")
+    for parse in (parse_preset, parse_face_detector_preset):
+        with pytest.raises(InputError, match="preset key 'MODE' given twice in 'options'"):
+            parse({"options": {"mode": "x", "MODE": "x"}}, "p.json")
+        with pytest.raises(InputError, match=r'unsupported preset version "1\.1"'):
+            parse({"version": "1.1", "options": {}}, "p.json")

@@ -30,7 +30,7 @@ from veil.detect.choice import (
 )
 from veil.detect.retinaface import BGR_MEAN, RetinaFaceDetector, model_bytes
 from veil.detect.retinaface import weights_path as retinaface_weights
-from veil.detect.runtime import (
+from veil.detect.runners import (
     ONNXRUNTIME,
     OPENVINO,
     open_runner,

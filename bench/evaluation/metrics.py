@@ -285,6 +285,47 @@ def _mostly_within(boxes: Sequence[Box], regions: Sequence[Box]) -> NDArray[np.b
     return (inside >= 0.5 * np.maximum(area(boxes), 1e-9)[:, None]).any(axis=1)
 
 
+def _frame_pairs(
+    cared: list[tuple[int, Box]],
+    hyps: list[tuple[int, Box]],
+    overlap: NDArray[np.bool_],
+    current: dict[int, int],
+    iou: float,
+) -> dict[int, int]:
+    """One frame's (true id -> hyp id) pairs, by CLEAR MOT matching: keep last frame's
+    pairs (``current``) that still overlap, assign the rest."""
+    pairs: dict[int, int] = {}
+    taken: set[int] = set()
+    hyp_index = {hid: j for j, (hid, _) in enumerate(hyps)}
+    for i, (fid, _) in enumerate(cared):
+        j = hyp_index.get(current.get(fid, -1))
+        if j is not None and overlap[i, j] and j not in taken:
+            pairs[fid] = hyps[j][0]
+            taken.add(j)
+    rest_i = [i for i, (fid, _) in enumerate(cared) if fid not in pairs]
+    rest_j = [j for j in range(len(hyps)) if j not in taken]
+    if rest_i and rest_j:
+        scores = box_iou([cared[i][1] for i in rest_i], [hyps[j][1] for j in rest_j])
+        rows, cols = linear_sum_assignment(-scores)
+        for r, c in zip(rows, cols, strict=True):
+            if scores[r, c] >= iou:
+                pairs[cared[rest_i[r]][0]] = hyps[rest_j[c]][0]
+    return pairs
+
+
+def _id_true_positives(co: dict[tuple[int, int], int]) -> int:
+    """Frames matched under the best one-to-one assignment of true IDs to reported IDs."""
+    if not co:
+        return 0
+    gts = sorted({g for g, _ in co})
+    hs = sorted({h for _, h in co})
+    matrix = np.zeros((len(gts), len(hs)))
+    for (g, h), n in co.items():
+        matrix[gts.index(g), hs.index(h)] = n
+    rows, cols = linear_sum_assignment(-matrix)
+    return int(matrix[rows, cols].sum())
+
+
 def id_scores(
     truth: Sequence[Sequence[tuple[int, Box, float]]],
     hypotheses: Sequence[FrameBoxes],
@@ -331,38 +372,14 @@ def id_scores(
             for j in np.flatnonzero(overlap[i]):
                 key = (fid, hyps[j][0])
                 co[key] = co.get(key, 0) + 1
-        # CLEAR MOT matching: keep last frame's pairs that still overlap, assign the rest
-        pairs: dict[int, int] = {}
-        taken: set[int] = set()
-        hyp_index = {hid: j for j, (hid, _) in enumerate(hyps)}
-        for i, (fid, _) in enumerate(cared):
-            j = hyp_index.get(current.get(fid, -1))
-            if j is not None and overlap[i, j] and j not in taken:
-                pairs[fid] = hyps[j][0]
-                taken.add(j)
-        rest_i = [i for i, (fid, _) in enumerate(cared) if fid not in pairs]
-        rest_j = [j for j in range(len(hyps)) if j not in taken]
-        if rest_i and rest_j:
-            scores = box_iou([cared[i][1] for i in rest_i], [hyps[j][1] for j in rest_j])
-            rows, cols = linear_sum_assignment(-scores)
-            for r, c in zip(rows, cols, strict=True):
-                if scores[r, c] >= iou:
-                    pairs[cared[rest_i[r]][0]] = hyps[rest_j[c]][0]
+        pairs = _frame_pairs(cared, hyps, overlap, current, iou)
         for fid, hid in pairs.items():
             if fid in last and last[fid] != hid:
                 switches += 1
             last[fid] = hid
             matched_ids.setdefault(fid, set()).add(hid)
         current = pairs
-    idtp = 0
-    if co:
-        gts = sorted({g for g, _ in co})
-        hs = sorted({h for _, h in co})
-        matrix = np.zeros((len(gts), len(hs)))
-        for (g, h), n in co.items():
-            matrix[gts.index(g), hs.index(h)] = n
-        rows, cols = linear_sum_assignment(-matrix)
-        idtp = int(matrix[rows, cols].sum())
+    idtp = _id_true_positives(co)
     idp = idtp / hyp_total if hyp_total else 1.0
     idr = idtp / gt_total if gt_total else 1.0
     denom = gt_total + hyp_total

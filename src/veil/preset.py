@@ -46,8 +46,11 @@ class Preset:
     resolution: str | None = None
 
 
-def _fold_keys(data: dict, where: str, source: Path | str) -> dict[str, tuple[str, object]]:
-    """{lower-case key: (key as written, value)}; two spellings of a key are an error."""
+def fold_keys(data: dict, where: str, source: Path | str) -> dict[str, tuple[str, object]]:
+    """{lower-case key: (key as written, value)}; two spellings of one key are an error.
+
+    ``where`` (e.g. ``" in 'options'"``) says in which object, in errors.
+    """
     folded: dict[str, tuple[str, object]] = {}
     for key, value in data.items():
         lower = key.lower()
@@ -57,14 +60,19 @@ def _fold_keys(data: dict, where: str, source: Path | str) -> dict[str, tuple[st
     return folded
 
 
-def _check_known(
+def check_known(
     folded: dict[str, tuple[str, object]], known: tuple[str, ...], where: str, source: Path | str
 ) -> None:
-    for lower, (key, _) in folded.items():
-        if lower not in {k.lower() for k in known}:
-            raise InputError(
-                source, f"unknown preset key {key!r}{where} (known: {', '.join(known)})"
-            )
+    """Every key of ``folded`` is one of ``known`` (any case); the error names each that is not."""
+    lowered = {k.lower() for k in known}
+    unknown = [key for lower, (key, _) in folded.items() if lower not in lowered]
+    if unknown:
+        names = ", ".join(repr(k) for k in unknown)
+        raise InputError(
+            source,
+            f"unknown preset key{'s' if len(unknown) > 1 else ''} {names}{where} "
+            f"(known: {', '.join(known)})",
+        )
 
 
 def _choice(kind: type[_E], key: str, value: object, source: Path | str) -> _E:
@@ -86,7 +94,8 @@ def _resolution(value: object, source: Path | str) -> str:
     raise InputError(source, f"resolution {json.dumps(value)} is not valid (valid: {valid})")
 
 
-def _check_version(value: object, source: Path | str) -> None:
+def check_version(value: object, source: Path | str) -> None:
+    """Azure's presets are version 1.0 (also written 1 or "1")."""
     if value in ("1.0", "1") or (not isinstance(value, bool) and value == 1):
         return
     raise InputError(source, f'unsupported preset version {json.dumps(value)} (expected "1.0")')
@@ -119,21 +128,21 @@ def parse_preset(data: object, source: Path | str) -> Preset:
     """
     if not isinstance(data, dict):
         raise InputError(source, "a preset must be a JSON object")
-    top = _fold_keys(data, "", source)
+    top = fold_keys(data, "", source)
 
     if "options" in top:  # v1
-        _check_known(top, ("version", "options"), "", source)
+        check_known(top, ("version", "options"), "", source)
         if "version" in top:
-            _check_version(top["version"][1], source)
+            check_version(top["version"][1], source)
         options_key, options = top["options"]
         if not isinstance(options, dict):
             raise InputError(source, f"preset {options_key!r} must be a JSON object")
         where = f" in {options_key!r}"
-        fields = _fold_keys(options, where, source)
-        _check_known(fields, ("mode", "blurType"), where, source)
+        fields = fold_keys(options, where, source)
+        check_known(fields, ("mode", "blurType"), where, source)
     else:  # v3
         fields = top
-        _check_known(
+        check_known(
             fields,
             ("@odata.type", "mode", "blurType", "resolution", "experimentalOptions"),
             "",

@@ -14,7 +14,7 @@ from veil.errors import VeilError
 from veil.live import FaceMotion, LiveFaces, LiveHub, LiveStats, parse_duration
 from veil.live.http import live_router
 from veil.live.queues import Closed, DropOldestQueue
-from veil.live.session import _Timeline
+from veil.live.source_thread import StreamTimeline
 from veil.live.stats import prometheus_text
 from veil.types import Detections
 
@@ -103,7 +103,7 @@ def test_covered_only_near_a_detection() -> None:
 
 
 def test_timeline_increases_across_reconnections() -> None:
-    line = _Timeline(started=100.0, paced=False, free_running=False)
+    line = StreamTimeline(started=100.0, paced=False, free_running=False)
     times = [line.time(pts, 95.0 + pts, 0.04) for pts in (5.0, 5.04, 5.08)]
     assert times == pytest.approx([0.0, 0.04, 0.08])
     line.restart()  # the source came back, its clock starting again from 0
@@ -113,7 +113,7 @@ def test_timeline_increases_across_reconnections() -> None:
 
 
 def test_free_running_file_loops_continue_time() -> None:
-    line = _Timeline(started=0.0, paced=False, free_running=True)
+    line = StreamTimeline(started=0.0, paced=False, free_running=True)
     first = [line.time(p, 0.0, 0.5) for p in (0.0, 0.5, 1.0)]
     line.restart()
     assert line.time(0.0, 0.0, 0.5) == pytest.approx(first[-1] + 0.5)

@@ -246,3 +246,16 @@ def test_a_merge_of_some_frames_takes_the_kept_face_s_choice():
     assert ids_on(merged_tl, 4) == [1] and ids_on(merged_tl, 5) == [1, 2]
     _, whole = apply(Merge(op="merge", keep=1, drop=2), tl, state, tl)
     assert whole.selected == {1}  # a whole merge: blurred if either was
+
+
+def test_every_edit_of_the_boxes_has_a_handler_and_undo_is_the_historys():
+    from typing import get_args
+
+    from veil.review.edits import _HANDLERS, Edit, Redo, Undo
+
+    union = get_args(get_args(Edit)[0])
+    assert set(_HANDLERS) == set(union) - {Undo, Redo}
+    tl = Timeline.from_annotations(annotations())
+    for edit in (Undo(op="undo"), Redo(op="redo")):
+        with pytest.raises(VeilError, match="is not an edit of the boxes"):
+            apply(edit, tl, ReviewState.initial(tl), tl)

@@ -20,7 +20,7 @@ import httpx
 
 from evaluation.samples import MovingFace, make_sample_video
 from helpers import free_port, wait_until
-from veil.cli.service import web_app
+from veil.apps import service_app
 from veil.service.api.server import server as http_server
 from veil.service.runner import JobRunner
 from veil.service.settings import ServiceSettings
@@ -94,7 +94,7 @@ class Api:
 def serve_app(settings: ServiceSettings) -> Iterator[str]:
     """The API in a uvicorn server on a thread, on a free loopback port, as ``veil serve``."""
     port = free_port()
-    server = http_server(web_app(settings), settings, "127.0.0.1", port)
+    server = http_server(service_app(settings), settings, "127.0.0.1", port)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_until(lambda: server.started, 20, 0.02)

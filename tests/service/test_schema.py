@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from service.helpers import serve_app
-from veil.cli.service import web_app
+from veil.apps import service_app
 from veil.service.access import Role
 from veil.service.settings import ServiceSettings
 from veil.service.store import Store
@@ -26,7 +26,7 @@ EXAMPLES = 10
 
 # the schema as `veil serve` publishes it (building the app touches no file)
 SCHEMA = schemathesis.openapi.from_dict(
-    web_app(ServiceSettings(data_dir=Path(tempfile.gettempdir()) / "veil-schema")).openapi()
+    service_app(ServiceSettings(data_dir=Path(tempfile.gettempdir()) / "veil-schema")).openapi()
 )
 OPERATIONS = {op.label: op for op in (r.ok() for r in SCHEMA.get_all_operations())}
 

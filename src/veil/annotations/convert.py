@@ -123,6 +123,20 @@ def _track_faces(track: FaceTrack, width: int, height: int) -> Iterator[tuple[in
         yield frame, face
 
 
+def _faces_by_frame(
+    tracks: Sequence[FaceTrack], frames: int, width: int, height: int
+) -> dict[int, list[dict]]:
+    faces: defaultdict[int, list[dict]] = defaultdict(list)
+    for track in tracks:
+        for frame, face in _track_faces(track, width, height):
+            if not 0 <= frame < frames:
+                raise ValueError(
+                    f"track {track.track_id} has frame {frame}; the video has {frames}"
+                )
+            faces[frame].append(face)
+    return faces
+
+
 def tracks_to_annotations(
     tracks: Sequence[FaceTrack],
     clock: FrameClock,
@@ -159,15 +173,7 @@ def tracks_to_annotations(
     """
     if width <= 0 or height <= 0:
         raise ValueError(f"frame size must be positive, got {width}x{height}")
-    faces: defaultdict[int, list[dict]] = defaultdict(list)
-    for track in tracks:
-        for frame, face in _track_faces(track, width, height):
-            if not 0 <= frame < len(clock):
-                raise ValueError(
-                    f"track {track.track_id} has frame {frame}; the video has {len(clock)}"
-                )
-            faces[frame].append(face)
-
+    faces = _faces_by_frame(tracks, len(clock), width, height)
     max_ticks = max(1, round(fragment_seconds * clock.timescale))
     fragments = [
         {

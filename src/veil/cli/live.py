@@ -42,15 +42,7 @@ def _address(text: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``live`` to the ``veil`` command."""
-    p = sub.add_parser(
-        "live",
-        help="blur faces in a camera or network stream in real time",
-        description="Redact a live stream: every frame is blurred before it leaves veil. "
-        "Detection runs on the newest frame whenever the detector is free; frames in "
-        "between are blurred with the last known faces, moved and grown with their age.",
-    )
+def _source_options(p: argparse.ArgumentParser) -> None:
     source = p.add_argument_group("source")
     source.add_argument(
         "--source",
@@ -76,6 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(default: %(default)ss)",
     )
 
+
+def _output_options(p: argparse.ArgumentParser) -> None:
     out = p.add_argument_group("outputs (any combination)")
     out.add_argument(
         "--record",
@@ -108,6 +102,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     out.add_argument("--mjpeg", action="store_true", help="MJPEG at /live/<name>/mjpeg (--http)")
 
+
+def _real_time_options(p: argparse.ArgumentParser) -> None:
     run = p.add_argument_group("real time")
     run.add_argument(
         "--duration", type=_duration, metavar="DUR", help="stop after this long (default: never)"
@@ -142,6 +138,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="statistics line interval (default: %(default)ss)",
     )
 
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``live`` to the ``veil`` command."""
+    p = sub.add_parser(
+        "live",
+        help="blur faces in a camera or network stream in real time",
+        description="Redact a live stream: every frame is blurred before it leaves veil. "
+        "Detection runs on the newest frame whenever the detector is free; frames in "
+        "between are blurred with the last known faces, moved and grown with their age.",
+    )
+    _source_options(p)
+    _output_options(p)
+    _real_time_options(p)
     add_detection_options(p, live=True, quality=LIVE_QUALITY)
     add_redaction_options(p, LIVE_ENCODER)
     p.add_argument("--quiet", action="store_true", help="no statistics lines, no warnings")
@@ -190,12 +199,10 @@ class _Server:
 
     def __init__(self, address: tuple[str, int], hub: LiveHub, hls_root: Path | None) -> None:
         import uvicorn
-        from fastapi import FastAPI
 
-        from veil.live.http import live_router
+        from veil.apps import live_app
 
-        app = FastAPI(title="veil live")
-        app.include_router(live_router(hls_root, hub))
+        app = live_app(hls_root, hub)
         host, port = address
         self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, name="veil-live-http", daemon=True)

@@ -10,17 +10,19 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from veil.annotations import read_id_list
 from veil.cli.batch import each_input
 from veil.cli.inputs import expand_inputs, output_dir, output_file
+from veil.cli.parallel import add_parallel_options, parallel_options
 from veil.detect import DETECTOR_NAMES, RUNTIME_NAMES, FaceDetector, load_detector
-from veil.distributed import cli as distributed_cli
+from veil.distributed.parallel import run_combined
 from veil.errors import VeilError
 from veil.media import EncoderSettings
-from veil.pipeline import JobResult, PipelineConfig, analyze, annotations_path, combined, redact
+from veil.pipeline import PipelineConfig, annotations_path
+from veil.pipeline.jobs import JobSpec, run_job
 from veil.pipeline.options import DEVICES, RunOptions, build_config
 from veil.pipeline.profiles import DEFAULT_QUALITY, profile
 from veil.preset import Preset, read_preset
@@ -64,6 +66,74 @@ _DEFAULTS = profile(DEFAULT_QUALITY)
 def _default(value: object) -> str:
     """A help text's default: the option's value in the default --quality profile."""
     return f"(default: {value}, from --quality {DEFAULT_QUALITY})"
+
+
+def _detect_every_option(group: argparse._ArgumentGroup, live: bool) -> None:
+    group.add_argument(
+        "--detect-every",
+        type=int,
+        # live detects on the newest frame whenever the detector is free
+        default=1 if live else None,
+        metavar="N",
+        help="run the detector on every N-th frame and track in between; faster, "
+        "but a face is found up to N-1 frames late (covered by padding) "
+        + ("(default: 1)" if live else _default(_DEFAULTS.detect_every)),
+    )
+
+
+def _small_face_options(group: argparse._ArgumentGroup) -> None:
+    small = _DEFAULTS.small_faces
+    group.add_argument(
+        "--small-faces",
+        type=float,
+        metavar="FACTOR",
+        help="every so often, also search the frame enlarged this much for faces "
+        "under about 24 px (found faces are then followed frame by frame); "
+        "1 = off " + _default(small.upscale),
+    )
+    group.add_argument(
+        "--small-faces-every",
+        type=int,
+        metavar="FRAMES",
+        help="frames between two enlarged searches; 0 = as far apart as the "
+        "backward search reaches " + _default(small.every),
+    )
+
+
+def _weak_face_options(group: argparse._ArgumentGroup) -> None:
+    weak = _DEFAULTS.recurrence
+    group.add_argument(
+        "--weak-faces",
+        type=int,
+        metavar="FRAMES",
+        help="a face the detector scores below its threshold but finds at the same "
+        "place on this many detection frames running is blurred too; 0 = never "
+        + _default(weak.frames),
+    )
+    group.add_argument(
+        "--weak-threshold",
+        type=float,
+        help="the weakest score --weak-faces counts " + _default(weak.threshold),
+    )
+
+
+def _tracking_options(parser: argparse.ArgumentParser) -> None:
+    tracking = parser.add_argument_group("tracking")
+    tracker = _DEFAULTS.tracker
+    tracking.add_argument(
+        "--max-gap",
+        type=int,
+        metavar="FRAMES",
+        help="frames a face may go undetected and stay blurred and keep its ID "
+        + _default(tracker.max_gap),
+    )
+    tracking.add_argument(
+        "--pad-frames",
+        type=int,
+        metavar="FRAMES",
+        help="blur this many frames before a face is first and after it is last detected "
+        + _default(tracker.pad_frames),
+    )
 
 
 def add_detection_options(
@@ -128,69 +198,17 @@ def add_detection_options(
         "OpenVINO for the same detections, checked once and cached " + _default(det.runtime),
     )
     if not live:
-        small = _DEFAULTS.small_faces
-        group.add_argument(
-            "--small-faces",
-            type=float,
-            metavar="FACTOR",
-            help="every so often, also search the frame enlarged this much for faces "
-            "under about 24 px (found faces are then followed frame by frame); "
-            "1 = off " + _default(small.upscale),
-        )
-        group.add_argument(
-            "--small-faces-every",
-            type=int,
-            metavar="FRAMES",
-            help="frames between two enlarged searches; 0 = as far apart as the "
-            "backward search reaches " + _default(small.every),
-        )
+        _small_face_options(group)
     group.add_argument(
         "--threads",
         type=int,
         metavar="N",
         help="CPU threads for the detector; 0 = every core " + _default(det.threads),
     )
-    group.add_argument(
-        "--detect-every",
-        type=int,
-        # live detects on the newest frame whenever the detector is free
-        default=1 if live else None,
-        metavar="N",
-        help="run the detector on every N-th frame and track in between; faster, "
-        "but a face is found up to N-1 frames late (covered by padding) "
-        + ("(default: 1)" if live else _default(_DEFAULTS.detect_every)),
-    )
+    _detect_every_option(group, live)
     if not live:
-        weak = _DEFAULTS.recurrence
-        group.add_argument(
-            "--weak-faces",
-            type=int,
-            metavar="FRAMES",
-            help="a face the detector scores below its threshold but finds at the same "
-            "place on this many detection frames running is blurred too; 0 = never "
-            + _default(weak.frames),
-        )
-        group.add_argument(
-            "--weak-threshold",
-            type=float,
-            help="the weakest score --weak-faces counts " + _default(weak.threshold),
-        )
-    tracking = parser.add_argument_group("tracking")
-    tracker = _DEFAULTS.tracker
-    tracking.add_argument(
-        "--max-gap",
-        type=int,
-        metavar="FRAMES",
-        help="frames a face may go undetected and stay blurred and keep its ID "
-        + _default(tracker.max_gap),
-    )
-    tracking.add_argument(
-        "--pad-frames",
-        type=int,
-        metavar="FRAMES",
-        help="blur this many frames before a face is first and after it is last detected "
-        + _default(tracker.pad_frames),
-    )
+        _weak_face_options(group)
+    _tracking_options(parser)
 
 
 def add_redaction_options(
@@ -289,7 +307,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also write <stem>_annotations.json beside the output",
     )
-    distributed_cli.add_options(p)
+    add_parallel_options(p)
     for name in ("analyze", "redact", "combined"):
         sub.choices[name].set_defaults(handler=run)
 
@@ -317,27 +335,19 @@ def pipeline_config(
     return build_config(RunOptions(**given), preset)
 
 
-def _job(
-    args: argparse.Namespace,
-    config: PipelineConfig,
-    detector: Callable[[], FaceDetector],
-    src: Path,
-    many: bool,
-    on_frame: Callable[[int], None],
-) -> JobResult:
-    if args.command == "analyze":
-        return analyze(src, output_dir(src, args.output), detector(), config, on_frame)
+def _job(args: argparse.Namespace, config: PipelineConfig, src: Path, many: bool) -> JobSpec:
+    mode = Mode(args.command)
+    if mode == Mode.ANALYZE:
+        return JobSpec(mode, src, output_dir(src, args.output))
     dst = output_file(src, args.output, many, config.redaction.blur == BlurType.BOX)
-    if args.command == "combined":
+    if mode == Mode.COMBINED:
         ann_out = annotations_path(dst.parent, src.stem) if args.annotations_out else None
-        if args.executor is not None:  # segment-parallel (veil.distributed)
-            return distributed_cli.run_combined(args, config, src, dst, ann_out, on_frame)
-        return combined(src, dst, detector(), config, ann_out, on_frame)
+        return JobSpec(mode, src, dst, annotations_out=ann_out)
     ann = args.annotations
     if ann.is_dir():
         ann = annotations_path(ann, src.stem)
     ids = read_id_list(args.ids) if args.ids is not None else None
-    return redact(src, dst, ann, ids, config, on_frame)
+    return JobSpec(mode, src, dst, annotations=ann, ids=ids)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -353,10 +363,15 @@ def run(args: argparse.Namespace) -> int:
             loaded.append(load_detector(config.detector))
         return loaded[0]
 
+    parallel = parallel_options(args) if args.command == Mode.COMBINED else None
+    # segment-parallel (veil.distributed)
+    segmented = partial(run_combined, parallel) if parallel is not None else None
     results, failures = [], 0
     for src, result, error in each_input(
         inputs,
-        lambda src, progress: _job(args, config, detector, src, many, progress),
+        lambda src, progress: run_job(
+            _job(args, config, src, many), config, detector, progress, segmented
+        ),
         args.quiet,
         "redacted",
     ):

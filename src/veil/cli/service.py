@@ -15,14 +15,10 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from veil.errors import VeilError
 from veil.service.access import Role
 from veil.service.settings import ServiceSettings
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 log = logging.getLogger("veil")
 
@@ -85,8 +81,7 @@ def _service_logging(args: argparse.Namespace) -> None:
     os.umask(0o077)  # uploads, outputs, keys and the database: readable by their owner only
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``serve``, ``worker``, ``token`` and ``watch`` to the ``veil`` command."""
+def _serve_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run the REST API (and N workers) on this machine")
     _store_options(p)
     _job_options(p)
@@ -121,11 +116,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=serve)
 
+
+def _worker_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("worker", help="run jobs from the store until stopped")
     _store_options(p)
     _job_options(p)
     p.set_defaults(handler=worker)
 
+
+def _token_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("token", help="create, list or revoke API tokens")
     _store_options(p)
     p.add_argument("action", choices=("create", "list", "revoke"))
@@ -140,6 +139,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--team", help="share what this token makes with the team's other tokens")
     p.set_defaults(handler=token)
 
+
+def _policy_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("policy", help="show or set the policy (weakest blur, review rules)")
     _store_options(p)
     p.add_argument("--min-blur", metavar="TYPE", help="the weakest blur a published output has")
@@ -156,6 +157,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=policy)
 
+
+def _watch_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("watch", help="redact every video that appears in a folder or bucket")
     _store_options(p)
     _job_options(p)
@@ -187,6 +190,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=watch)
 
 
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``serve``, ``worker``, ``token`` and ``watch`` to the ``veil`` command."""
+    _serve_command(sub)
+    _worker_command(sub)
+    _token_command(sub)
+    _policy_command(sub)
+    _watch_command(sub)
+
+
 def _wait_for_signal() -> threading.Event:
     stop = threading.Event()
 
@@ -198,25 +210,13 @@ def _wait_for_signal() -> threading.Event:
     return stop
 
 
-def web_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
-    """Everything ``veil serve`` answers: the job API, the review app, the live pages."""
-    from veil.live.http import live_router
-    from veil.review import install as install_review
-    from veil.service.api import create_app
-
-    app = create_app(settings, webhooks=webhooks)
-    # HLS written by `veil live --hls <data>/live`, with a page at /live/<name>
-    app.include_router(live_router(settings.data_dir / "live"))
-    install_review(app)  # the review API (/v1/review) and the browser app at /
-    return app
-
-
 def _data_folder(settings: ServiceSettings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.data_dir.chmod(0o700)  # also one made by an older veil
 
 
 def serve(args: argparse.Namespace) -> int:
+    from veil.apps import service_app
     from veil.service.api.server import server
     from veil.service.processes import WorkerPool
 
@@ -232,7 +232,7 @@ def serve(args: argparse.Namespace) -> int:
     # uvicorn stops on SIGTERM/SIGINT, then raises the signal again: this handler
     # takes it, so the workers below are stopped instead of the process dying at once
     _wait_for_signal()
-    http = server(web_app(settings), settings, args.host, args.port)
+    http = server(service_app(settings), settings, args.host, args.port)
     pool = WorkerPool(settings, args.workers).start() if args.workers > 0 else None
     print(
         f"veil: serving on http://{args.host}:{args.port} (docs at /docs), "

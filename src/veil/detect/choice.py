@@ -35,8 +35,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veil.atomic import write_atomic
-from veil.detect import DetectorConfig
-from veil.detect.runtime import (
+from veil.detect.config import DetectorConfig
+from veil.detect.runners import (
     ONNXRUNTIME,
     OPENVINO,
     ModelRunner,

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from veil.detect import FaceDetector
 from veil.detect.boxes import nms
+from veil.detect.config import FaceDetector
 from veil.types import Detections
 
 FUSED_NMS_IOU = 0.4

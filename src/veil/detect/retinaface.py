@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from veil.detect import DetectorConfig
+from veil.detect.config import DetectorConfig
 from veil.detect.runtime import OnnxDetector, package_file
 from veil.types import Detections
 

@@ -60,7 +60,12 @@ from veil.distributed.executors import (
     Task,
     make_executor,
 )
-from veil.distributed.job import DEFAULT_SEGMENT_SECONDS, SegmentProgress, combined_segments
+from veil.distributed.job import (
+    DEFAULT_SEGMENT_SECONDS,
+    SegmentProgress,
+    combined_segments,
+    per_segment,
+)
 from veil.distributed.plan import Segment, overlap_frames, plan_segments
 from veil.distributed.stitch import stitch
 
@@ -78,6 +83,7 @@ __all__ = [
     "combined_segments",
     "make_executor",
     "overlap_frames",
+    "per_segment",
     "plan_segments",
     "stitch",
 ]

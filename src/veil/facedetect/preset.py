@@ -22,6 +22,7 @@ from pathlib import Path
 
 from veil.errors import InputError
 from veil.facedetect.settings import FaceDetectMode
+from veil.preset import check_known, check_version, fold_keys
 from veil.userfiles import load_json, read_bytes
 
 OPTION_KEYS = ("mode", "aggregateEmotionWindowMs", "aggregateEmotionIntervalMs", "trackingMode")
@@ -35,30 +36,6 @@ class FaceDetectorPreset:
     mode: FaceDetectMode | None = None
     window_ms: float | None = None
     interval_ms: float | None = None
-
-
-def _fold(data: dict, where: str, source: Path | str) -> dict[str, tuple[str, object]]:
-    """{lower-case key: (key as written, value)}; two spellings of one key are an error."""
-    folded: dict[str, tuple[str, object]] = {}
-    for key, value in data.items():
-        if key.lower() in folded:
-            raise InputError(source, f"preset key {key!r} given twice{where}")
-        folded[key.lower()] = (key, value)
-    return folded
-
-
-def _only(
-    folded: dict[str, tuple[str, object]], known: tuple[str, ...], where: str, source: Path | str
-) -> None:
-    lowered = {k.lower() for k in known}
-    unknown = [key for lower, (key, _) in folded.items() if lower not in lowered]
-    if unknown:
-        names = ", ".join(repr(k) for k in unknown)
-        raise InputError(
-            source,
-            f"unknown preset key{'s' if len(unknown) > 1 else ''} {names}{where} "
-            f"(known: {', '.join(known)})",
-        )
 
 
 def _milliseconds(key: str, value: object, source: Path | str) -> float:
@@ -84,22 +61,18 @@ def parse_face_detector_preset(data: object, source: Path | str) -> FaceDetector
     """
     if not isinstance(data, dict):
         raise InputError(source, "a preset must be a JSON object")
-    top = _fold(data, "", source)
-    _only(top, ("version", "options"), "", source)
+    top = fold_keys(data, "", source)
+    check_known(top, ("version", "options"), "", source)
     if "version" in top:
-        version = top["version"][1]
-        if not (version in ("1.0", "1") or (not isinstance(version, bool) and version == 1)):
-            raise InputError(
-                source, f'unsupported preset version {json.dumps(version)} (expected "1.0")'
-            )
+        check_version(top["version"][1], source)
     if "options" not in top:
         return FaceDetectorPreset()
     options_key, options = top["options"]
     if not isinstance(options, dict):
         raise InputError(source, f"preset {options_key!r} must be a JSON object")
     where = f" in {options_key!r}"
-    fields = _fold(options, where, source)
-    _only(fields, OPTION_KEYS, where, source)
+    fields = fold_keys(options, where, source)
+    check_known(fields, OPTION_KEYS, where, source)
 
     mode = None
     if "mode" in fields:

@@ -1,6 +1,6 @@
 """Live mode: redact camera and network streams in real time.
 
-Three threads, bounded everywhere (see :mod:`veil.live.session`):
+Three threads, bounded everywhere (see :mod:`veil.live.session`; one class each):
 
 - the *source* thread decodes frames (:mod:`veil.live.sources`, read with
   PyAV by :mod:`veil.media.live_input`) into a small queue that drops its

@@ -203,17 +203,25 @@ class VideoDecoder:
                 f"damaged: {report.rejected_packets} video packet(s) cannot be decoded "
                 f"({report.frames} frames decoded)",
             )
-        # The container's frame count is not a reliable check (AVI counts empty
-        # "repeat" chunks), its duration is: a video ending early is truncated.
-        step = 1 / info.frame_rate
-        last_end = self._last + step
-        slack = 2 * step if info.video_duration_known else _DURATION_SLACK
-        if info.duration and last_end + slack < info.duration:
-            raise InputError(
-                path,
-                f"truncated: video stops at {float(last_end):.2f} s of "
-                f"{float(info.duration):.2f} s ({report.frames} frames decoded)",
-            )
+        refuse_truncated(path, info, self._last, report.frames)
+
+
+def refuse_truncated(path: Path, info: MediaInfo, last_start: Fraction, frames: int) -> None:
+    """Refuse a video whose last frame (starting at ``last_start``, the ``frames``-th) ends
+    short of the container's duration: a truncated video is refused, never shortened.
+
+    The container's frame count is not a reliable check (AVI counts empty
+    "repeat" chunks), its duration is.
+    """
+    step = 1 / info.frame_rate
+    last_end = last_start + step
+    slack = 2 * step if info.video_duration_known else _DURATION_SLACK
+    if info.duration and last_end + slack < info.duration:
+        raise InputError(
+            path,
+            f"truncated: video stops at {float(last_end):.2f} s of "
+            f"{float(info.duration):.2f} s ({frames} frames)",
+        )
 
 
 def read_pictures(

@@ -31,7 +31,7 @@ import av.error
 from veil.atomic import atomic_path
 from veil.errors import InputError, VeilError
 from veil.media.picture import VideoPicture
-from veil.media.reader import _DURATION_SLACK, open_input
+from veil.media.reader import open_input, refuse_truncated
 from veil.media.writer import (
     EncoderSettings,
     _container_kind,
@@ -103,21 +103,8 @@ def index_frames(path: Path, info: MediaInfo) -> FrameIndex:
         raise InputError(path, "contains no decodable video frames")
     position = {p: i for i, p in enumerate(ordered)}
     index = FrameIndex(tuple(ordered), tuple(sorted(position[p] for p in key_pts)), time_base)
-    _refuse_truncated(path, info, index)
+    refuse_truncated(path, info, index.time(len(index) - 1), len(index))
     return index
-
-
-def _refuse_truncated(path: Path, info: MediaInfo, index: FrameIndex) -> None:
-    """As the sequential decoder does: a video ending early is refused, never shortened."""
-    step = 1 / info.frame_rate
-    last_end = index.time(len(index) - 1) + step
-    slack = 2 * step if info.video_duration_known else _DURATION_SLACK
-    if info.duration and last_end + slack < info.duration:
-        raise InputError(
-            path,
-            f"truncated: video stops at {float(last_end):.2f} s of "
-            f"{float(info.duration):.2f} s ({len(index)} frames)",
-        )
 
 
 @dataclass

@@ -8,8 +8,9 @@ is made.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Annotated, Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,12 +22,11 @@ from veil.review.timeline import (
     Rect,
     Timeline,
     absorb,
-    candidate_boxes,
+    accept_candidate,
     clean_rect,
     draw_manual,
     extend,
     lying_on,
-    manual_face,
     merge,
     remove,
     rename,
@@ -208,23 +208,6 @@ def _known(timeline: Timeline, state: ReviewState, face_id: int) -> None:
         raise VeilError(f"there is no face {face_id}")
 
 
-def _split_manual(track: ManualTrack, frame: int, new_id: int) -> tuple[ManualTrack, ManualTrack]:
-    if not track.start < frame <= track.end:
-        raise VeilError(
-            f"face {track.face_id} runs over frames {track.start}..{track.end}: "
-            f"split it at a frame after its first"
-        )
-    before = tuple((f, r) for f, r in track.keys if f < frame)
-    after = tuple((f, r) for f, r in track.keys if f >= frame)
-    first = ManualTrack(
-        track.face_id, track.start, frame - 1, (*before, (frame - 1, track.box_at(frame - 1)))
-    )
-    first = replace(first, keys=tuple(sorted(dict(first.keys).items())))
-    second = ManualTrack(new_id, frame, track.end, ((frame, track.box_at(frame)), *after))
-    second = replace(second, keys=tuple(sorted(dict(second.keys).items())))
-    return first, second
-
-
 def _candidate(timeline: Timeline, state: ReviewState, number: int) -> Candidate:
     found = [c for c in timeline.template.candidates or () if c.id == number]
     if not found:
@@ -236,11 +219,205 @@ def _candidate(timeline: Timeline, state: ReviewState, number: int) -> Candidate
     return found[0]
 
 
-def _accept(timeline: Timeline, candidate: Candidate, face_id: int) -> Timeline:
-    faces = list(timeline.faces)
-    for frame, rect in candidate_boxes(timeline, candidate).items():
-        faces[frame] = (*faces[frame], manual_face(face_id, frame, rect))
-    return timeline.with_faces(faces)
+@dataclass
+class _Draft:
+    """The review while one edit is applied to it: each handler changes what it must."""
+
+    timeline: Timeline
+    state: ReviewState
+    original: Timeline
+    manual: dict[int, ManualTrack] = field(default_factory=dict)
+    selected: set[int] = field(default_factory=set)
+    next_id: int = 0
+
+    def new_id(self) -> int:
+        new_id, self.next_id = self.next_id, self.next_id + 1
+        return new_id
+
+    def known(self, face_id: int) -> None:
+        _known(self.timeline, self.state, face_id)
+
+    def finished(self) -> tuple[Timeline, ReviewState]:
+        self.selected &= self.timeline.ids()
+        state = replace(
+            self.state,
+            selected=frozenset(self.selected),
+            manual=self.manual,
+            next_id=self.next_id,
+            revision=self.state.revision + 1,
+        )
+        return self.timeline, state
+
+
+def _select(edit: Select, d: _Draft) -> None:
+    unknown = set(edit.ids) - d.timeline.ids()
+    if unknown:
+        raise VeilError(f"no face {', '.join(map(str, sorted(unknown)))} in this video")
+    d.selected = set(edit.ids)
+
+
+def _choose_blur(edit: ChooseBlur, d: _Draft) -> None:
+    d.state = replace(d.state, blur=edit.blur)
+
+
+def _merge(edit: Merge, d: _Draft) -> None:
+    if edit.keep == edit.drop:
+        raise VeilError("choose two different faces to merge")
+    d.known(edit.keep)
+    d.known(edit.drop)
+    frames = None
+    if edit.start is not None or edit.end is not None:
+        first = d.timeline.check_frame(edit.start if edit.start is not None else 0)
+        last = d.timeline.check_frame(edit.end if edit.end is not None else len(d.timeline) - 1)
+        if last < first:
+            raise VeilError("a merge's frames end before they start")
+        frames = range(first, last + 1)
+    # drawn tracks become plain boxes: one ID cannot have two sets of keyframes
+    d.manual.pop(edit.keep, None)
+    d.manual.pop(edit.drop, None)
+    d.timeline = merge(d.timeline, edit.drop, edit.keep, frames)
+    if edit.drop in d.selected and frames is None:
+        d.selected.add(edit.keep)  # if either was hidden, the person stays hidden
+
+
+def _split(edit: Split, d: _Draft) -> None:
+    d.known(edit.id)
+    d.timeline.check_frame(edit.frame)
+    new_id = d.new_id()
+    if edit.id in d.manual:
+        first, second = d.manual[edit.id].split_at(edit.frame, new_id)
+        d.manual[first.face_id], d.manual[second.face_id] = first, second
+        d.timeline = draw_manual(draw_manual(d.timeline, first), second)
+    else:
+        frames = [i for i, _ in d.timeline.boxes_of(edit.id)]
+        if not any(i < edit.frame for i in frames) or not any(i >= edit.frame for i in frames):
+            raise VeilError(
+                f"face {edit.id} has boxes on frames {frames[0]}..{frames[-1]}: "
+                "split it at a frame after its first"
+            )
+        d.timeline = rename(d.timeline, edit.id, new_id, from_frame=edit.frame)
+    d.selected.add(new_id)
+    d.state = replace(d.state, origin={**d.state.origin, new_id: edit.id})
+
+
+def _set_box(edit: SetBox, d: _Draft) -> None:
+    d.known(edit.id)
+    d.timeline.check_frame(edit.frame)
+    if edit.id in d.manual:
+        d.manual[edit.id] = d.manual[edit.id].with_key(edit.frame, edit.box)
+        d.timeline = draw_manual(d.timeline, d.manual[edit.id])
+    else:
+        d.timeline = set_box(d.timeline, edit.id, edit.frame, edit.box)
+
+
+def _add_box(edit: AddBox, d: _Draft) -> None:
+    d.timeline.check_frame(edit.frame)
+    new_id = d.new_id()
+    rect: Rect = clean_rect(edit.box)
+    d.manual[new_id] = ManualTrack(new_id, edit.frame, edit.frame, ((edit.frame, rect),))
+    d.timeline = draw_manual(d.timeline, d.manual[new_id])
+    d.selected.add(new_id)
+
+
+def _extend(edit: Extend, d: _Draft) -> None:
+    d.known(edit.id)
+    d.timeline.check_frame(edit.frame)
+    if edit.id in d.manual:
+        track = d.manual[edit.id]
+        track = replace(track, start=min(track.start, edit.frame), end=max(track.end, edit.frame))
+        d.manual[edit.id] = track
+        d.timeline = draw_manual(d.timeline, track)
+    else:
+        d.timeline = extend(d.timeline, edit.id, edit.frame)
+
+
+def _delete(edit: Delete, d: _Draft) -> None:
+    d.known(edit.id)
+    track = d.manual.get(edit.id)
+    if edit.frame is None or (track is not None and track.start == track.end):
+        d.manual.pop(edit.id, None)
+        d.timeline = remove(d.timeline, edit.id)
+    elif track is None:
+        d.timeline = remove(d.timeline, edit.id, edit.frame)
+    else:
+        if edit.frame == track.start:
+            track = replace(track, start=track.start + 1)
+        elif edit.frame == track.end:
+            track = replace(track, end=track.end - 1)
+        else:
+            raise VeilError(
+                f"face {edit.id} was drawn over frames {track.start}..{track.end}: "
+                "remove its first or last box, split it, or delete it whole"
+            )
+        d.manual[edit.id] = track
+        d.timeline = draw_manual(d.timeline, track)
+
+
+def _reset(edit: Reset, d: _Draft) -> None:
+    d.timeline, d.manual, d.selected = d.original, {}, set(d.original.ids())
+    # everything but the blur type, which is a choice about the output
+    choices = {**ReviewState.initial(d.original).choices(), "blur": d.state.blur.value}
+    d.state = d.state.with_choices(choices)
+
+
+def _absorb(edit: Absorb, d: _Draft) -> None:
+    if edit.id is not None:
+        d.known(edit.id)
+    faces = [edit.id] if edit.id is not None else sorted(d.timeline.ids() - d.selected)
+    lying = {face_id: lying_on(d.timeline, face_id) for face_id in faces}
+    if not any(lying.values()):
+        whose = f"face {edit.id}" if edit.id is not None else "a face left visible"
+        raise VeilError(f"no box of another face lies on {whose}")
+    for face_id, boxes in lying.items():
+        for track in {face_id, *(other for _, other in boxes)}:
+            d.manual.pop(track, None)  # their boxes are plain boxes from now on
+        d.timeline = absorb(d.timeline, face_id)
+
+
+def _mark_reviewed(edit: MarkReviewed, d: _Draft) -> None:
+    first, last = d.timeline.check_frame(edit.start), d.timeline.check_frame(edit.end)
+    if last < first:
+        raise VeilError("the frames to mark end before they start")
+    d.state = replace(d.state, reviewed=add_span(d.state.reviewed, (first, last), edit.reviewed))
+
+
+def _accept_candidate(edit: Accept, d: _Draft) -> None:
+    candidate = _candidate(d.timeline, d.state, edit.candidate)
+    new_id = d.new_id()
+    d.timeline = accept_candidate(d.timeline, candidate, new_id)
+    d.selected.add(new_id)
+    d.state = replace(d.state, accepted={**d.state.accepted, edit.candidate: new_id})
+
+
+def _dismiss(edit: Dismiss, d: _Draft) -> None:
+    _candidate(d.timeline, d.state, edit.candidate)
+    d.state = replace(d.state, dismissed=d.state.dismissed | {edit.candidate})
+
+
+def _not_same(edit: NotSame, d: _Draft) -> None:
+    a, b = sorted(edit.ids)
+    if a == b:
+        raise VeilError("choose two different faces")
+    d.state = replace(d.state, not_same=d.state.not_same | {(a, b)})
+
+
+# One handler per edit of the boxes and choices (undo and redo are the history's).
+_HANDLERS: dict[type[_Edit], Callable[[Any, _Draft], None]] = {
+    Select: _select,
+    ChooseBlur: _choose_blur,
+    Merge: _merge,
+    Split: _split,
+    SetBox: _set_box,
+    AddBox: _add_box,
+    Extend: _extend,
+    Delete: _delete,
+    Reset: _reset,
+    Absorb: _absorb,
+    MarkReviewed: _mark_reviewed,
+    Accept: _accept_candidate,
+    Dismiss: _dismiss,
+    NotSame: _not_same,
+}
 
 
 def apply(
@@ -251,153 +428,14 @@ def apply(
     A new ID (split off, drawn, accepted) is blurred: nothing becomes visible
     unless a person chooses it.
     """
-    manual = dict(state.manual)
-    selected = set(state.selected)
-    next_id = state.next_id
-
-    if isinstance(edit, Select):
-        unknown = set(edit.ids) - timeline.ids()
-        if unknown:
-            raise VeilError(f"no face {', '.join(map(str, sorted(unknown)))} in this video")
-        selected = set(edit.ids)
-    elif isinstance(edit, ChooseBlur):
-        state = replace(state, blur=edit.blur)
-    elif isinstance(edit, Merge):
-        if edit.keep == edit.drop:
-            raise VeilError("choose two different faces to merge")
-        _known(timeline, state, edit.keep)
-        _known(timeline, state, edit.drop)
-        frames = None
-        if edit.start is not None or edit.end is not None:
-            first = timeline.check_frame(edit.start if edit.start is not None else 0)
-            last = timeline.check_frame(edit.end if edit.end is not None else len(timeline) - 1)
-            if last < first:
-                raise VeilError("a merge's frames end before they start")
-            frames = range(first, last + 1)
-        # drawn tracks become plain boxes: one ID cannot have two sets of keyframes
-        manual.pop(edit.keep, None)
-        manual.pop(edit.drop, None)
-        timeline = merge(timeline, edit.drop, edit.keep, frames)
-        if edit.drop in selected and frames is None:
-            selected.add(edit.keep)  # if either was hidden, the person stays hidden
-    elif isinstance(edit, Split):
-        _known(timeline, state, edit.id)
-        timeline.check_frame(edit.frame)
-        new_id, next_id = next_id, next_id + 1
-        if edit.id in manual:
-            first, second = _split_manual(manual[edit.id], edit.frame, new_id)
-            manual[first.face_id], manual[second.face_id] = first, second
-            timeline = draw_manual(draw_manual(timeline, first), second)
-        else:
-            frames = [i for i, _ in timeline.boxes_of(edit.id)]
-            if not any(i < edit.frame for i in frames) or not any(i >= edit.frame for i in frames):
-                raise VeilError(
-                    f"face {edit.id} has boxes on frames {frames[0]}..{frames[-1]}: "
-                    "split it at a frame after its first"
-                )
-            timeline = rename(timeline, edit.id, new_id, from_frame=edit.frame)
-        selected.add(new_id)
-        state = replace(state, origin={**state.origin, new_id: edit.id})
-    elif isinstance(edit, SetBox):
-        _known(timeline, state, edit.id)
-        timeline.check_frame(edit.frame)
-        if edit.id in manual:
-            manual[edit.id] = manual[edit.id].with_key(edit.frame, edit.box)
-            timeline = draw_manual(timeline, manual[edit.id])
-        else:
-            timeline = set_box(timeline, edit.id, edit.frame, edit.box)
-    elif isinstance(edit, AddBox):
-        timeline.check_frame(edit.frame)
-        new_id, next_id = next_id, next_id + 1
-        rect: Rect = clean_rect(edit.box)
-        manual[new_id] = ManualTrack(new_id, edit.frame, edit.frame, ((edit.frame, rect),))
-        timeline = draw_manual(timeline, manual[new_id])
-        selected.add(new_id)
-    elif isinstance(edit, Extend):
-        _known(timeline, state, edit.id)
-        timeline.check_frame(edit.frame)
-        if edit.id in manual:
-            track = manual[edit.id]
-            track = replace(
-                track, start=min(track.start, edit.frame), end=max(track.end, edit.frame)
-            )
-            manual[edit.id] = track
-            timeline = draw_manual(timeline, track)
-        else:
-            timeline = extend(timeline, edit.id, edit.frame)
-    elif isinstance(edit, Delete):
-        _known(timeline, state, edit.id)
-        track = manual.get(edit.id)
-        whole = edit.frame is None or (track is not None and track.start == track.end)
-        if whole:
-            manual.pop(edit.id, None)
-            timeline = remove(timeline, edit.id)
-        elif track is not None:
-            assert edit.frame is not None
-            if edit.frame == track.start:
-                track = replace(track, start=track.start + 1)
-            elif edit.frame == track.end:
-                track = replace(track, end=track.end - 1)
-            else:
-                raise VeilError(
-                    f"face {edit.id} was drawn over frames {track.start}..{track.end}: "
-                    "remove its first or last box, split it, or delete it whole"
-                )
-            manual[edit.id] = track
-            timeline = draw_manual(timeline, track)
-        else:
-            timeline = remove(timeline, edit.id, edit.frame)
-    elif isinstance(edit, Reset):
-        timeline = original
-        manual = {}
-        selected = set(original.ids())
-        # everything but the blur type, which is a choice about the output
-        state = state.with_choices(
-            {**ReviewState.initial(original).choices(), "blur": state.blur.value}
-        )
-    elif isinstance(edit, Absorb):
-        if edit.id is not None:
-            _known(timeline, state, edit.id)
-        faces = [edit.id] if edit.id is not None else sorted(timeline.ids() - selected)
-        lying = {face_id: lying_on(timeline, face_id) for face_id in faces}
-        if not any(lying.values()):
-            whose = f"face {edit.id}" if edit.id is not None else "a face left visible"
-            raise VeilError(f"no box of another face lies on {whose}")
-        for face_id, boxes in lying.items():
-            for track in {face_id, *(other for _, other in boxes)}:
-                manual.pop(track, None)  # their boxes are plain boxes from now on
-            timeline = absorb(timeline, face_id)
-    elif isinstance(edit, MarkReviewed):
-        first, last = timeline.check_frame(edit.start), timeline.check_frame(edit.end)
-        if last < first:
-            raise VeilError("the frames to mark end before they start")
-        state = replace(state, reviewed=add_span(state.reviewed, (first, last), edit.reviewed))
-    elif isinstance(edit, Accept):
-        candidate = _candidate(timeline, state, edit.candidate)
-        new_id, next_id = next_id, next_id + 1
-        timeline = _accept(timeline, candidate, new_id)
-        selected.add(new_id)
-        state = replace(state, accepted={**state.accepted, edit.candidate: new_id})
-    elif isinstance(edit, Dismiss):
-        _candidate(timeline, state, edit.candidate)
-        state = replace(state, dismissed=state.dismissed | {edit.candidate})
-    elif isinstance(edit, NotSame):
-        a, b = sorted(edit.ids)
-        if a == b:
-            raise VeilError("choose two different faces")
-        state = replace(state, not_same=state.not_same | {(a, b)})
-    else:
+    handler = _HANDLERS.get(type(edit))
+    if handler is None:
         raise VeilError(f"{type(edit).__name__.lower()} is not an edit of the boxes")
-
-    selected &= timeline.ids()
-    state = replace(
-        state,
-        selected=frozenset(selected),
-        manual=manual,
-        next_id=next_id,
-        revision=state.revision + 1,
+    draft = _Draft(
+        timeline, state, original, dict(state.manual), set(state.selected), state.next_id
     )
-    return timeline, state
+    handler(edit, draft)
+    return draft.finished()
 
 
 def exported(timeline: Timeline, state: ReviewState) -> Annotations:

@@ -177,6 +177,14 @@ def candidate_boxes(timeline: Timeline, candidate: Candidate) -> dict[int, Rect]
     return boxes
 
 
+def accept_candidate(timeline: Timeline, candidate: Candidate, face_id: int) -> Timeline:
+    """``timeline`` with the candidate's boxes as the boxes of ``face_id``."""
+    faces = list(timeline.faces)
+    for frame, rect in candidate_boxes(timeline, candidate).items():
+        faces[frame] = (*faces[frame], manual_face(face_id, frame, rect))
+    return timeline.with_faces(faces)
+
+
 # -- tracks a person drew ---------------------------------------------------------
 
 
@@ -216,6 +224,24 @@ class ManualTrack:
             end=max(self.end, frame),
             keys=tuple(sorted(keys.items())),
         )
+
+    def split_at(self, frame: int, new_id: int) -> tuple[ManualTrack, ManualTrack]:
+        """This track up to ``frame``, and from ``frame`` on as ``new_id``: each part keeps
+        the box it had at the cut as a keyframe."""
+        if not self.start < frame <= self.end:
+            raise VeilError(
+                f"face {self.face_id} runs over frames {self.start}..{self.end}: "
+                f"split it at a frame after its first"
+            )
+        before = tuple((f, r) for f, r in self.keys if f < frame)
+        after = tuple((f, r) for f, r in self.keys if f >= frame)
+        first = ManualTrack(
+            self.face_id, self.start, frame - 1, (*before, (frame - 1, self.box_at(frame - 1)))
+        )
+        first = replace(first, keys=tuple(sorted(dict(first.keys).items())))
+        second = ManualTrack(new_id, frame, self.end, ((frame, self.box_at(frame)), *after))
+        second = replace(second, keys=tuple(sorted(dict(second.keys).items())))
+        return first, second
 
     def to_json(self) -> dict:
         return {

@@ -23,9 +23,9 @@ from pathlib import Path
 from veil.atomic import write_atomic
 from veil.detect import DetectorConfig, FaceDetector, load_detector
 from veil.distributed.executors import Executor, make_executor
-from veil.distributed.job import combined_segments
+from veil.distributed.parallel import on_executor
 from veil.errors import VeilError
-from veil.pipeline import analyze, combined, redact
+from veil.pipeline.jobs import JobSpec, run_job
 from veil.service import s3
 from veil.service.files import check_media, frame_total, output_names, public_message
 from veil.service.options import JobOptions, pipeline_config
@@ -34,6 +34,7 @@ from veil.service.report import job_report
 from veil.service.settings import ServiceSettings
 from veil.service.store import Job, Store
 from veil.service.uploads import input_path
+from veil.settings import Mode
 
 log = logging.getLogger("veil.service")
 
@@ -169,34 +170,19 @@ class JobRunner:
             if self.frame_hook is not None:
                 self.frame_hook(job, n)
 
-        if options.mode == "analyze":
-            result = analyze(src, out, self.detector(config.detector), config, on_frame)
-        elif on_ray:
-            result = combined_segments(
-                src,
-                out / names["redacted"],
-                self.ray_executor(),
-                config,
-                out / names["annotations"],
-                on_frame,
-                segment_seconds=self.settings.segment_seconds,
-            )
-        elif options.mode == "combined":
-            result = combined(
-                src,
-                out / names["redacted"],
-                self.detector(config.detector),
-                config,
-                out / names["annotations"],
-                on_frame,
-            )
+        mode, redacted = Mode(options.mode), out / names["redacted"]
+        if mode == Mode.ANALYZE:
+            spec = JobSpec(mode, src, out)
+        elif mode == Mode.COMBINED:
+            spec = JobSpec(mode, src, redacted, annotations_out=out / names["annotations"])
         else:
-            if job.annotations is None:
-                raise VeilError("a redact job needs an annotations file")
+            annotations = Path(job.annotations) if job.annotations is not None else None
             ids = frozenset(job.ids) if job.ids else None
-            result = redact(
-                src, out / names["redacted"], Path(job.annotations), ids, config, on_frame
-            )
+            spec = JobSpec(mode, src, redacted, annotations=annotations, ids=ids)
+        segmented = (
+            on_executor(self.ray_executor(), self.settings.segment_seconds) if on_ray else None
+        )
+        result = run_job(spec, config, lambda: self.detector(config.detector), on_frame, segmented)
         lease.on_frame(result.frames)
         report = job_report(
             self.settings, job, options, config, result,

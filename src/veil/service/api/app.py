@@ -1,8 +1,8 @@
 """``create_app(settings)``: the job API as a FastAPI application.
 
 The API's documentation (/docs, /redoc) works offline (:mod:`veil.service.api.docs`). The review
-app and the live streams' pages are added by ``veil serve``
-(:func:`veil.cli.service.web_app`): they use this API, it does not know them.
+app and the live streams' pages are added beside it by :func:`veil.apps.service_app`:
+they use this API, it does not know them.
 """
 
 from __future__ import annotations
