@@ -108,9 +108,16 @@ def redact(
     job_id: str, body: RedactRequest, store: StoreDep, settings: SettingsDep, caller: CallerDep
 ) -> JobPublic:
     """Queue a redact job with the edited annotations and the chosen IDs, recorded as yours."""
-    require = store.policy.get().require_review  # the admins' policy
+    policy = store.policy.get()  # the admins'
     reviews = _reviews(store, settings)
-    job = reviews.redact(job_id, caller, body.blur, set(body.confirm), require_reviewed=require)
+    job = reviews.redact(
+        job_id,
+        caller,
+        body.blur,
+        set(body.confirm),
+        require_reviewed=policy.require_review,
+        strict=policy.strict,
+    )
     return JobPublic.from_job(job)
 
 

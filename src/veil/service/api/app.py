@@ -20,6 +20,7 @@ from veil.service.api.guard import Guard
 from veil.service.api.routes import admin, events, health, jobs, presets, uploads
 from veil.service.files import TooLarge, public_message
 from veil.service.jobs import Janitor
+from veil.service.rights import Forbidden, OverQuota
 from veil.service.settings import ServiceSettings
 from veil.service.store import Conflict, NotFound, Store
 from veil.service.webhooks import Dispatcher
@@ -70,6 +71,14 @@ def create_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
     @app.exception_handler(TooLarge)
     async def too_large(_request: Request, exc: TooLarge) -> JSONResponse:
         return answer(413, exc)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_request: Request, exc: Forbidden) -> JSONResponse:
+        return answer(403, exc)
+
+    @app.exception_handler(OverQuota)
+    async def over_quota(_request: Request, exc: OverQuota) -> JSONResponse:
+        return answer(429, exc)
 
     @app.exception_handler(VeilError)
     async def invalid(_request: Request, exc: VeilError) -> JSONResponse:
