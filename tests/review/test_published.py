@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from review.annotated import annotations
@@ -94,9 +95,7 @@ def test_a_strict_policy_refuses_detector_settings_that_find_less(
     assert review_api.client.post("/v1/jobs", json=keener).status_code == 202
 
 
-def test_box_videos_are_refused_to_non_admins_when_the_policy_says_so(
-    review_api: Api, job_id: str
-):
+def test_box_videos_are_refused_to_non_admins_when_the_policy_says_so(review_api: Api, job_id: str):
     outline = {"input": {"job_id": job_id}, "azure_preset": {"blurType": "Box"}}
     review_api.store.policy.put(Policy(box_outputs=False), "admin")
     try:
@@ -106,3 +105,26 @@ def test_box_videos_are_refused_to_non_admins_when_the_policy_says_so(
         review_api.store.policy.put(Policy(), "admin")
     assert refused.status_code == 403 and "admins" in refused.json()["detail"]
     assert redact.status_code == 403
+
+
+def test_every_read_by_a_signed_link_is_audited_and_links_die_at_sign_out(
+    review_api: Api, job_id: str
+):
+    api = review_api
+    doc = api.client.get(f"/v1/review/jobs/{job_id}").json()
+    outputs = api.client.get(f"/v1/review/jobs/{job_id}/links").json()["outputs"]
+    thumb = next(n for n in outputs if n.endswith(".jpg"))
+    before = len(api.client.get(f"/v1/jobs/{job_id}/audit").json()["events"])
+    for link in (doc["links"]["source"], outputs[thumb]):  # played, not downloaded
+        assert httpx.get(api.url + link).status_code == 200
+    events = api.client.get(f"/v1/jobs/{job_id}/audit").json()["events"][before:]
+    assert [(e["action"], e["who"]) for e in events] == [
+        ("read", "reviewer"),
+        ("downloaded", "reviewer"),
+    ]
+    assert events[0]["details"]["file"] == "source"
+    assert api.client.post("/v1/review/signout").status_code == 204
+    for link in (doc["links"]["source"], outputs[thumb]):
+        assert httpx.get(api.url + link).status_code == 403
+    fresh = api.client.get(f"/v1/review/jobs/{job_id}").json()["links"]["source"]
+    assert httpx.get(api.url + fresh).status_code == 200  # signed in again: new links work

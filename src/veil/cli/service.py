@@ -200,13 +200,17 @@ def _wait_for_signal() -> threading.Event:
 
 def web_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
     """Everything ``veil serve`` answers: the job API, the review app, the live pages."""
+    from fastapi import Depends
+
     from veil.live.http import live_router
     from veil.review import install as install_review
     from veil.service.api import create_app
+    from veil.service.api.deps import get_caller
 
     app = create_app(settings, webhooks=webhooks)
-    # HLS written by `veil live --hls <data>/live`, with a page at /live/<name>
-    app.include_router(live_router(settings.data_dir / "live"))
+    # HLS written by `veil live --hls <data>/live`, with a page at /live/<name>: the
+    # streams show unredacted moments' statistics and video, so any valid token is needed
+    app.include_router(live_router(settings.data_dir / "live"), dependencies=[Depends(get_caller)])
     install_review(app)  # the review API (/v1/review) and the browser app at /
     return app
 

@@ -47,6 +47,23 @@ def discard(store: Store, settings: ServiceSettings, upload: Upload) -> None:
     store.uploads.delete(upload.id)
 
 
+def clean_orphans(store: Store, settings: ServiceSettings) -> list[str]:
+    """At start: whole-file uploads a killed server was receiving (never complete, their
+    write lease run out), and upload folders no row names any more. Resumable uploads
+    stay, to be resumed."""
+    gone = []
+    for upload in store.uploads.abandoned():
+        discard(store, settings, upload)
+        gone.append(upload.id)
+    known = store.uploads.ids()
+    if settings.uploads_dir.is_dir():
+        for folder in settings.uploads_dir.iterdir():
+            if folder.is_dir() and folder.name not in known:
+                shutil.rmtree(folder, ignore_errors=True)
+                gone.append(folder.name)
+    return gone
+
+
 def complete(store: Store, settings: ServiceSettings, upload: Upload, size: int) -> Upload:
     """The whole file has arrived: check it is media (or annotations) and mark it complete.
 

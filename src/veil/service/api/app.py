@@ -8,10 +8,14 @@ app and the live streams' pages are added by ``veil serve``
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from veil.errors import VeilError
@@ -28,6 +32,17 @@ from veil.service.webhooks import Dispatcher
 log = logging.getLogger("veil.service")
 
 
+def finite(value: Any) -> Any:
+    """``value`` with every float that JSON cannot carry (NaN, infinities) as a string."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
 def create_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
     """The API over one store; ``webhooks`` also delivers callbacks from this process."""
 
@@ -37,14 +52,13 @@ def create_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
         app.state.store = store
         app.state.settings = settings
         dispatcher = Dispatcher(store, settings).start() if webhooks else None
-        janitor = Janitor(store, settings).start() if settings.retain_originals_days else None
+        janitor = Janitor(store, settings).start()  # its first round cleans at start
         try:
             yield
         finally:
             if dispatcher is not None:
                 dispatcher.stop()
-            if janitor is not None:
-                janitor.stop()
+            janitor.stop()
             store.close()
 
     app = FastAPI(
@@ -71,6 +85,11 @@ def create_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
     @app.exception_handler(TooLarge)
     async def too_large(_request: Request, exc: TooLarge) -> JSONResponse:
         return answer(413, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def unprocessable(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # the errors quote what was sent: NaN, Infinity and 1e999 must not break the answer
+        return JSONResponse({"detail": finite(jsonable_encoder(exc.errors()))}, 422)
 
     @app.exception_handler(Forbidden)
     async def forbidden(_request: Request, exc: Forbidden) -> JSONResponse:
