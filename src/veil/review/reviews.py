@@ -305,29 +305,8 @@ class Reviews:
                 )
             covered = self._coverage(review, strict)
             blur = blur or review.state.blur
-            annotations = review.annotations
             chosen = sorted(review.state.selected)
-            if not chosen:  # an empty ID list means "every face" to veil and Azure
-                annotations = select_ids(annotations, frozenset())
-            data = dump_annotations(annotations).encode()
-            # the edits are the analysed job's team's, as the redaction will be
-            owner = replace(caller, team=review.job.team)
-            upload = save_upload(
-                self.store, self.settings, annotations_name(review.stem), data, owner
-            )
-            analysed = review.job.options
-            request = JobCreate.model_validate(
-                {
-                    "input": {"job_id": review.job.id},
-                    "mode": "redact",
-                    "azure_preset": {"version": "1.0", "options": {"blurType": blur.value}},
-                    "detector": analysed.get("detector"),
-                    "encoder": analysed.get("encoder"),
-                    "annotations_upload_id": upload.id,
-                    "ids": chosen or None,
-                }
-            )
-            job = submit_request(self.store, self.settings, request, caller)
+            job = self._submit(review, caller, blur, chosen)
             record: dict[str, Any] = {
                 "job": job.id,
                 "ids": chosen,
@@ -358,6 +337,29 @@ class Reviews:
                 uncovered=len(covered.uncovered),
             )
         return job
+
+    def _submit(self, review: Review, caller: Caller, blur: BlurType, chosen: list[int]) -> Job:
+        """Queue the redact job: the edited annotations, saved as an upload, and the IDs."""
+        annotations = review.annotations
+        if not chosen:  # an empty ID list means "every face" to veil and Azure
+            annotations = select_ids(annotations, frozenset())
+        data = dump_annotations(annotations).encode()
+        # the edits are the analysed job's team's, as the redaction will be
+        owner = replace(caller, team=review.job.team)
+        upload = save_upload(self.store, self.settings, annotations_name(review.stem), data, owner)
+        analysed = review.job.options
+        request = JobCreate.model_validate(
+            {
+                "input": {"job_id": review.job.id},
+                "mode": "redact",
+                "azure_preset": {"version": "1.0", "options": {"blurType": blur.value}},
+                "detector": analysed.get("detector"),
+                "encoder": analysed.get("encoder"),
+                "annotations_upload_id": upload.id,
+                "ids": chosen or None,
+            }
+        )
+        return submit_request(self.store, self.settings, request, caller)
 
     @staticmethod
     def _coverage(review: Review, strict: bool) -> Coverage:
