@@ -347,7 +347,7 @@ def upload_kill_probes(service: Service, p: dict[str, httpx.Client], clip: Path)
     )
     time.sleep(1)
     service.kill()
-    time.sleep(6)  # longer than a 2 s idle limit's lease
+    time.sleep(11)  # two leases of a 2 s idle limit: a lease run out, and older than one
     service.start()
     offset = anna.get(f"/v1/uploads/{session['id']}").json()["received"]
     rest = anna.patch(

@@ -85,7 +85,7 @@ def test_a_killed_server_leaves_no_lock_and_no_half_upload(tmp_path: Path, clip:
         )
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
-        time.sleep(2 * IDLE + 1.5)  # the leases the dead server held run out
+        time.sleep(2 * (2 * IDLE + 1) + 1)  # its leases run out, and a lease more has passed
         proc = serve(data, port)
         offset = httpx.get(f"{url}/v1/uploads/{session['id']}", headers=auth).json()["received"]
         rest = httpx.patch(

@@ -93,13 +93,14 @@ class UploadStore:
             total, open_ = c.execute(query).one()
         return int(total), int(open_)
 
-    def abandoned(self) -> list[Upload]:
-        """Whole-file uploads (no declared size) never completed, whose lease ran out: the
-        server receiving them died."""
+    def abandoned(self, made_before: float) -> list[Upload]:
+        """Whole-file uploads (no declared size) made before ``made_before``, never
+        completed, whose lease ran out: the server receiving them died."""
         now = self.clock()
         query = select(db.uploads).where(
             db.uploads.c.complete.is_(False),
             db.uploads.c.size.is_(None),
+            db.uploads.c.created_at < made_before,
             or_(db.uploads.c.writing_until.is_(None), db.uploads.c.writing_until < now),
         )
         with self.engine.connect() as c:

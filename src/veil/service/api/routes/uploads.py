@@ -27,20 +27,13 @@ from veil.service.rights import check_upload_quota
 from veil.service.schemas import UploadPublic
 from veil.service.settings import ServiceSettings
 from veil.service.store import Store, Upload
-from veil.service.uploads import complete, discard, partial_path
+from veil.service.uploads import complete, discard, lease_seconds, partial_path
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
 
 FilenameQuery = Annotated[
     str, Query(min_length=1, max_length=1024, description="original file name (sanitised)")
 ]
-
-
-def lease_seconds(settings: ServiceSettings) -> float:
-    """How long a body's write lease lasts unrenewed: twice the longest a body may stall
-    (the guard ends it with 408 then), so a live writer always renews in time and a dead
-    one's lease runs out within seconds."""
-    return 2 * settings.idle_seconds + 1
 
 
 def _checked_name(filename: str) -> str:
