@@ -26,7 +26,7 @@ from veil.service.files import TooLarge, safe_name
 from veil.service.rights import check_upload_quota
 from veil.service.schemas import UploadPublic
 from veil.service.settings import ServiceSettings
-from veil.service.store import Store, Upload
+from veil.service.store import NotFound, Store, Upload
 from veil.service.uploads import complete, discard, lease_seconds, partial_path
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
@@ -190,7 +190,10 @@ async def send_chunk(
         raise HTTPException(status.HTTP_409_CONFLICT, "the upload was deleted") from None
     finally:
         store.uploads.end_chunk(upload.id, received=received)
-    if received == upload.size:
-        upload = await run_in_threadpool(complete, store, settings, upload, received)
-        return UploadPublic.from_upload(upload)
-    return UploadPublic.from_upload(store.uploads.get(upload.id))
+    try:
+        if received == upload.size:
+            upload = await run_in_threadpool(complete, store, settings, upload, received)
+            return UploadPublic.from_upload(upload)
+        return UploadPublic.from_upload(store.uploads.get(upload.id))
+    except (FileNotFoundError, NotFound):  # deleted meanwhile (the retention period ended)
+        raise HTTPException(status.HTTP_409_CONFLICT, "the upload was deleted") from None
