@@ -71,37 +71,23 @@ def create_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
     )
     install_docs(app)
 
-    def answer(status: int, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": public_message(str(exc))}, status_code=status)
+    def answering(status: int):
+        async def answer(_request: Request, exc: Exception) -> JSONResponse:
+            return JSONResponse({"detail": public_message(str(exc))}, status_code=status)
 
-    @app.exception_handler(NotFound)
-    async def not_found(_request: Request, exc: NotFound) -> JSONResponse:
-        return answer(404, exc)
+        return answer
 
-    @app.exception_handler(Conflict)
-    async def conflict(_request: Request, exc: Conflict) -> JSONResponse:
-        return answer(409, exc)
-
-    @app.exception_handler(TooLarge)
-    async def too_large(_request: Request, exc: TooLarge) -> JSONResponse:
-        return answer(413, exc)
+    # the most specific class wins: Forbidden and OverQuota are VeilErrors
+    for error, status in (
+        (NotFound, 404), (Conflict, 409), (TooLarge, 413), (Forbidden, 403), (OverQuota, 429),
+        (VeilError, 422),
+    ):  # fmt: skip
+        app.add_exception_handler(error, answering(status))
 
     @app.exception_handler(RequestValidationError)
     async def unprocessable(_request: Request, exc: RequestValidationError) -> JSONResponse:
         # the errors quote what was sent: NaN, Infinity and 1e999 must not break the answer
         return JSONResponse({"detail": finite(jsonable_encoder(exc.errors()))}, 422)
-
-    @app.exception_handler(Forbidden)
-    async def forbidden(_request: Request, exc: Forbidden) -> JSONResponse:
-        return answer(403, exc)
-
-    @app.exception_handler(OverQuota)
-    async def over_quota(_request: Request, exc: OverQuota) -> JSONResponse:
-        return answer(429, exc)
-
-    @app.exception_handler(VeilError)
-    async def invalid(_request: Request, exc: VeilError) -> JSONResponse:
-        return answer(422, exc)
 
     @app.exception_handler(Exception)
     async def failed(request: Request, exc: Exception) -> JSONResponse:
