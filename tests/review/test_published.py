@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from review.annotated import annotations
-from review.conftest import FRAMES, ReviewClip, analyzed
-from service.conftest import Api
+from review.helpers import FRAMES, ReviewClip, analyzed
+from service.helpers import Api
 from veil.review.coverage import coverage
 from veil.review.reviews import Reviews
 from veil.review.timeline import Timeline, set_box

@@ -9,7 +9,7 @@ import ipaddress
 import httpx
 import pytest
 
-from service.conftest import Api, Clip
+from service.helpers import Api, Clip
 from veil.errors import VeilError
 from veil.service.access import Role
 from veil.service.addresses import check_webhook_url, is_public

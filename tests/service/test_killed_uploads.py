@@ -16,7 +16,8 @@ from pathlib import Path
 
 import httpx
 
-from service.conftest import Clip, free_port, wait_for_health, wait_until
+from helpers import free_port, wait_until
+from service.helpers import Clip, wait_for_health
 from veil.service.access import Role
 from veil.service.settings import ServiceSettings
 from veil.service.store import NotFound, Store

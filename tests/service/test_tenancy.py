@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from service.conftest import Api, Clip, S3Server, ThreadWorker, serve_app
+from service.helpers import Api, Clip, S3Server, ThreadWorker, serve_app
 from veil.service.access import Role
 from veil.service.policy import Policy
 from veil.service.store import JobSpec, Store
