@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from veil.samples import MovingFace, make_sample_video
+from evaluation.samples import MovingFace, make_sample_video
 from veil.service.access import Role
 from veil.service.settings import ServiceSettings
 from veil.service.store import Store
