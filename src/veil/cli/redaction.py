@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from veil.annotations import read_id_list
+from veil.cli.audio_options import add_audio_options
 from veil.cli.batch import each_input
 from veil.cli.inputs import expand_inputs, output_dir, output_file
 from veil.detect import DETECTOR_NAMES, RUNTIME_NAMES, FaceDetector, load_detector
@@ -277,12 +278,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="file of face IDs to hide, one per line (empty file: all faces)",
     )
     add_redaction_options(p)
+    add_audio_options(p)
     _output(p, "OUT", _REDACTED_OUTPUT)
 
     p = sub.add_parser("combined", help="find and hide all faces in one command")
     add_common_options(p)
     add_detection_options(p)
     add_redaction_options(p)
+    add_audio_options(p)
     _output(p, "OUT", _REDACTED_OUTPUT)
     p.add_argument(
         "--annotations-out",
@@ -331,6 +334,8 @@ def _job(
     if args.command == "combined":
         ann_out = annotations_path(dst.parent, src.stem) if args.annotations_out else None
         if args.executor is not None:  # segment-parallel (veil.distributed)
+            if config.audio_spans:
+                raise VeilError("audio spans are not applied with --executor; run without it")
             return distributed_cli.run_combined(args, config, src, dst, ann_out, on_frame)
         return combined(src, dst, detector(), config, ann_out, on_frame)
     ann = args.annotations

@@ -21,6 +21,7 @@ from veil.annotations import (
     write_annotations,
 )
 from veil.atomic import atomic_path
+from veil.audio import AudioSpan, Effect, SpanRedaction
 from veil.detect import FaceDetector
 from veil.errors import VeilError
 from veil.media import DecodeReport, is_image, probe, transcode, write_image
@@ -145,6 +146,19 @@ def _result(
     )
 
 
+def annotated_audio_spans(annotations: Annotations) -> tuple[AudioSpan, ...]:
+    """The audio spans an annotations file lists (its veil extra ``audioSpans``)."""
+    return tuple(
+        AudioSpan(e.start, e.end, Effect(e.effect), e.by, e.reason or "")
+        for e in annotations.audioSpans or ()
+    )
+
+
+def audio_redaction(spans: tuple[AudioSpan, ...]) -> SpanRedaction | None:
+    """What the writer applies to the sound: None (copied as it is) without spans."""
+    return SpanRedaction(spans) if spans else None
+
+
 def redact(
     src: Path,
     dst: Path,
@@ -169,8 +183,16 @@ def redact(
         report = DecodeReport(frames=1)
     else:
         processor = AnnotatedRedaction(chosen, probe(src), config.redaction, annotations_file)
+        spans = config.audio_spans + annotated_audio_spans(annotations)
+        audio = audio_redaction(spans)
         report = transcode(
-            src, dst, processor, config.encoder, on_frame=on_frame, hwaccel=config.hwaccel
+            src,
+            dst,
+            processor,
+            config.encoder,
+            on_frame=on_frame,
+            hwaccel=config.hwaccel,
+            audio=audio,
         )
     return _result(src, [dst], chosen.face_ids(), report, started)
 
@@ -201,8 +223,15 @@ def combined(
         finder = FaceFinder(detector, config, info)
         recorder = TrackRecorder(info) if annotations_out is not None else FaceIds()
         processor = TrackedRedaction(finder, recorder, config.redaction)
+        audio = audio_redaction(config.audio_spans)
         report = transcode(
-            src, dst, processor, config.encoder, on_frame=on_frame, hwaccel=config.hwaccel
+            src,
+            dst,
+            processor,
+            config.encoder,
+            on_frame=on_frame,
+            hwaccel=config.hwaccel,
+            audio=audio,
         )
         identities = finder.identities()
         if isinstance(recorder, TrackRecorder):
