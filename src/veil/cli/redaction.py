@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from veil.annotations import read_id_list
-from veil.cli.audio_options import add_audio_options
+from veil.cli import audio_options
+from veil.cli.audio_options import add_audio_options, add_speech_options
 from veil.cli.batch import each_input
 from veil.cli.inputs import expand_inputs, output_dir, output_file
 from veil.detect import DETECTOR_NAMES, RUNTIME_NAMES, FaceDetector, load_detector
@@ -259,6 +260,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="find and track faces: annotations JSON + thumbnails")
     add_common_options(p)
     add_detection_options(p)
+    add_speech_options(p)
     _output(p, "DIR", "folder for <stem>_annotations.json and <stem>_thumbNNNNNN.jpg")
 
     p = sub.add_parser("redact", help="hide the faces of an annotations file")
@@ -286,6 +288,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_detection_options(p)
     add_redaction_options(p)
     add_audio_options(p)
+    add_speech_options(p)
     _output(p, "OUT", _REDACTED_OUTPUT)
     p.add_argument(
         "--annotations-out",
@@ -328,16 +331,22 @@ def _job(
     many: bool,
     on_frame: Callable[[int], None],
 ) -> JobResult:
+    speech = audio_options.speech_options(args)
     if args.command == "analyze":
-        return analyze(src, output_dir(src, args.output), detector(), config, on_frame)
+        out = output_dir(src, args.output)
+        result = analyze(src, out, detector(), config, on_frame)
+        return audio_options.hear_after_analysis(result, src, out, speech)
     dst = output_file(src, args.output, many, config.redaction.blur == BlurType.BOX)
     if args.command == "combined":
+        config, heard = audio_options.hear_before_render(config, src, dst.parent, speech)
         ann_out = annotations_path(dst.parent, src.stem) if args.annotations_out else None
         if args.executor is not None:  # segment-parallel (veil.distributed)
             if config.audio_spans:
                 raise VeilError("audio spans are not applied with --executor; run without it")
             return distributed_cli.run_combined(args, config, src, dst, ann_out, on_frame)
-        return combined(src, dst, detector(), config, ann_out, on_frame)
+        result = combined(src, dst, detector(), config, ann_out, on_frame)
+        result.outputs.extend(heard)
+        return result
     ann = args.annotations
     if ann.is_dir():
         ann = annotations_path(ann, src.stem)
