@@ -24,7 +24,14 @@ from veil.atomic import atomic_path
 from veil.audio import AudioSpan, Effect, SpanRedaction
 from veil.detect import FaceDetector
 from veil.errors import VeilError
-from veil.media import DecodeReport, is_image, probe, transcode, write_image
+from veil.media import (
+    DecodeReport,
+    PictureProcessor,
+    is_image,
+    probe,
+    transcode,
+    write_image,
+)
 from veil.names import annotations_name, thumbnail_name
 from veil.pipeline.analyze import Analysis, analyze_image, analyze_video
 from veil.pipeline.config import PipelineConfig
@@ -154,9 +161,26 @@ def annotated_audio_spans(annotations: Annotations) -> tuple[AudioSpan, ...]:
     )
 
 
-def audio_redaction(spans: tuple[AudioSpan, ...]) -> SpanRedaction | None:
-    """What the writer applies to the sound: None (copied as it is) without spans."""
-    return SpanRedaction(spans) if spans else None
+def _render(
+    src: Path,
+    dst: Path,
+    processor: PictureProcessor,
+    config: PipelineConfig,
+    on_frame: ProgressCallback | None,
+    audio_spans: tuple[AudioSpan, ...],
+) -> DecodeReport:
+    """Encode ``dst``: pictures through ``processor``, sound through the spans (copied
+    as it is without any)."""
+    audio = SpanRedaction(audio_spans) if audio_spans else None
+    return transcode(
+        src,
+        dst,
+        processor,
+        config.encoder,
+        on_frame=on_frame,
+        hwaccel=config.hwaccel,
+        audio=audio,
+    )
 
 
 def redact(
@@ -184,16 +208,7 @@ def redact(
     else:
         processor = AnnotatedRedaction(chosen, probe(src), config.redaction, annotations_file)
         spans = config.audio_spans + annotated_audio_spans(annotations)
-        audio = audio_redaction(spans)
-        report = transcode(
-            src,
-            dst,
-            processor,
-            config.encoder,
-            on_frame=on_frame,
-            hwaccel=config.hwaccel,
-            audio=audio,
-        )
+        report = _render(src, dst, processor, config, on_frame, spans)
     return _result(src, [dst], chosen.face_ids(), report, started)
 
 
@@ -223,16 +238,7 @@ def combined(
         finder = FaceFinder(detector, config, info)
         recorder = TrackRecorder(info) if annotations_out is not None else FaceIds()
         processor = TrackedRedaction(finder, recorder, config.redaction)
-        audio = audio_redaction(config.audio_spans)
-        report = transcode(
-            src,
-            dst,
-            processor,
-            config.encoder,
-            on_frame=on_frame,
-            hwaccel=config.hwaccel,
-            audio=audio,
-        )
+        report = _render(src, dst, processor, config, on_frame, config.audio_spans)
         identities = finder.identities()
         if isinstance(recorder, TrackRecorder):
             annotations = recorder.annotations(str(src), identities, finder.candidates())
