@@ -283,7 +283,8 @@ def render_offset(mixed: np.ndarray, spans: list[AudioSpan], folder: Path) -> di
 
 
 def run_level(tracks, noise, snr, args, vad, recognizer, folder) -> dict:
-    results = {"snr": snr, "transcript": [], "kws": [], "wer": [], "speed": []}
+    results = {"snr": snr, "transcript": [], "wer": [], "speed": []}
+    results |= {f"kws {t:g}": [] for t in args.kws_threshold}
     for clean, items in tracks:
         mixed = mix(clean, noise[: len(clean)], snr)
         wall, cpu = time.perf_counter(), time.process_time()
@@ -297,9 +298,8 @@ def run_level(tracks, noise, snr, args, vad, recognizer, folder) -> dict:
         reference = " ".join(i.text for i in items).split()
         hypothesis = [w.text for w in transcript.words]
         results["wer"].append(word_errors(reference, hypothesis) / len(reference))
-        results["kws"].append(
-            score(kws_spans(mixed, vad, args.kws_threshold, folder), clean, items)
-        )
+        for t in args.kws_threshold:
+            results[f"kws {t:g}"].append(score(kws_spans(mixed, vad, t, folder), clean, items))
         if "render" not in results:
             results["render"] = render_offset(mixed, spans, folder)
     return results
@@ -315,7 +315,8 @@ def report(levels: list[dict]) -> None:
     )
     print("|---|---|---|---|---|---|---|")
     for level in levels:
-        for method in ("transcript", "kws"):
+        methods = [k for k in level if k == "transcript" or k.startswith("kws ")]
+        for method in methods:
             rows = level[method]
             wer = f"{np.mean(level['wer']):.1%}" if method == "transcript" else ""
             offset = f"{level['render']['av_offset_ms']:.1f} ms" if method == "transcript" else ""
@@ -339,7 +340,13 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--snr", type=float, nargs="+", default=[10, 5, 0])
     parser.add_argument("--quick", action="store_true", help="one voice, one speed")
-    parser.add_argument("--kws-threshold", type=float, default=1e-20)
+    parser.add_argument(
+        "--kws-threshold",
+        type=float,
+        nargs="+",
+        default=[1e-1, 1e-3],
+        help="keyword spotting thresholds to score (a digit word's; a phrase's is 1e-5 of it)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if shutil.which("espeak-ng") is None:
