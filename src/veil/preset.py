@@ -11,6 +11,11 @@ Two forms are read, keys case-insensitive at every level:
     {"@odata.type": "#Microsoft.Media.FaceDetectorPreset",
      "mode": "Combined", "blurType": "High", "resolution": "SourceResolution"}
 
+Either form may carry a ``veil`` object that Azure never defined (Azure
+readers ignore the preset key they do not know): veil's own settings, today
+the audio spans to hide, ``{"veil": {"audio": {"mute": ["12.5-14"], "bleep":
+["1:02.3-1:03"]}}}`` (see docs/audio.md).
+
 Unknown keys are errors, not ignored: a misspelt ``blurTpye`` silently falling
 back to the default blur would leave faces less hidden than the user asked.
 """
@@ -24,7 +29,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
-from veil.errors import InputError
+from veil.audio import AudioSpan, Effect, parse_span
+from veil.errors import InputError, VeilError
 from veil.settings import BlurType, Mode
 from veil.userfiles import load_json, read_bytes
 
@@ -44,6 +50,7 @@ class Preset:
     mode: Mode | None = None
     blur_type: BlurType | None = None
     resolution: str | None = None
+    audio_spans: tuple[AudioSpan, ...] = ()
 
 
 def fold_keys(data: dict, where: str, source: Path | str) -> dict[str, tuple[str, object]]:
@@ -139,12 +146,12 @@ def parse_preset(data: object, source: Path | str) -> Preset:
             raise InputError(source, f"preset {options_key!r} must be a JSON object")
         where = f" in {options_key!r}"
         fields = fold_keys(options, where, source)
-        check_known(fields, ("mode", "blurType"), where, source)
+        check_known(fields, ("mode", "blurType", "veil"), where, source)
     else:  # v3
         fields = top
         check_known(
             fields,
-            ("@odata.type", "mode", "blurType", "resolution", "experimentalOptions"),
+            ("@odata.type", "mode", "blurType", "resolution", "experimentalOptions", "veil"),
             "",
             source,
         )
@@ -159,11 +166,36 @@ def parse_preset(data: object, source: Path | str) -> Preset:
     mode = fields.get("mode")
     blur = fields.get("blurtype")
     resolution = fields.get("resolution")
+    extras = fields.get("veil")
     return Preset(
         mode=None if mode is None else _choice(Mode, mode[0], mode[1], source),
         blur_type=None if blur is None else _choice(BlurType, blur[0], blur[1], source),
         resolution=None if resolution is None else _resolution(resolution[1], source),
+        audio_spans=() if extras is None else _audio_spans(extras[1], source),
     )
+
+
+def _audio_spans(extras: object, source: Path | str) -> tuple[AudioSpan, ...]:
+    """The spans of ``{"audio": {"mute": [...], "bleep": [...], "tone": [...]}}``."""
+    if not isinstance(extras, dict):
+        raise InputError(source, "preset 'veil' must be a JSON object")
+    folded = fold_keys(extras, " in 'veil'", source)
+    check_known(folded, ("audio",), " in 'veil'", source)
+    audio = folded.get("audio", ("audio", {}))[1]
+    if not isinstance(audio, dict):
+        raise InputError(source, "preset 'veil.audio' must be a JSON object")
+    effects = fold_keys(audio, " in 'veil.audio'", source)
+    check_known(effects, tuple(effect.value for effect in Effect), " in 'veil.audio'", source)
+    spans = []
+    for effect in Effect:
+        texts = effects.get(effect.value, (effect.value, []))[1]
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            raise InputError(source, f"veil.audio.{effect.value} must be a list of START-END texts")
+        try:
+            spans.extend(parse_span(text, effect) for text in texts)
+        except VeilError as exc:
+            raise InputError(source, f"veil.audio.{effect.value}: {exc}") from None
+    return tuple(spans)
 
 
 def read_preset(path: Path | str) -> Preset:

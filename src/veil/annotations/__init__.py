@@ -25,6 +25,7 @@ from veil.annotations.io import (
 )
 from veil.annotations.models import (
     Annotations,
+    AudioSpanEntry,
     Candidate,
     CandidateBox,
     Face,
@@ -36,6 +37,7 @@ from veil.annotations.models import (
 __all__ = [
     "AnnotationIndex",
     "Annotations",
+    "AudioSpanEntry",
     "Candidate",
     "CandidateBox",
     "Face",

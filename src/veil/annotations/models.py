@@ -17,6 +17,7 @@ Azure's key order, so ``model_dump`` writes files Azure tools can read.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -147,6 +148,32 @@ class MergeSuggestion(_Model):
     score: float = Field(ge=0, le=1)
 
 
+class AudioSpanEntry(_Model):
+    """veil extra: a stretch of the sound to hide when the video is rendered.
+
+    Attributes:
+        start, end: seconds on the media timeline (the video frames' times,
+            not ticks), ``0 <= start < end``.
+        effect: ``mute`` (silence), ``bleep`` (1 kHz tone) or ``tone`` (a
+            quiet 440 Hz tone).
+        by: who added it: ``manual`` for a person, else the suggester
+            (``digits``, ``letters``, ``terms``).
+        reason: why, e.g. the words heard there.
+    """
+
+    start: float = Field(ge=0)
+    end: float
+    effect: Literal["mute", "bleep", "tone"] = "mute"
+    by: str = "manual"
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> AudioSpanEntry:
+        if self.end <= self.start:
+            raise ValueError(f"audio span ends at {self.end}, not after its start {self.start}")
+        return self
+
+
 class Annotations(_Model):
     """A whole annotations file.
 
@@ -160,8 +187,9 @@ class Annotations(_Model):
         fragments: sorted by start, not overlapping; gaps mean "no faces".
         facesDetected: number of distinct face IDs; None where a file omitted
             it. Written after the fragments, as Azure does.
-        candidates, ids, mergeSuggestions: veil extras (see :class:`Candidate`,
-            :class:`IdInfo`, :class:`MergeSuggestion`), written after Azure's
+        candidates, ids, mergeSuggestions, audioSpans: veil extras (see
+            :class:`Candidate`, :class:`IdInfo`, :class:`MergeSuggestion`,
+            :class:`AudioSpanEntry`), written after Azure's
             keys and only when there is something to say; Azure readers ignore them.
     """
 
@@ -176,6 +204,7 @@ class Annotations(_Model):
     candidates: tuple[Candidate, ...] | None = None
     ids: tuple[IdInfo, ...] | None = None
     mergeSuggestions: tuple[MergeSuggestion, ...] | None = None
+    audioSpans: tuple[AudioSpanEntry, ...] | None = None
 
     @field_validator("version")
     @classmethod

@@ -10,10 +10,13 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 from veil.annotations import read_id_list
+from veil.cli import audio_options
+from veil.cli.audio_options import add_audio_options, add_speech_options
 from veil.cli.batch import each_input
 from veil.cli.inputs import expand_inputs, output_dir, output_file
 from veil.cli.parallel import add_parallel_options, parallel_options
@@ -21,8 +24,8 @@ from veil.detect import DETECTOR_NAMES, RUNTIME_NAMES, FaceDetector, load_detect
 from veil.distributed.parallel import run_combined
 from veil.errors import VeilError
 from veil.media import EncoderSettings
-from veil.pipeline import PipelineConfig, annotations_path
-from veil.pipeline.jobs import JobSpec, run_job
+from veil.pipeline import JobResult, PipelineConfig, annotations_path
+from veil.pipeline.jobs import JobSpec, Segmented, run_job
 from veil.pipeline.options import DEVICES, RunOptions, build_config
 from veil.pipeline.profiles import DEFAULT_QUALITY, profile
 from veil.preset import Preset, read_preset
@@ -276,6 +279,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="find and track faces: annotations JSON + thumbnails")
     add_common_options(p)
     add_detection_options(p)
+    add_speech_options(p)
     _output(p, "DIR", "folder for <stem>_annotations.json and <stem>_thumbNNNNNN.jpg")
 
     p = sub.add_parser("redact", help="hide the faces of an annotations file")
@@ -295,12 +299,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="file of face IDs to hide, one per line (empty file: all faces)",
     )
     add_redaction_options(p)
+    add_audio_options(p)
     _output(p, "OUT", _REDACTED_OUTPUT)
 
     p = sub.add_parser("combined", help="find and hide all faces in one command")
     add_common_options(p)
     add_detection_options(p)
     add_redaction_options(p)
+    add_audio_options(p)
+    add_speech_options(p)
     _output(p, "OUT", _REDACTED_OUTPUT)
     p.add_argument(
         "--annotations-out",
@@ -350,6 +357,28 @@ def _job(args: argparse.Namespace, config: PipelineConfig, src: Path, many: bool
     return JobSpec(mode, src, dst, annotations=ann, ids=ids)
 
 
+def _run_one(
+    args: argparse.Namespace,
+    config: PipelineConfig,
+    job: JobSpec,
+    detector: Callable[[], FaceDetector],
+    progress: Callable[[int], None],
+    segmented: Segmented | None,
+) -> JobResult:
+    """``job`` with its speech steps: before the render (combined), after the faces (analyze)."""
+    speech = audio_options.speech_options(args)
+    heard: list[Path] = []
+    if job.mode == Mode.COMBINED:
+        config, heard = audio_options.hear_before_render(config, job.src, job.out.parent, speech)
+        if segmented is not None and config.audio_spans:
+            raise VeilError("audio spans are not applied with --executor; run without it")
+    result = run_job(job, config, detector, progress, segmented)
+    if job.mode == Mode.ANALYZE:
+        return audio_options.hear_after_analysis(result, job.src, job.out, speech)
+    result.outputs.extend(heard)
+    return result
+
+
 def run(args: argparse.Namespace) -> int:
     preset = _preset(args)
     config = pipeline_config(args, preset)
@@ -369,8 +398,8 @@ def run(args: argparse.Namespace) -> int:
     results, failures = [], 0
     for src, result, error in each_input(
         inputs,
-        lambda src, progress: run_job(
-            _job(args, config, src, many), config, detector, progress, segmented
+        lambda src, progress: _run_one(
+            args, config, _job(args, config, src, many), detector, progress, segmented
         ),
         args.quiet,
         "redacted",

@@ -4,7 +4,8 @@
 the caller's transform (the redaction) and encoded with the input's own
 timestamps, so frame count, VFR timing and duration are preserved; audio and
 subtitle packets are copied where the output container allows, else audio is
-re-encoded to AAC. The output is written to a temporary name and renamed only
+re-encoded to AAC; audio with spans to hide is re-encoded through the spans
+(:mod:`veil.media.audio`). The output is written to a temporary name and renamed only
 when complete.
 """
 
@@ -28,6 +29,7 @@ from numpy.typing import NDArray
 
 from veil.atomic import atomic_path
 from veil.errors import VeilError
+from veil.media.audio import Handler, SampleTransform, audio_encoder, encoder_name
 from veil.media.picture import VideoPicture
 from veil.media.prefetch import SerialWorker, prefetch
 from veil.media.reader import DecodeReport, VideoDecoder, open_input, probe
@@ -41,7 +43,6 @@ _AUDIO_COPYABLE = {
     "mov": {"aac", "mp3", "ac3", "eac3", "alac", "pcm_s16le", "pcm_s24le", "pcm_f32le"},
     "matroska": None,  # takes every codec
 }
-_STANDARD_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 8: "7.1"}
 _SUBTITLE_COPYABLE = {"mp4": {"mov_text"}, "mov": {"mov_text"}, "matroska": None}
 # Frames waiting between decoder, processor and encoder: 4 each up to 1080p,
 # 1 at 4K (12 MB a frame), where the encoder is the bottleneck anyway. At 4K,
@@ -137,6 +138,7 @@ def transcode(
     report: DecodeReport | None = None,
     on_frame: Callable[[int], None] | None = None,
     hwaccel: str | None = None,
+    audio: SampleTransform | None = None,
 ) -> DecodeReport:
     """Write ``dst``: ``src`` with every video frame passed through ``processor``.
 
@@ -152,6 +154,8 @@ def transcode(
         report: filled with decoding problems (damaged frames).
         on_frame: called with the number of frames read so far, for progress.
         hwaccel: decode on this hardware device (``"cuda"``: NVDEC).
+        audio: changes every audio stream's samples (hides spans); None: the
+            audio is copied as it is.
 
     Raises:
         InputError: the input cannot be read whole.
@@ -161,7 +165,7 @@ def transcode(
     report = report if report is not None else DecodeReport()
     with open_input(src, hwaccel) as container, atomic_path(dst) as tmp:
         try:
-            _transcode_into(container, tmp, info, processor, settings, report, on_frame, src)
+            _transcode_into(container, tmp, info, processor, settings, report, on_frame, src, audio)
         except av.error.FFmpegError as exc:
             raise VeilError(f"{dst}: cannot write output ({exc})") from exc
     return report
@@ -226,6 +230,7 @@ def _transcode_into(
     report: DecodeReport,
     on_frame: Callable[[int], None] | None,
     src: Path,
+    audio: SampleTransform | None = None,
 ) -> None:
     in_video = container.streams.video[0]
     in_video.thread_type = "AUTO"
@@ -233,7 +238,7 @@ def _transcode_into(
     with av.open(str(tmp), mode="w", container_options=options) as out:
         kind = _container_kind(out)
         encoder = _VideoEncoder(out, info, settings)
-        passthrough = _map_other_streams(container, out, kind, src)
+        passthrough = _map_other_streams(container, out, kind, src, audio)
         decoder = VideoDecoder(src, info, report)
 
         # encoding (and all muxing) runs in its own thread: libx264 releases the
@@ -266,24 +271,25 @@ def _queue_depth(info: MediaInfo) -> int:
     return max(1, min(_QUEUE_DEPTH, _QUEUE_BYTES // max(frame_bytes, 1)))
 
 
-Handler = Callable[["av.Packet | None"], None]
-
-
 def _map_other_streams(
     container: av.container.InputContainer,
     out: av.container.OutputContainer,
     kind: str,
     src: Path,
+    audio: SampleTransform | None = None,
 ) -> dict[av.stream.Stream, Handler]:
     """Set up an output stream for each audio/subtitle stream; return packet handlers."""
     handlers: dict[av.stream.Stream, Handler] = {}
     for stream in container.streams.audio:
         codec = stream.codec_context.codec.canonical_name
-        if _can_copy(_AUDIO_COPYABLE, kind, codec):
+        copyable = _can_copy(_AUDIO_COPYABLE, kind, codec)
+        if copyable and audio is None:
             handlers[stream] = _copier(out, stream)
+        elif copyable:
+            handlers[stream] = audio_encoder(out, stream, encoder_name(codec), src, audio)
         else:
             log.info("%s: audio %s re-encoded to AAC for %s", src, codec, kind)
-            handlers[stream] = _aac_encoder(out, stream, src)
+            handlers[stream] = audio_encoder(out, stream, "aac", src, audio)
     for stream in container.streams.subtitles:
         codec = stream.codec_context.codec.canonical_name
         if _can_copy(_SUBTITLE_COPYABLE, kind, codec):
@@ -311,29 +317,6 @@ def _copier(out: av.container.OutputContainer, stream: av.stream.Stream) -> Hand
         out.mux(packet)
 
     return copy
-
-
-def _aac_encoder(out: av.container.OutputContainer, stream: av.AudioStream, src: Path) -> Handler:
-    out_stream = out.add_stream("aac", rate=stream.codec_context.sample_rate)
-    # some decoders report "N channels" with no order, which AAC refuses: use the
-    # standard layout for that many channels
-    channels = stream.codec_context.channels
-    out_stream.layout = _STANDARD_LAYOUTS.get(channels, "stereo")
-
-    def encode(packet: av.Packet | None) -> None:
-        if packet is None:
-            out.mux(out_stream.encode(None))
-            return
-        try:
-            frames = packet.decode()
-        except av.error.InvalidDataError:
-            log.warning("%s: damaged audio packet at pts %s skipped", src, packet.pts)
-            return
-        for frame in frames:
-            frame.pts = None  # the encoder renumbers samples contiguously
-            out.mux(out_stream.encode(frame))
-
-    return encode
 
 
 def write_video(

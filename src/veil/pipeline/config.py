@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from veil.audio import AudioSpan
 from veil.detect import DetectorConfig
 from veil.media import EncoderSettings
 from veil.redact import RedactionConfig
@@ -57,3 +58,5 @@ class PipelineConfig:
     scene_cuts: bool = True
     # decode on this hardware device ("cuda": NVDEC), None: in software
     hwaccel: str | None = None
+    # stretches of the sound to hide when the output is written (veil.audio)
+    audio_spans: tuple[AudioSpan, ...] = ()

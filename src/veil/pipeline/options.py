@@ -10,8 +10,10 @@ analysis resolution), then each option given. A bad value is a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 
+from veil.audio import AudioSpan, Effect, parse_span
 from veil.detect import DETECTOR_NAMES, RUNTIME_NAMES
 from veil.errors import VeilError
 from veil.pipeline.config import PipelineConfig
@@ -56,6 +58,10 @@ class RunOptions:
     encoder_preset: str | None = None
     pix_fmt: str | None = None
     hwaccel: str | None = None
+    # audio spans as START-END texts, one list per effect (--mute, --bleep, --tone)
+    mute: Sequence[str] | None = None
+    bleep: Sequence[str] | None = None
+    tone: Sequence[str] | None = None
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -158,5 +164,18 @@ def build_config(options: RunOptions = RunOptions(), preset: Preset = Preset()) 
         tracker=tracker,
         redaction=red,
         encoder=enc,
+        audio_spans=preset.audio_spans + _audio_spans(options),
         **given(detect_every="detect_every", hwaccel="hwaccel"),
     )
+
+
+def _audio_spans(options: RunOptions) -> tuple[AudioSpan, ...]:
+    """The spans of --mute, --bleep and --tone; a bad one is named with its option."""
+    spans = []
+    for effect in Effect:
+        for text in getattr(options, effect.value) or ():
+            try:
+                spans.append(parse_span(text, effect))
+            except VeilError as exc:
+                raise VeilError(f"{_option(effect.value)}: {exc}") from None
+    return tuple(spans)

@@ -21,9 +21,17 @@ from veil.annotations import (
     write_annotations,
 )
 from veil.atomic import atomic_path
+from veil.audio import AudioSpan, Effect, SpanRedaction
 from veil.detect import FaceDetector
 from veil.errors import VeilError
-from veil.media import DecodeReport, is_image, probe, transcode, write_image
+from veil.media import (
+    DecodeReport,
+    PictureProcessor,
+    is_image,
+    probe,
+    transcode,
+    write_image,
+)
 from veil.names import annotations_name, thumbnail_name
 from veil.pipeline.analyze import Analysis, analyze_image, analyze_video
 from veil.pipeline.config import PipelineConfig
@@ -145,6 +153,36 @@ def _result(
     )
 
 
+def annotated_audio_spans(annotations: Annotations) -> tuple[AudioSpan, ...]:
+    """The audio spans an annotations file lists (its veil extra ``audioSpans``)."""
+    return tuple(
+        AudioSpan(e.start, e.end, Effect(e.effect), e.by, e.reason or "")
+        for e in annotations.audioSpans or ()
+    )
+
+
+def _render(
+    src: Path,
+    dst: Path,
+    processor: PictureProcessor,
+    config: PipelineConfig,
+    on_frame: ProgressCallback | None,
+    audio_spans: tuple[AudioSpan, ...],
+) -> DecodeReport:
+    """Encode ``dst``: pictures through ``processor``, sound through the spans (copied
+    as it is without any)."""
+    audio = SpanRedaction(audio_spans) if audio_spans else None
+    return transcode(
+        src,
+        dst,
+        processor,
+        config.encoder,
+        on_frame=on_frame,
+        hwaccel=config.hwaccel,
+        audio=audio,
+    )
+
+
 def redact(
     src: Path,
     dst: Path,
@@ -169,9 +207,8 @@ def redact(
         report = DecodeReport(frames=1)
     else:
         processor = AnnotatedRedaction(chosen, probe(src), config.redaction, annotations_file)
-        report = transcode(
-            src, dst, processor, config.encoder, on_frame=on_frame, hwaccel=config.hwaccel
-        )
+        spans = config.audio_spans + annotated_audio_spans(annotations)
+        report = _render(src, dst, processor, config, on_frame, spans)
     return _result(src, [dst], chosen.face_ids(), report, started)
 
 
@@ -201,9 +238,7 @@ def combined(
         finder = FaceFinder(detector, config, info)
         recorder = TrackRecorder(info) if annotations_out is not None else FaceIds()
         processor = TrackedRedaction(finder, recorder, config.redaction)
-        report = transcode(
-            src, dst, processor, config.encoder, on_frame=on_frame, hwaccel=config.hwaccel
-        )
+        report = _render(src, dst, processor, config, on_frame, config.audio_spans)
         identities = finder.identities()
         if isinstance(recorder, TrackRecorder):
             annotations = recorder.annotations(str(src), identities, finder.candidates())

@@ -6,10 +6,11 @@ so a later change to a preset does not change a job already queued.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from veil.audio import Effect, parse_span
 from veil.detect import DETECTOR_NAMES
 from veil.errors import VeilError
 from veil.pipeline import PipelineConfig
@@ -45,6 +46,27 @@ class EncoderOptions(BaseModel):
     preset: str | None = Field(None, pattern=r"^[a-z]{1,16}$", description="x264 speed preset")
 
 
+SpanText = Annotated[str, Field(max_length=40)]
+
+
+class AudioOptions(BaseModel):
+    """Spans of sound to hide, as ``START-END`` texts (``12.5-14``, ``1:02.3-1:03``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mute: list[SpanText] = Field(default_factory=list, max_length=1000)
+    bleep: list[SpanText] = Field(default_factory=list, max_length=1000)
+    tone: list[SpanText] = Field(default_factory=list, max_length=1000)
+
+    def check(self) -> None:
+        for effect in Effect:
+            for text in getattr(self, effect.value):
+                try:
+                    parse_span(text, effect)
+                except VeilError as exc:
+                    raise VeilError(f"audio.{effect.value}: {exc}") from None
+
+
 class JobOptions(BaseModel):
     """Everything a job runs with, resolved from its preset when it is queued."""
 
@@ -55,6 +77,7 @@ class JobOptions(BaseModel):
     resolution: str | None = None
     detector: DetectorOptions = DetectorOptions()
     encoder: EncoderOptions = EncoderOptions()
+    audio: AudioOptions = AudioOptions()
 
 
 def resolve_options(
@@ -64,6 +87,7 @@ def resolve_options(
     encoder: dict[str, Any] | None = None,
     mode: str | None = None,
     source: str = "preset",
+    audio: dict[str, Any] | None = None,
 ) -> JobOptions:
     """Check an Azure preset and veil's options and merge them; ``mode`` wins over the preset.
 
@@ -74,11 +98,16 @@ def resolve_options(
     try:
         det = DetectorOptions.model_validate(detector or {})
         enc = EncoderOptions.model_validate(encoder or {})
+        sound = AudioOptions.model_validate(audio or {})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise VeilError(f"{source}: {where}: {first['msg']}") from exc
     det.check()
+    sound.check()
+    # the preset's spans (its "veil" key) and the job's own both apply
+    for span in preset.audio_spans:
+        getattr(sound, span.effect.value).append(f"{span.start:.6f}-{span.end:.6f}")
     chosen = Mode(mode) if mode is not None else preset.mode or Mode.COMBINED
     return JobOptions(
         mode=chosen,
@@ -86,6 +115,7 @@ def resolve_options(
         resolution=preset.resolution,
         detector=det,
         encoder=enc,
+        audio=sound,
     )
 
 
@@ -101,5 +131,8 @@ def pipeline_config(options: JobOptions) -> PipelineConfig:
         blur=options.blur,
         crf=enc.crf,
         encoder_preset=enc.preset,
+        mute=options.audio.mute,
+        bleep=options.audio.bleep,
+        tone=options.audio.tone,
     )
     return build_config(chosen, Preset(resolution=options.resolution))

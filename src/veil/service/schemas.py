@@ -12,7 +12,7 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from veil.service.access import Role
-from veil.service.options import DetectorOptions, EncoderOptions
+from veil.service.options import AudioOptions, DetectorOptions, EncoderOptions
 from veil.service.store import Job, StoredPreset, Upload
 from veil.urls import masked
 
@@ -60,6 +60,7 @@ class JobCreate(BaseModel):
     mode: Literal["analyze", "redact", "combined"] | None = None
     detector: DetectorOptions | None = None
     encoder: EncoderOptions | None = None
+    audio: AudioOptions | None = Field(None, description="spans of sound to hide")
     output: UrlField | None = Field(None, description="s3://bucket/prefix; default: kept by veil")
     webhook_url: UrlField | None = None
     webhook_secret: Secret | None = None

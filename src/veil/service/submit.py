@@ -36,6 +36,7 @@ def preset_options(
     detector: dict[str, Any] | None = None,
     encoder: dict[str, Any] | None = None,
     mode: str | None = None,
+    audio: dict[str, Any] | None = None,
 ) -> tuple[JobOptions, StoredPreset | None]:
     """A job's options: a stored preset, overridden by an inline Azure preset and options."""
     stored = store.presets.get(preset) if preset else None
@@ -47,6 +48,7 @@ def preset_options(
         encoder={**base.get("encoder", {}), **(encoder or {})},
         mode=mode,
         source=f"preset {preset!r}" if preset else "preset",
+        audio=audio,
     )
     return options, stored
 
@@ -100,6 +102,7 @@ def api_job(store: Store, settings: ServiceSettings, request: JobCreate, caller:
         detector=request.detector.model_dump(exclude_none=True) if request.detector else None,
         encoder=request.encoder.model_dump(exclude_none=True) if request.encoder else None,
         mode=request.mode,
+        audio=request.audio.model_dump() if request.audio else None,
     )
     source, name, earlier = _input(store, settings, request, caller)
     if not is_media_name(name):
