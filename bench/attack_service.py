@@ -1,6 +1,9 @@
-"""The memory a hostile client costs ``veil serve``: the attacks of issue #14, measured.
+"""The memory a hostile client costs ``veil serve``: the attacks of issue #14, measured;
+and, with ``trust``, issue #22's probes of tenants, reviews and the audit trail
+(:mod:`trust_probes`).
 
     python bench/attack_service.py
+    python bench/attack_service.py trust
 
 Starts ``veil serve --workers 0`` on a free loopback port with a fresh data
 folder, samples its resident memory every 20 ms, and runs each attack:
@@ -138,4 +141,8 @@ def _post(url: str, body: bytes, token: str | None) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["trust"]:
+        import trust_probes
+
+        sys.exit(trust_probes.main())
     sys.exit(main())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 
 from review.conftest import (
@@ -448,9 +449,12 @@ def test_signing_out_leaves_nothing_of_the_video(page, review_api: ReviewApi, jo
     open_review(page, api, job)
     page.get_by_role("button", name="Go to Face 2, seen from 0.00 s to 1.92 s").click()
     expect(page, "document.getElementById('box-x').value !== ''")
+    video = page.evaluate("document.getElementById('video').getAttribute('src')")
+    assert httpx.get(api.url + video).status_code == 200
     page.get_by_role("button", name="Sign out").click()
     page.get_by_label("API token").wait_for()
     assert page.evaluate("sessionStorage.length") == 0
+    assert httpx.get(api.url + video).status_code == 403  # its links died with the session
     state = page.evaluate(
         """() => ({
           video: document.getElementById('video').getAttribute('src'),

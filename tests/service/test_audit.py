@@ -10,6 +10,7 @@ import httpx
 from conftest import run_veil
 from service.conftest import Api, Clip, ThreadWorker
 from veil.service.access import Role
+from veil.service.custody import sign
 from veil.service.policy import Policy
 from veil.service.store.audit import chain_ok
 
@@ -68,6 +69,14 @@ def test_the_report_is_signed_and_veil_verify_checks_it_offline(
 
     ok = run_veil("verify", folder / "walk_report.json", "--key", pub, "--input", clip.path)
     assert ok.returncode == 0, ok.stderr
+    # without the trusted key a re-signed document would check against itself: refused
+    unkeyed = run_veil("verify", folder / "walk_report.json")
+    assert unkeyed.returncode == 2 and "--key" in unkeyed.stderr
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "walk_report.json").write_text(json.dumps(report))
+    nothing = run_veil("verify", alone / "walk_report.json", "--key", pub)
+    assert nothing.returncode == 2 and "nothing was checked" in nothing.stderr
     assert "walk_redacted.mp4: SHA-256 matches" in ok.stdout
     assert "(input): SHA-256 matches" in ok.stdout
 
@@ -86,6 +95,13 @@ def test_the_report_is_signed_and_veil_verify_checks_it_offline(
     (tmp_path / "audit.json").write_text(json.dumps(trail))
     audited = run_veil("verify", tmp_path / "audit.json", "--key", pub)
     assert audited.returncode == 0 and "entries, chained" in audited.stdout
+    # the last entry cut off (and the export signed again): the earlier export tells
+    cut = dict(trail, events=trail["events"][:-1], head=trail["events"][-2]["hash"])
+    (tmp_path / "cut.json").write_text(json.dumps(sign(api.settings, cut)))
+    assert run_veil("verify", tmp_path / "cut.json", "--key", pub).returncode == 0
+    previous = ("--previous", tmp_path / "audit.json")
+    assert run_veil("verify", tmp_path / "cut.json", "--key", pub, *previous).returncode == 2
+    assert run_veil("verify", tmp_path / "audit.json", "--key", pub, *previous).returncode == 0
     trail["events"][0]["who"] = "someone else"
     (tmp_path / "audit.json").write_text(json.dumps(trail))
     assert run_veil("verify", tmp_path / "audit.json", "--key", pub).returncode == 2

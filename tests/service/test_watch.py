@@ -20,6 +20,7 @@ from service.conftest import (
     wait_until,
 )
 from veil.service import s3
+from veil.service.policy import Policy
 from veil.service.settings import ServiceSettings
 from veil.service.store import FINAL_STATES, JobState, Store
 from veil.service.watch import FolderWatcher, S3Watcher, watch_loop
@@ -243,6 +244,7 @@ def test_api_job_from_s3_with_output_to_s3_and_download(
     client.put_object(Bucket="in3", Key="walk.mp4", Body=clip.path.read_bytes())
     store = Store(s3_settings)
     token = store.tokens.create("t")
+    store.policy.put(Policy(s3_allow={"*": ["s3://in3/"]}), "test")  # operators: only there
     worker = ThreadWorker(s3_settings).start()
     import httpx
 
@@ -274,7 +276,7 @@ def test_multipart_upload_of_a_large_output(
     settings = replace(s3_settings, s3_multipart_bytes=s3.MIN_PART_BYTES)
     path = tmp_path / "big.mp4"
     path.write_bytes(os.urandom(s3.MIN_PART_BYTES * 2 + 1000))
-    s3.upload(settings, path, s3.S3Location("big4", "x/big.mp4"), "video/mp4")
+    s3.upload(settings, path, s3.S3Location("big4", "x/big.mp4"), "video/mp4", "job1")
     head = s3_server.client().head_object(Bucket="big4", Key="x/big.mp4")
     assert head["ContentLength"] == path.stat().st_size
     assert head["ETag"].strip('"').endswith("-3")  # three parts

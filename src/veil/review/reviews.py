@@ -41,6 +41,7 @@ from veil.atomic import write_atomic
 from veil.errors import VeilError
 from veil.names import annotations_name, thumbnail_id
 from veil.review import findings, frames, strips
+from veil.review.coverage import Coverage, coverage
 from veil.review.edits import Redo, Undo, _Edit, apply, exported
 from veil.review.history import (
     Change,
@@ -279,13 +280,16 @@ class Reviews:
         blur: BlurType | None = None,
         confirmed: Collection[str] = (),
         require_reviewed: bool = False,
+        strict: bool = False,
     ) -> Job:
         """Queue a redact job with the edited annotations and the chosen IDs; record it.
 
         Refused (Conflict) when nothing is chosen to blur unless ``confirmed`` holds
-        ``"nothing-blurred"``, and when ``require_reviewed`` (the policy) and some
-        frames are not marked reviewed. The other warnings are recorded with it. A blur
-        weaker than the policy allows is refused (VeilError) by the job submission.
+        ``"nothing-blurred"``, when ``require_reviewed`` (the policy) and some
+        frames are not marked reviewed, and when ``strict`` (the policy) and a face the
+        analysis found is neither hidden nor shown by choice (:mod:`veil.review.coverage`).
+        The other warnings, and the IDs shown, are recorded with it. A blur weaker than the
+        policy allows is refused (VeilError) by the job submission.
         """
         with _lock(job_id):
             review = self.open(job_id, caller)
@@ -299,28 +303,10 @@ class Reviews:
                 raise Conflict(
                     f'{codes["nothing-blurred"]} Send confirm: ["nothing-blurred"] to do so.'
                 )
+            covered = self._coverage(review, strict)
             blur = blur or review.state.blur
-            annotations = review.annotations
             chosen = sorted(review.state.selected)
-            if not chosen:  # an empty ID list means "every face" to veil and Azure
-                annotations = select_ids(annotations, frozenset())
-            data = dump_annotations(annotations).encode()
-            upload = save_upload(
-                self.store, self.settings, annotations_name(review.stem), data, caller
-            )
-            analysed = review.job.options
-            request = JobCreate.model_validate(
-                {
-                    "input": {"job_id": review.job.id},
-                    "mode": "redact",
-                    "azure_preset": {"version": "1.0", "options": {"blurType": blur.value}},
-                    "detector": analysed.get("detector"),
-                    "encoder": analysed.get("encoder"),
-                    "annotations_upload_id": upload.id,
-                    "ids": chosen or None,
-                }
-            )
-            job = submit_request(self.store, self.settings, request, caller)
+            job = self._submit(review, caller, blur, chosen)
             record: dict[str, Any] = {
                 "job": job.id,
                 "ids": chosen,
@@ -330,6 +316,8 @@ class Reviews:
                 "revision": review.state.revision,
                 "manual_ids": sorted(review.state.manual),
                 "warnings": sorted(codes),
+                "ids_shown": sorted(covered.shown),
+                "uncovered": len(covered.uncovered),
             }
             state = replace(review.state, redactions=(*review.state.redactions, record))
             review = replace(review, state=state)
@@ -345,5 +333,43 @@ class Reviews:
                 job=job.id,
                 ids=chosen,
                 warnings=sorted(codes),
+                ids_shown=sorted(covered.shown),
+                uncovered=len(covered.uncovered),
             )
         return job
+
+    def _submit(self, review: Review, caller: Caller, blur: BlurType, chosen: list[int]) -> Job:
+        """Queue the redact job: the edited annotations, saved as an upload, and the IDs."""
+        annotations = review.annotations
+        if not chosen:  # an empty ID list means "every face" to veil and Azure
+            annotations = select_ids(annotations, frozenset())
+        data = dump_annotations(annotations).encode()
+        # the edits are the analysed job's team's, as the redaction will be
+        owner = replace(caller, team=review.job.team)
+        upload = save_upload(self.store, self.settings, annotations_name(review.stem), data, owner)
+        analysed = review.job.options
+        request = JobCreate.model_validate(
+            {
+                "input": {"job_id": review.job.id},
+                "mode": "redact",
+                "azure_preset": {"version": "1.0", "options": {"blurType": blur.value}},
+                "detector": analysed.get("detector"),
+                "encoder": analysed.get("encoder"),
+                "annotations_upload_id": upload.id,
+                "ids": chosen or None,
+            }
+        )
+        return submit_request(self.store, self.settings, request, caller)
+
+    @staticmethod
+    def _coverage(review: Review, strict: bool) -> Coverage:
+        """The review's boxes against the analysis's; Conflict under a strict policy when a
+        face is left neither hidden nor shown by choice."""
+        found = coverage(review.original, review.timeline, review.state.selected)
+        if strict and found.uncovered:
+            raise Conflict(
+                f"{found.summary()}: the policy requires review or a minimum blur, so a box "
+                "may not be shrunk, moved off or deleted from a face; to show a face, choose "
+                "not to hide its ID (recorded by name)"
+            )
+        return found

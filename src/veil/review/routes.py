@@ -27,6 +27,7 @@ from veil.service.api.files import content_disposition, output_response
 from veil.service.outputs import job_outputs
 from veil.service.schemas import JobPublic
 from veil.service.settings import ServiceSettings
+from veil.service.store import Job
 from veil.settings import BlurType
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
@@ -71,6 +72,13 @@ def me(caller: CallerDep) -> dict[str, str]:
     return {"name": caller.name}
 
 
+@router.post("/signout", status_code=status.HTTP_204_NO_CONTENT)
+def sign_out(settings: SettingsDep, caller: CallerDep) -> Response:
+    """Every link signed for the caller's token stops working (the app's "Sign out")."""
+    links.sign_out(settings.data_dir, caller.name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.get("/jobs/{job_id}")
 def get_review(job_id: str, store: StoreDep, settings: SettingsDep, caller: CallerDep) -> dict:
     """The review of a finished analysis (started on first open: every face chosen)."""
@@ -100,6 +108,7 @@ def preview(
     reviews = _reviews(store, settings)
     review = reviews.open(job_id, caller)
     data = reviews.preview(review, frame, blur)
+    read(store, review.job, caller, f"preview/{frame}.jpg", "api")
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
@@ -108,9 +117,16 @@ def redact(
     job_id: str, body: RedactRequest, store: StoreDep, settings: SettingsDep, caller: CallerDep
 ) -> JobPublic:
     """Queue a redact job with the edited annotations and the chosen IDs, recorded as yours."""
-    require = store.policy.get().require_review  # the admins' policy
+    policy = store.policy.get()  # the admins'
     reviews = _reviews(store, settings)
-    job = reviews.redact(job_id, caller, body.blur, set(body.confirm), require_reviewed=require)
+    job = reviews.redact(
+        job_id,
+        caller,
+        body.blur,
+        set(body.confirm),
+        require_reviewed=policy.require_review,
+        strict=policy.strict,
+    )
     return JobPublic.from_job(job)
 
 
@@ -168,29 +184,43 @@ def signed_file(
 ) -> Response:
     """A file named by a signed link: the source, the edits, a thumbnail, an output.
 
-    The link must be signed for this file, unexpired, and its token still active and
-    still allowed to see the job."""
+    The link must be signed for this file, unexpired, and its token still active (not
+    signed out) and still allowed to see the job. Every file served is written into the
+    job's audit trail, whether it is downloaded or played."""
     signed = "frames" if name.startswith("frames/") else name  # one link for every frame
     caller = store.tokens.active(by)
     if not links.verify(settings.data_dir, job_id, signed, by, expires, sig) or caller is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this link is invalid or has expired")
-    reviews = _reviews(store, settings)
     job = store.jobs.get(job_id, caller)
     headers = {"Cache-Control": "private, max-age=600"}
-    if name == "source":
-        path = reviews.source_path(job)
-        if path is None:
-            raise HTTPException(404, "the source is not kept on this server")
-        return FileResponse(path, media_type=content_type(path.name), headers=headers)
     if name.startswith("outputs/"):
         output = job_outputs(settings, job).get(name.removeprefix("outputs/"))
         if output is None:
             raise HTTPException(404, f"job {job_id} has no output {name[8:]!r}")
         response = output_response(settings, output, download=download, headers=headers)
-        if download:
-            actions.downloaded(store, job, caller, output.name, "signed link")
+        actions.downloaded(store, job, caller, output.name, "signed link")
         return response
-    review = reviews.open(job_id, caller)
+    response = _review_file(_reviews(store, settings), job, name, caller, headers)
+    read(store, job, caller, name, "signed link")
+    return response
+
+
+def read(store, job: Job, caller: Caller, name: str, how: str) -> None:
+    """Note in the job's audit trail that ``caller`` read ``name`` (the original, a frame,
+    a thumbnail, the edits) by ``how``."""
+    store.audit.append(job.id, caller.name, "read", {"file": name, "via": how})
+
+
+def _review_file(
+    reviews: Reviews, job: Job, name: str, caller: Caller, headers: dict[str, str]
+) -> Response:
+    """The source, the review's edits and ID list, a frame, a thumbnail or a strip."""
+    if name == "source":
+        path = reviews.source_path(job)
+        if path is None:
+            raise HTTPException(404, "the source is not kept on this server")
+        return FileResponse(path, media_type=content_type(path.name), headers=headers)
+    review = reviews.open(job.id, caller)
     if name == "annotations.json":
         return Response(
             _dump(review),

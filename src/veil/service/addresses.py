@@ -11,7 +11,8 @@ What is fetched is the normal form, so what was checked is what is asked for.
 
 Webhooks go to http(s) URLs whose host resolves to public addresses only
 (never loopback, private, link-local, multicast or reserved ones, IPv4-mapped
-included) unless the policy's ``webhook_allow`` names a prefix of the URL. The
+included, and the IPv4 addresses NAT64, 6to4, Teredo and IPv4-compatible IPv6 addresses
+lead to) unless the policy's ``webhook_allow`` names a prefix of the URL. The
 address checked is the address connected to (:func:`webhook_target`), so a DNS
 answer that changes between the check and the request changes nothing.
 """
@@ -128,9 +129,31 @@ def _addresses(host: str, port: int) -> list[IPAddress]:
     return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # ::a.b.c.d, deprecated
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: IPv4-mapped and -compatible, NAT64
+    (well-known and local prefixes), 6to4 and Teredo (server and client)."""
+    found = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address in _IPV4_COMPATIBLE or any(address in net for net in _NAT64):
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found += list(address.teredo)
+    return found
+
+
 def is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """A global unicast address, and so is every IPv4 address it embeds."""
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if inner:
+            return all(is_public(v4) for v4 in inner)
     return address.is_global and not address.is_multicast
 
 
@@ -169,5 +192,13 @@ def webhook_target(url: str, allow: list[str]) -> WebhookTarget:
 
 
 def check_webhook_url(url: str, allow: list[str]) -> None:
-    """VeilError unless webhooks may be sent to ``url`` (checked again at each delivery)."""
+    """VeilError unless webhooks may be sent to ``url`` (checked again at each delivery).
+
+    A new URL may not carry credentials: they would be stored in clear with the job or
+    preset; a ``webhook_secret`` signs each delivery instead."""
+    if normalise(url).userinfo:
+        raise VeilError(
+            "webhook URLs may not carry credentials (they would be stored in clear): give a "
+            "webhook_secret, and check the X-Veil-Signature of each delivery"
+        )
     webhook_target(url, allow)

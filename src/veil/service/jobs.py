@@ -17,7 +17,7 @@ from veil.service.access import Caller
 from veil.service.outputs import outputs_dir
 from veil.service.settings import ServiceSettings
 from veil.service.store import FINAL_STATES, Conflict, Job, NotFound, Store, Upload
-from veil.service.uploads import discard
+from veil.service.uploads import clean_orphans, discard
 
 log = logging.getLogger("veil.service")
 
@@ -54,6 +54,8 @@ def delete_upload(store: Store, settings: ServiceSettings, upload: Upload) -> No
     busy = [j.id for j in store.jobs.using(upload.id) if j.state not in FINAL_STATES]
     if busy:
         raise Conflict(f"upload {upload.id} is the input of job {busy[0]}, which has not ended")
+    if upload.writing_until is not None and upload.writing_until > store.clock():
+        raise Conflict(f"upload {upload.id} is being written; delete it once the chunk is in")
     discard(store, settings, upload)
 
 
@@ -85,7 +87,9 @@ def purge_originals(store: Store, settings: ServiceSettings) -> list[str]:
 
 
 class Janitor:
-    """Deletes originals past the retention period, hourly, from a thread."""
+    """Hourly, from a thread: deletes the uploads a stopped server left half received
+    (:func:`veil.service.uploads.clean_orphans`) and, given a retention period, the
+    originals past it."""
 
     def __init__(self, store: Store, settings: ServiceSettings, every: float = 3600.0) -> None:
         self.store, self.settings, self.every = store, settings, every
@@ -95,10 +99,17 @@ class Janitor:
     def _run(self) -> None:
         while True:
             try:
-                purged = purge_originals(self.store, self.settings)
+                cleaned = clean_orphans(self.store, self.settings)
+                purged = (
+                    purge_originals(self.store, self.settings)
+                    if self.settings.retain_originals_days is not None
+                    else []
+                )
             except Exception:  # the database is briefly unavailable: next round
                 log.warning("deleting old originals failed", exc_info=True)
             else:
+                if cleaned:
+                    log.info("deleted %d upload(s) left by a stopped server", len(cleaned))
                 if purged:
                     log.info("deleted %d original(s) past the retention period", len(purged))
             if self._stop.wait(self.every):

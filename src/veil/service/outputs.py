@@ -74,9 +74,12 @@ def publish(settings: ServiceSettings, job: Job, out: Path) -> list[str]:
     files = sorted(p for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
     if job.output and s3.is_s3_url(job.output):
         base = s3.parse_s3_url(job.output)
+        published = []
         for path in files:
-            s3.upload(settings, path, base.child(path.name), content_type(path.name))
-        return [base.child(p.name).url for p in files]
+            loc = s3_destination(settings, job, base, path.name)
+            s3.upload(settings, path, loc, content_type(path.name), job.id)
+            published.append(loc.url)
+        return published
     dest = Path(job.output) if job.output else outputs_dir(settings, job)
     dest.mkdir(parents=True, exist_ok=True)
     for path in files:
@@ -85,6 +88,18 @@ def publish(settings: ServiceSettings, job: Job, out: Path) -> list[str]:
         else:
             _copy(path, dest)
     return [str(dest / p.name) if job.output else p.name for p in files]
+
+
+def s3_destination(
+    settings: ServiceSettings, job: Job, base: s3.S3Location, name: str
+) -> s3.S3Location:
+    """``<prefix>/<name>``, unless an object there was not written by this job (another
+    job's output, or anything else): then ``<prefix>/<job id>/<name>``. No job ever
+    replaces an object it did not write (a retry of the same job may replace its own)."""
+    loc = base.child(name)
+    if s3.written_by_other(settings, loc, job.id):
+        return base.child(job.id).child(name)
+    return loc
 
 
 def unpublish(settings: ServiceSettings, job: Job) -> None:

@@ -1,6 +1,7 @@
 """What admins decide for everyone: the weakest redaction a published output may have,
-whether unreviewed spans block a review's export, and which private webhook addresses
-are allowed.
+whether unreviewed spans block a review's export, which private webhook addresses
+are allowed, which S3 prefixes each team may read and write, whether ``box`` (outline)
+videos may be written for non-admins, and each token's quotas.
 
 Blur types are ordered by how much of a face they hide (:data:`HIDING_ORDER`).
 ``box`` hides nothing: it only outlines faces, so it never makes a published
@@ -31,6 +32,20 @@ HIDING_ORDER = (
 )
 
 Prefix = Annotated[str, Field(min_length=1, max_length=2048)]
+Team = Annotated[str, Field(min_length=1, max_length=128)]
+EVERYONE = "*"  # the s3_allow entry for every token, with a team or without
+
+
+class Quotas(BaseModel):
+    """Per token; None: no limit. Admins set them; they apply to admins' tokens too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    jobs_queued: int | None = Field(None, ge=0, description="jobs queued or running at once")
+    upload_bytes: int | None = Field(
+        None, ge=0, description="bytes of uploads kept (received or declared) at once"
+    )
+    upload_sessions: int | None = Field(None, ge=0, description="uploads not yet complete at once")
 
 
 def hides_at_least(blur: BlurType, weakest: BlurType) -> bool:
@@ -56,6 +71,32 @@ class Policy(BaseModel):
         description="webhook URL prefixes allowed although they name a loopback, private or "
         "link-local address",
     )
+    s3_allow: dict[Team, list[Prefix]] = Field(
+        default_factory=dict,
+        max_length=1024,
+        description="per team, the s3://bucket/prefix its tokens' jobs may read and write "
+        f"({EVERYONE!r}: every token); nothing else on S3 is reachable but by admins",
+    )
+    box_outputs: bool = Field(
+        True, description="false: only admins' jobs may write a box (outline) video"
+    )
+    quotas: Quotas = Field(default_factory=Quotas)
+
+    @field_validator("s3_allow")
+    @classmethod
+    def _s3_prefixes(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from veil.service.s3 import parse_s3_url
+
+        try:
+            return {team: [parse_s3_url(p).url for p in named] for team, named in value.items()}
+        except VeilError as exc:
+            raise ValueError(str(exc)) from None
+
+    @property
+    def strict(self) -> bool:
+        """Review required or a blur above the default asked: settings and edits that
+        hide less than the analysis found are refused."""
+        return self.require_review or hides_at_least(self.min_blur, BlurType.LOW)
 
     @field_validator("min_blur")
     @classmethod

@@ -62,6 +62,22 @@ def job_report(
     }
     if job.annotations is not None:  # a redaction: the annotations it followed
         report["annotations"] = {"sha256": sha256_file(Path(job.annotations))}
+        report.update(shown(Path(job.annotations), job))
     if job.ids is not None:
         report["ids"] = job.ids
     return sign(settings, report)
+
+
+def shown(annotations: Path, job: Job) -> dict[str, Any]:
+    """What a redaction really did with the faces of its annotations: how many IDs it
+    hid, which it showed (left unblurred), and whose choice that was."""
+    from veil.annotations import read_annotations
+
+    listed = sorted(read_annotations(annotations).face_ids())
+    hidden = set(job.ids) if job.ids is not None else set(listed)
+    ids_shown = [i for i in listed if i not in hidden]
+    return {
+        "ids_hidden": len([i for i in listed if i in hidden]),
+        "ids_shown": ids_shown,
+        "shown_by": job.token_name if ids_shown else None,
+    }

@@ -36,19 +36,41 @@ def is_s3_url(value: str) -> bool:
     return value.startswith("s3://")
 
 
-def parse_s3_url(url: str) -> S3Location:
-    """``s3://bucket/key/or/prefix`` -> S3Location.
+def normal_key(key: str, what: str = "key") -> str:
+    """The key with empty and ``.`` segments dropped (``a//./b`` -> ``a/b``): the form every
+    check compares and every request uses, as some servers (SeaweedFS) map both to one
+    object. A trailing ``/`` is kept.
 
     Raises:
-        VeilError: not an s3:// URL, or no bucket.
+        VeilError: a ``..`` segment, or a control character.
+    """
+    if any(ord(c) < 32 or ord(c) == 127 for c in key):
+        raise VeilError(f"{what} {key!r}: control characters are not allowed in a key")
+    parts = key.split("/")
+    if ".." in parts:
+        raise VeilError(f"{what} {key!r}: '..' is not allowed in a key")
+    kept = "/".join(p for p in parts if p not in ("", "."))
+    return f"{kept}/" if kept and key.endswith("/") else kept
+
+
+def parse_s3_url(url: str) -> S3Location:
+    """``s3://bucket/key/or/prefix`` -> S3Location, its key normalised (:func:`normal_key`).
+
+    Raises:
+        VeilError: not an s3:// URL, no bucket, or a key that is not allowed.
     """
     parsed = urlparse(url)
-    if parsed.scheme != "s3" or not parsed.netloc:
+    if parsed.scheme != "s3" or not parsed.netloc or parsed.query or parsed.fragment:
         raise VeilError(f"{url!r} is not an s3://bucket/key URL")
-    key = parsed.path.lstrip("/")
-    if ".." in key.split("/"):
-        raise VeilError(f"{url!r}: '..' is not allowed in a key")
-    return S3Location(parsed.netloc, key)
+    return S3Location(parsed.netloc, normal_key(parsed.path.lstrip("/"), url))
+
+
+def is_under(loc: S3Location, prefix: S3Location) -> bool:
+    """Is ``loc`` (normalised) the prefix itself or inside it, folder by folder?"""
+    if loc.bucket != prefix.bucket:
+        return False
+    base = prefix.key.rstrip("/")
+    return not base or loc.key.rstrip("/") == base or loc.key.startswith(base + "/")
 
 
 def client(settings: ServiceSettings) -> Any:
@@ -93,15 +115,37 @@ def download(
         raise VeilError(f"{loc.url}: cannot download ({exc})") from exc
 
 
-def upload(settings: ServiceSettings, src: Path, loc: S3Location, content_type: str) -> None:
-    """Upload a file; multipart above the threshold (S3 then stores it only when complete)."""
+def upload(
+    settings: ServiceSettings, src: Path, loc: S3Location, content_type: str, job_id: str
+) -> None:
+    """Upload a file; multipart above the threshold (S3 then stores it only when complete).
+    The object's metadata names the job that wrote it (see :func:`written_by_other`)."""
     client(settings).upload_file(
         str(src),
         loc.bucket,
         loc.key,
-        ExtraArgs={"ContentType": content_type},
+        ExtraArgs={"ContentType": content_type, "Metadata": {"veil-job": job_id}},
         Config=transfer_config(settings),
     )
+
+
+def head(settings: ServiceSettings, loc: S3Location) -> dict[str, Any] | None:
+    """The object's metadata (``ETag``, ``VersionId``, ``Metadata``), or None if absent."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return client(settings).head_object(Bucket=loc.bucket, Key=loc.key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
+def written_by_other(settings: ServiceSettings, loc: S3Location, job_id: str) -> bool:
+    """Is there an object at ``loc`` that this job did not write (another job's, or not
+    veil's)?"""
+    found = head(settings, loc)
+    return found is not None and found.get("Metadata", {}).get("veil-job") != job_id
 
 
 def list_objects(settings: ServiceSettings, loc: S3Location) -> list[dict[str, Any]]:

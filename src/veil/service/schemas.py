@@ -166,7 +166,7 @@ class TokenCreate(BaseModel):
 
     name: str = Field(pattern=TOKEN_NAME)
     role: Role = Role.OPERATOR
-    team: Name | None = None
+    team: str | None = Field(None, pattern=TOKEN_NAME)
 
 
 class S3Event(BaseModel):

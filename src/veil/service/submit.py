@@ -14,15 +14,18 @@ from urllib.parse import unquote, urlparse
 
 from veil.errors import VeilError
 from veil.service import s3
-from veil.service.access import Caller
+from veil.service.access import Caller, Role
 from veil.service.addresses import check_url_allowed, check_webhook_url
 from veil.service.files import is_media_name, safe_name
 from veil.service.options import JobOptions, pipeline_config, resolve_options
+from veil.service.policy import Policy
+from veil.service.rights import Forbidden, check_job_quota, check_s3, check_source
 from veil.service.schemas import JobCreate
 from veil.service.secrets import Secrets
 from veil.service.settings import ServiceSettings
 from veil.service.store import Job, JobSpec, Store, StoredPreset
 from veil.service.uploads import upload_path
+from veil.settings import BlurType
 
 
 def preset_options(
@@ -48,13 +51,16 @@ def preset_options(
     return options, stored
 
 
-def check_output(output: str | None) -> str | None:
-    """API jobs write to veil's data folder or to S3; a server folder is for ``veil watch``."""
+def check_output(output: str | None, policy: Policy, caller: Caller) -> str | None:
+    """API jobs write to veil's data folder or to S3 under a prefix the caller's team may
+    use; a server folder is for ``veil watch``."""
     if output is None:
         return None
     if not s3.is_s3_url(output):
         raise VeilError(f"output {output!r}: give an s3://bucket/prefix URL, or none")
-    return s3.parse_s3_url(output).url
+    loc = s3.parse_s3_url(output)
+    check_s3(policy, caller, loc, "output")
+    return loc.url
 
 
 def _input(
@@ -70,6 +76,7 @@ def _input(
         return {"kind": "upload", "upload_id": upload.id}, upload.filename, None
     if given.job_id:  # the same input as an earlier job (a redaction after a review)
         earlier = store.jobs.get(given.job_id, caller)
+        check_source(store, settings, earlier.source, caller)  # as if named itself
         return dict(earlier.source), earlier.source_name, earlier
     if given.url:
         url = check_url_allowed(given.url, settings)
@@ -77,6 +84,7 @@ def _input(
         return {"kind": "url", "url": url}, name, None
     assert given.s3 is not None
     loc = s3.parse_s3_url(given.s3)
+    check_s3(store.policy.get(), caller, loc, "input")
     source = {"kind": "s3", "bucket": loc.bucket, "key": loc.key}
     if given.version_id:
         source["version_id"] = given.version_id
@@ -107,15 +115,16 @@ def api_job(store: Store, settings: ServiceSettings, request: JobCreate, caller:
     elif request.ids or request.annotations_upload_id:
         raise VeilError("annotations and ids are for redact jobs only")
     webhook_url = request.webhook_url or (stored.webhook_url if stored else None)
+    policy = store.policy.get()
     if request.webhook_url:
-        check_webhook_url(request.webhook_url, store.policy.get().webhook_allow)
-    return JobSpec(
+        check_webhook_url(request.webhook_url, policy.webhook_allow)
+    spec = JobSpec(
         mode=options.mode.value,
         source=source,
         source_name=name,
         options=options.model_dump(mode="json"),
         preset=request.preset,
-        output=check_output(request.output),
+        output=check_output(request.output, policy, caller),
         annotations=annotations,
         ids=sorted(set(request.ids)) if request.ids else None,
         webhook_url=webhook_url,
@@ -124,10 +133,44 @@ def api_job(store: Store, settings: ServiceSettings, request: JobCreate, caller:
         if request.webhook_secret
         else None,
         token_name=caller.name,
-        team=caller.team or (earlier.team if earlier else None),
+        # a job made from an earlier one (a review's redaction) is that job's team's
+        team=earlier.team if earlier else caller.team,
         upload_id=source.get("upload_id"),
         annotations_upload_id=request.annotations_upload_id if annotations else None,
     )
+    check_strict(policy, options, caller, spec)
+    return spec
+
+
+def check_strict(policy: Policy, options: JobOptions, caller: Caller, spec: JobSpec) -> None:
+    """What the policy refuses beyond the blur: an outline (``box``) video a non-admin
+    could read (another's token, a team, S3) when ``box_outputs`` is off, and, under a
+    strict policy, detector settings that find fewer faces than the quality profile's (a
+    higher threshold, a smaller input)."""
+    config = pipeline_config(options)
+    outline = config.redaction.blur == BlurType.BOX and options.mode != "analyze"
+    readable = caller.role != Role.ADMIN or spec.team is not None or spec.output is not None
+    if outline and not policy.box_outputs and readable:
+        raise Forbidden(
+            "the policy allows box (outline) videos only to admins, with no team, kept by veil"
+        )
+    if not policy.strict or options.mode == "redact":  # a redaction detects nothing
+        return
+    plain = options.model_copy(
+        update={"detector": options.detector.model_copy(update={"threshold": None,
+                                                                  "input_size": None})}
+    )  # fmt: skip
+    profile = pipeline_config(plain).detector
+    chosen = config.detector
+    weaker_size = 0 < chosen.input_size < profile.input_size or (
+        profile.input_size == 0 and chosen.input_size != 0
+    )
+    if chosen.threshold > profile.threshold or weaker_size:
+        raise Forbidden(
+            "the policy requires review or a minimum blur: the detector may not be set to "
+            f"find fewer faces than its profile (threshold {profile.threshold:g} or lower, "
+            f"input size {profile.input_size or 'full'} or larger)"
+        )
 
 
 def submit(store: Store, spec: JobSpec, who: str) -> tuple[Job, bool]:
@@ -153,6 +196,7 @@ def submit_request(
     store: Store, settings: ServiceSettings, request: JobCreate, caller: Caller
 ) -> Job:
     """Check a job request and queue it: what ``POST /v1/jobs`` and the review app do."""
+    check_job_quota(store, caller)
     job, _ = submit(store, api_job(store, settings, request, caller), caller.name)
     return job
 
@@ -190,6 +234,7 @@ def s3_job(
     jobs found by a watcher's listing, which only admins see.
     """
     options, stored = preset_options(store, preset=preset)
+    key = s3.normal_key(key)
     name = safe_name(Path(key).name, "input.mp4")
     relative = key[len(source_prefix) :].lstrip("/") if key.startswith(source_prefix) else key
     sub = str(Path(relative).parent) if "/" in relative else ""

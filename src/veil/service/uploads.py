@@ -47,6 +47,31 @@ def discard(store: Store, settings: ServiceSettings, upload: Upload) -> None:
     store.uploads.delete(upload.id)
 
 
+def lease_seconds(settings: ServiceSettings) -> float:
+    """How long a body's write lease lasts unrenewed: twice the longest a body may stall
+    (the guard ends it with 408 then), so a live writer always renews in time and a dead
+    one's lease runs out within seconds."""
+    return 2 * settings.idle_seconds + 1
+
+
+def clean_orphans(store: Store, settings: ServiceSettings) -> list[str]:
+    """At start (and hourly): whole-file uploads a killed server was receiving (never
+    complete, their write lease run out), and upload folders no row names. Resumable
+    uploads stay, to be resumed. Safe beside other servers at work: a row is made before
+    its folder and its lease, so only what is older than a lease is looked at."""
+    folders = list(settings.uploads_dir.iterdir()) if settings.uploads_dir.is_dir() else []
+    gone = []
+    for upload in store.uploads.abandoned(store.clock() - lease_seconds(settings)):
+        discard(store, settings, upload)
+        gone.append(upload.id)
+    known = store.uploads.ids()  # after the listing: every folder listed has its row by now
+    for folder in folders:
+        if folder.is_dir() and folder.name not in known and folder.name not in gone:
+            shutil.rmtree(folder, ignore_errors=True)
+            gone.append(folder.name)
+    return gone
+
+
 def complete(store: Store, settings: ServiceSettings, upload: Upload, size: int) -> Upload:
     """The whole file has arrived: check it is media (or annotations) and mark it complete.
 

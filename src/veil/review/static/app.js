@@ -112,7 +112,9 @@ $("login-form").addEventListener("submit", async (e) => {
   route();
 });
 
-$("logout").addEventListener("click", () => {
+$("logout").addEventListener("click", async () => {
+  // the links signed for this token (video, pictures, downloads) die with the session
+  await post("/v1/review/signout").catch(() => {});
   token.clear();
   clearReview();
   $("jobs").querySelector("tbody").replaceChildren();

@@ -8,10 +8,14 @@ they use this API, it does not know them.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from veil.errors import VeilError
@@ -20,11 +24,23 @@ from veil.service.api.guard import Guard
 from veil.service.api.routes import admin, events, health, jobs, presets, uploads
 from veil.service.files import TooLarge, public_message
 from veil.service.jobs import Janitor
+from veil.service.rights import Forbidden, OverQuota
 from veil.service.settings import ServiceSettings
 from veil.service.store import Conflict, NotFound, Store
 from veil.service.webhooks import Dispatcher
 
 log = logging.getLogger("veil.service")
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every float that JSON cannot carry (NaN, infinities) as a string."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
 
 
 def create_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
@@ -36,14 +52,13 @@ def create_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
         app.state.store = store
         app.state.settings = settings
         dispatcher = Dispatcher(store, settings).start() if webhooks else None
-        janitor = Janitor(store, settings).start() if settings.retain_originals_days else None
+        janitor = Janitor(store, settings).start()  # its first round cleans at start
         try:
             yield
         finally:
             if dispatcher is not None:
                 dispatcher.stop()
-            if janitor is not None:
-                janitor.stop()
+            janitor.stop()
             store.close()
 
     app = FastAPI(
@@ -56,24 +71,23 @@ def create_app(settings: ServiceSettings, *, webhooks: bool = True) -> FastAPI:
     )
     install_docs(app)
 
-    def answer(status: int, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": public_message(str(exc))}, status_code=status)
+    def answering(status: int):
+        async def answer(_request: Request, exc: Exception) -> JSONResponse:
+            return JSONResponse({"detail": public_message(str(exc))}, status_code=status)
 
-    @app.exception_handler(NotFound)
-    async def not_found(_request: Request, exc: NotFound) -> JSONResponse:
-        return answer(404, exc)
+        return answer
 
-    @app.exception_handler(Conflict)
-    async def conflict(_request: Request, exc: Conflict) -> JSONResponse:
-        return answer(409, exc)
+    # the most specific class wins: Forbidden and OverQuota are VeilErrors
+    for error, status in (
+        (NotFound, 404), (Conflict, 409), (TooLarge, 413), (Forbidden, 403), (OverQuota, 429),
+        (VeilError, 422),
+    ):  # fmt: skip
+        app.add_exception_handler(error, answering(status))
 
-    @app.exception_handler(TooLarge)
-    async def too_large(_request: Request, exc: TooLarge) -> JSONResponse:
-        return answer(413, exc)
-
-    @app.exception_handler(VeilError)
-    async def invalid(_request: Request, exc: VeilError) -> JSONResponse:
-        return answer(422, exc)
+    @app.exception_handler(RequestValidationError)
+    async def unprocessable(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # the errors quote what was sent: NaN, Infinity and 1e999 must not break the answer
+        return JSONResponse({"detail": finite(jsonable_encoder(exc.errors()))}, 422)
 
     @app.exception_handler(Exception)
     async def failed(request: Request, exc: Exception) -> JSONResponse:

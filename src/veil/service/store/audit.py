@@ -19,6 +19,9 @@ from veil.service import db
 from veil.service.store.records import AuditEvent, Clock
 
 GENESIS = "0" * 64
+# the trail of the service's own settings: tokens, the policy, presets (admins read it at
+# GET /v1/audit); no job ID (32 hex digits) is ever this
+SERVICE_TRAIL = "service"
 
 
 def entry_hash(prev: str, job_id: str, seq: int, at: float, who: str | None, action: str,

@@ -6,15 +6,19 @@ Each token has a role (admin, operator, reviewer) and optionally a team.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from veil.errors import VeilError
 from veil.service import db
 from veil.service.access import Caller, Role
 from veil.service.store.records import Clock, Conflict, NotFound, iso
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}", re.ASCII)
 
 
 def hash_token(secret: str) -> str:
@@ -26,7 +30,19 @@ class TokenStore:
         self.engine, self.clock = engine, clock
 
     def create(self, name: str, role: Role = Role.OPERATOR, team: str | None = None) -> str:
-        """A new token's secret (shown once); only its SHA-256 is stored."""
+        """A new token's secret (shown once); only its SHA-256 is stored.
+
+        Names and teams are plain ASCII (no control, invisible or right-to-left
+        characters to make two look alike), and unique regardless of case: no "Alice"
+        beside "alice", no team "Records" beside "records".
+        """
+        for what, value in (("token name", name), ("team", team)):
+            if value is not None and not NAME.fullmatch(value):
+                raise VeilError(
+                    f"{what} {value!r}: letters, digits and . _ @ - only, starting with a "
+                    "letter or digit, at most 128"
+                )
+        self._no_twin(name, team)
         secret = "veil_" + secrets.token_urlsafe(32)
         try:
             with self.engine.begin() as c:
@@ -42,6 +58,15 @@ class TokenStore:
         except IntegrityError as exc:
             raise Conflict(f"a token named {name!r} exists; revoke it or choose another") from exc
         return secret
+
+    def _no_twin(self, name: str, team: str | None) -> None:
+        with self.engine.connect() as c:
+            rows = c.execute(select(db.tokens.c.name, db.tokens.c.team)).all()
+        for row in rows:
+            if row.name != name and row.name.lower() == name.lower():
+                raise Conflict(f"token {name!r} differs from token {row.name!r} only in case")
+            if team and row.team and row.team != team and row.team.lower() == team.lower():
+                raise Conflict(f"team {team!r} differs from team {row.team!r} only in case")
 
     def revoke(self, name: str) -> None:
         with self.engine.begin() as c:

@@ -1,15 +1,17 @@
 """Uploads: a row per file being received or received, its size and what it turned out to be.
 
-A chunk of a resumable upload is written under a short lock (``writing_until``)
-taken with a compare-and-set on the offset, so two chunks sent for the same
-offset cannot interleave their bytes: the second is refused at once.
+A body being received is written under a lease (``writing_until``) taken with a
+compare-and-set on the offset, so two chunks sent for the same offset cannot
+interleave their bytes: the second is refused at once. The lease is short and
+renewed while bytes arrive (:meth:`UploadStore.renew`): a server that dies
+mid-chunk leaves a lease that runs out within seconds, not an hour.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Engine, delete, insert, or_, select, update
+from sqlalchemy import Engine, case, delete, func, insert, or_, select, update
 
 from veil.service import db
 from veil.service.access import Caller
@@ -70,6 +72,43 @@ class UploadStore:
                     .values(writing_until=now + hold)
                 ).rowcount
             )
+
+    def renew(self, upload_id: str, *, hold: float) -> None:
+        """Extend a lease being held (bytes are still arriving)."""
+        with self.engine.begin() as c:
+            c.execute(
+                update(db.uploads)
+                .where(db.uploads.c.id == upload_id, db.uploads.c.writing_until.is_not(None))
+                .values(writing_until=self.clock() + hold)
+            )
+
+    def usage(self, token_name: str) -> tuple[int, int]:
+        """(bytes kept or declared, uploads not complete) of one token's uploads."""
+        size = func.coalesce(db.uploads.c.size, db.uploads.c.received)
+        incomplete = func.sum(case((db.uploads.c.complete.is_(False), 1), else_=0))
+        query = select(func.coalesce(func.sum(size), 0), func.coalesce(incomplete, 0)).where(
+            db.uploads.c.token_name == token_name
+        )
+        with self.engine.connect() as c:
+            total, open_ = c.execute(query).one()
+        return int(total), int(open_)
+
+    def abandoned(self, made_before: float) -> list[Upload]:
+        """Whole-file uploads (no declared size) made before ``made_before``, never
+        completed, whose lease ran out: the server receiving them died."""
+        now = self.clock()
+        query = select(db.uploads).where(
+            db.uploads.c.complete.is_(False),
+            db.uploads.c.size.is_(None),
+            db.uploads.c.created_at < made_before,
+            or_(db.uploads.c.writing_until.is_(None), db.uploads.c.writing_until < now),
+        )
+        with self.engine.connect() as c:
+            return [Upload(**r._mapping) for r in c.execute(query).all()]
+
+    def ids(self) -> set[str]:
+        with self.engine.connect() as c:
+            return set(c.execute(select(db.uploads.c.id)).scalars())
 
     def end_chunk(self, upload_id: str, *, received: int | None) -> None:
         """Release the lock; record the new offset (None: the chunk failed, keep the old one)."""

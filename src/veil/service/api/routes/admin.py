@@ -11,9 +11,10 @@ from typing import Any
 from fastapi import APIRouter, Path, Response, status
 
 from veil.service.api.deps import AdminDep, CallerDep, SettingsDep, StoreDep
-from veil.service.custody import key_id, public_key
+from veil.service.custody import key_id, public_key, signed_audit
 from veil.service.policy import Policy
 from veil.service.schemas import TOKEN_NAME, TokenCreate
+from veil.service.store.audit import SERVICE_TRAIL
 
 router = APIRouter(prefix="/v1", tags=["admin"])
 
@@ -25,18 +26,21 @@ def list_tokens(store: StoreDep, _admin: AdminDep) -> list[dict[str, Any]]:
 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED)
-def create_token(body: TokenCreate, store: StoreDep, _admin: AdminDep) -> dict[str, str]:
+def create_token(body: TokenCreate, store: StoreDep, admin: AdminDep) -> dict[str, str]:
     """A new token; its secret is in this answer only."""
     secret = store.tokens.create(body.name, body.role, body.team)
+    details = {"name": body.name, "role": body.role.value, "team": body.team}
+    store.audit.append(SERVICE_TRAIL, admin.name, "token.created", details)
     return {"name": body.name, "role": body.role.value, "token": secret}
 
 
 @router.delete("/tokens/{name}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_token(
-    store: StoreDep, _admin: AdminDep, name: str = Path(pattern=TOKEN_NAME)
+    store: StoreDep, admin: AdminDep, name: str = Path(pattern=TOKEN_NAME)
 ) -> Response:
     """Revoked at once: its requests and the links signed for it stop working."""
     store.tokens.revoke(name)
+    store.audit.append(SERVICE_TRAIL, admin.name, "token.revoked", {"name": name})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -54,7 +58,16 @@ def get_policy(store: StoreDep, _caller: CallerDep) -> Policy:
 
 @router.put("/policy", response_model=Policy)
 def put_policy(body: Policy, store: StoreDep, admin: AdminDep) -> Policy:
-    return store.policy.put(body, admin.name)
+    policy = store.policy.put(body, admin.name)
+    store.audit.append(SERVICE_TRAIL, admin.name, "policy.set", policy.model_dump(mode="json"))
+    return policy
+
+
+@router.get("/audit")
+def service_audit(store: StoreDep, settings: SettingsDep, _admin: AdminDep) -> dict[str, Any]:
+    """The service's own trail (tokens made and revoked, the policy, presets), signed and
+    hash-chained like a job's (``veil verify`` checks it)."""
+    return signed_audit(settings, SERVICE_TRAIL, store.audit.of_job(SERVICE_TRAIL))
 
 
 @router.get("/custody/key")

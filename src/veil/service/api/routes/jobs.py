@@ -12,13 +12,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from veil.service import jobs as actions
+from veil.service.access import Role
 from veil.service.api.deps import CallerDep, OperatorDep, SettingsDep, StoreDep
 from veil.service.api.files import output_response
 from veil.service.api.routes.uploads import FilenameQuery, receive_whole
 from veil.service.custody import signed_audit
 from veil.service.outputs import job_outputs
 from veil.service.schemas import SHORT, JobCreate, JobList, JobPublic, Url
-from veil.service.store import JobState
+from veil.service.store import JobState, NotFound
+from veil.service.store.audit import SERVICE_TRAIL
 from veil.service.submit import submit_request
 from veil.service.uploads import discard
 
@@ -147,9 +149,16 @@ def job_audit(
     job_id: str, store: StoreDep, settings: SettingsDep, caller: CallerDep
 ) -> dict[str, Any]:
     """The job's chain of custody: who did what and when, each entry hashed over the one
-    before, signed with the service's key (``veil verify`` checks it offline)."""
-    job = store.jobs.get(job_id, caller)
-    return signed_audit(settings, job.id, store.audit.of_job(job.id))
+    before, signed with the service's key (``veil verify`` checks it offline). It outlives
+    the job: admins still read a deleted job's trail."""
+    try:
+        job_id = store.jobs.get(job_id, caller).id
+    except NotFound:
+        events = store.audit.of_job(job_id) if caller.role == Role.ADMIN else []
+        if not events or job_id == SERVICE_TRAIL:
+            raise
+        return signed_audit(settings, job_id, events)
+    return signed_audit(settings, job_id, store.audit.of_job(job_id))
 
 
 @router.get("/{job_id}/report")

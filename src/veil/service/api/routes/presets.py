@@ -14,12 +14,19 @@ from veil.service.schemas import PRESET_NAME, PresetBody, PresetCreate, PresetPu
 from veil.service.secrets import Secrets
 from veil.service.settings import ServiceSettings
 from veil.service.store import Store
+from veil.service.store.audit import SERVICE_TRAIL
 
 router = APIRouter(prefix="/v1/presets", tags=["presets"])
 
 
 def _save(
-    store: Store, settings: ServiceSettings, name: str, body: PresetBody, *, create_only: bool
+    store: Store,
+    settings: ServiceSettings,
+    name: str,
+    body: PresetBody,
+    *,
+    create_only: bool,
+    who: str,
 ) -> PresetPublic:
     detector = body.detector.model_dump(exclude_none=True)
     encoder = body.encoder.model_dump(exclude_none=True)
@@ -40,15 +47,17 @@ def _save(
         webhook_secret=Secrets(settings).seal(body.webhook_secret) if body.webhook_secret else None,
         create_only=create_only,
     )
-    return PresetPublic.from_stored(stored)
+    public = PresetPublic.from_stored(stored)
+    store.audit.append(SERVICE_TRAIL, who, "preset.set", public.model_dump(mode="json"))
+    return public
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PresetPublic)
 def create_preset(
-    body: PresetCreate, store: StoreDep, settings: SettingsDep, _admin: AdminDep
+    body: PresetCreate, store: StoreDep, settings: SettingsDep, admin: AdminDep
 ) -> PresetPublic:
     """409 if the name is taken (use PUT to replace)."""
-    return _save(store, settings, body.name, body, create_only=True)
+    return _save(store, settings, body.name, body, create_only=True, who=admin.name)
 
 
 @router.get("", response_model=list[PresetPublic])
@@ -66,14 +75,15 @@ def put_preset(
     body: PresetBody,
     store: StoreDep,
     settings: SettingsDep,
-    _admin: AdminDep,
+    admin: AdminDep,
     name: str = Path(pattern=PRESET_NAME),
 ) -> PresetPublic:
     """Create or replace; jobs already queued keep the settings they were given."""
-    return _save(store, settings, name, body, create_only=False)
+    return _save(store, settings, name, body, create_only=False, who=admin.name)
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_preset(name: str, store: StoreDep, _admin: AdminDep) -> Response:
+def delete_preset(name: str, store: StoreDep, admin: AdminDep) -> Response:
     store.presets.delete(name)
+    store.audit.append(SERVICE_TRAIL, admin.name, "preset.deleted", {"name": name})
     return Response(status_code=status.HTTP_204_NO_CONTENT)

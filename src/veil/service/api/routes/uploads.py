@@ -11,6 +11,7 @@ is not is deleted and refused.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -22,17 +23,17 @@ from veil.service import jobs as actions
 from veil.service.access import Caller
 from veil.service.api.deps import CallerDep, OperatorDep, SettingsDep, StoreDep
 from veil.service.files import TooLarge, safe_name
+from veil.service.rights import check_upload_quota
 from veil.service.schemas import UploadPublic
 from veil.service.settings import ServiceSettings
-from veil.service.store import Store, Upload
-from veil.service.uploads import complete, discard, partial_path
+from veil.service.store import NotFound, Store, Upload
+from veil.service.uploads import complete, discard, lease_seconds, partial_path
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
 
 FilenameQuery = Annotated[
     str, Query(min_length=1, max_length=1024, description="original file name (sanitised)")
 ]
-CHUNK_LOCK_SECONDS = 3600.0
 
 
 def _checked_name(filename: str) -> str:
@@ -52,8 +53,11 @@ def _check_length(request: Request, limit: int) -> None:
         raise TooLarge(f"upload of {length} bytes is over the limit of {limit} bytes")
 
 
-async def _append(request: Request, partial: Path, start: int, limit: int) -> int:
-    """Stream the body onto ``partial`` from offset ``start``; the new size."""
+async def _append(
+    request: Request, partial: Path, start: int, limit: int, renew: Callable[[], None]
+) -> int:
+    """Stream the body onto ``partial`` from offset ``start``; the new size. ``renew`` is
+    called as bytes arrive (it keeps the write lease, at most every few seconds)."""
     received = start
     partial.parent.mkdir(parents=True, exist_ok=True)
     with open(partial, "r+b" if start else "wb") as f:
@@ -64,9 +68,23 @@ async def _append(request: Request, partial: Path, start: int, limit: int) -> in
             if received > limit:
                 raise TooLarge(f"upload is over the limit of {limit} bytes")
             f.write(chunk)
+            renew()
         f.flush()
         os.fsync(f.fileno())
     return received
+
+
+def _renewer(store: Store, settings: ServiceSettings, upload_id: str) -> Callable[[], None]:
+    hold = lease_seconds(settings)
+    last = store.clock()
+
+    def renew() -> None:
+        nonlocal last
+        if store.clock() - last >= hold / 4:
+            store.uploads.renew(upload_id, hold=hold)
+            last = store.clock()
+
+    return renew
 
 
 async def receive_whole(
@@ -75,11 +93,17 @@ async def receive_whole(
     """A whole file in the request body, streamed to disk and checked."""
     name = _checked_name(filename)
     _check_length(request, settings.max_upload_bytes)
+    length = request.headers.get("content-length", "")
+    check_upload_quota(store, caller, int(length) if length.isdigit() else 0, session=True)
     upload = store.uploads.create(
         filename=name, size=None, token_name=caller.name, team=caller.team
     )
+    # leased like a chunk: a server killed mid-body leaves an upload cleaned at start
+    store.uploads.start_chunk(upload.id, offset=0, hold=lease_seconds(settings))
+    renew = _renewer(store, settings, upload.id)
     try:
-        size = await _append(request, partial_path(settings, upload), 0, settings.max_upload_bytes)
+        partial = partial_path(settings, upload)
+        size = await _append(request, partial, 0, settings.max_upload_bytes, renew)
     except BaseException:
         discard(store, settings, upload)
         raise
@@ -110,6 +134,7 @@ def open_session(
     name = _checked_name(filename)
     if size > settings.max_upload_bytes:
         raise TooLarge(f"{size} bytes is over the limit of {settings.max_upload_bytes} bytes")
+    check_upload_quota(store, caller, size, session=True)
     upload = store.uploads.create(
         filename=name, size=size, token_name=caller.name, team=caller.team
     )
@@ -153,17 +178,22 @@ async def send_chunk(
             status.HTTP_409_CONFLICT, f"Upload-Offset must be {upload.received} (bytes received)"
         )
     _check_length(request, upload.size - upload.received)
-    # held while this chunk streams; a crashed server's lock runs out after an idle period
-    if not store.uploads.start_chunk(upload.id, offset=upload_offset, hold=CHUNK_LOCK_SECONDS):
+    # a lease renewed while this chunk streams: a killed server's runs out in seconds
+    if not store.uploads.start_chunk(upload.id, offset=upload_offset, hold=lease_seconds(settings)):
         raise HTTPException(status.HTTP_409_CONFLICT, "another chunk is being written here")
     received = None
+    renew = _renewer(store, settings, upload.id)
     try:
-        received = await _append(
-            request, partial_path(settings, upload), upload_offset, upload.size
-        )
+        partial = partial_path(settings, upload)
+        received = await _append(request, partial, upload_offset, upload.size, renew)
+    except FileNotFoundError:  # the upload was deleted (by an admin) as the chunk streamed
+        raise HTTPException(status.HTTP_409_CONFLICT, "the upload was deleted") from None
     finally:
         store.uploads.end_chunk(upload.id, received=received)
-    if received == upload.size:
-        upload = await run_in_threadpool(complete, store, settings, upload, received)
-        return UploadPublic.from_upload(upload)
-    return UploadPublic.from_upload(store.uploads.get(upload.id))
+    try:
+        if received == upload.size:
+            upload = await run_in_threadpool(complete, store, settings, upload, received)
+            return UploadPublic.from_upload(upload)
+        return UploadPublic.from_upload(store.uploads.get(upload.id))
+    except (FileNotFoundError, NotFound):  # deleted meanwhile (the retention period ended)
+        raise HTTPException(status.HTTP_409_CONFLICT, "the upload was deleted") from None
