@@ -199,3 +199,18 @@ def test_no_function_is_over_80_lines():
         and (length := node.end_lineno - node.lineno + 1) > 80
     }
     assert long == {}
+
+
+def test_the_review_app_reaches_the_service_through_one_door():
+    # review.service_port names all review uses of the job service; nothing else goes around it
+    door = "review/service_port.py"
+    around = [
+        f"{module} imports {name}"
+        for module, names in imports_of("veil.review").items()
+        for name in names
+        if module != door and (name == "veil.service" or name.startswith("veil.service."))
+    ]
+    assert around == []
+    assert imported(SRC / door) <= {
+        n for n in imported(SRC / door) if n.startswith("veil.service.")
+    }

@@ -15,9 +15,8 @@ from veil.names import is_image_name
 from veil.review import findings, strips
 from veil.review.history import Entry, edit_summaries
 from veil.review.reviews import Review
+from veil.review.service_port import JobPublic, Policy, hides_at_least
 from veil.review.timeline import candidate_boxes, lying_on, summaries
-from veil.service.policy import Policy, hides_at_least
-from veil.service.schemas import JobPublic
 from veil.settings import BlurType
 
 HISTORY_SHOWN = 200  # the newest entries in the document; GET .../history has them all

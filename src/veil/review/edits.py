@@ -43,23 +43,25 @@ Box = Annotated[
 Frame = Annotated[int, Field(ge=0, description="frame index")]
 
 
-class _Edit(BaseModel):
+class BaseEdit(BaseModel):
+    """What every edit is: a strict JSON object (unknown fields refused)."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class Select(_Edit):
+class Select(BaseEdit):
     """Choose the IDs to hide (the whole list: toggles, all, none and invert send it)."""
 
     op: Literal["select"]
     ids: list[int]
 
 
-class ChooseBlur(_Edit):
+class ChooseBlur(BaseEdit):
     op: Literal["blur"]
     blur: BlurType
 
 
-class Merge(_Edit):
+class Merge(BaseEdit):
     """``drop`` is the same person as ``keep``: its boxes take ``keep``'s ID.
 
     With ``start`` and ``end``, only ``drop``'s boxes on those frames do (the rest
@@ -76,7 +78,7 @@ class Merge(_Edit):
     end: Frame | None = None
 
 
-class Split(_Edit):
+class Split(BaseEdit):
     """The track ``id`` is two people: from ``frame`` on its boxes get a new ID."""
 
     op: Literal["split"]
@@ -84,7 +86,7 @@ class Split(_Edit):
     frame: Frame
 
 
-class SetBox(_Edit):
+class SetBox(BaseEdit):
     """Move or resize ``id``'s box on ``frame`` (a keyframe, for a drawn track)."""
 
     op: Literal["box"]
@@ -93,7 +95,7 @@ class SetBox(_Edit):
     box: Box
 
 
-class AddBox(_Edit):
+class AddBox(BaseEdit):
     """Draw a box the detector missed: a new track with one keyframe."""
 
     op: Literal["add"]
@@ -101,7 +103,7 @@ class AddBox(_Edit):
     box: Box
 
 
-class Extend(_Edit):
+class Extend(BaseEdit):
     """Make ``id`` cover every frame from where it is to ``frame``."""
 
     op: Literal["extend"]
@@ -109,7 +111,7 @@ class Extend(_Edit):
     frame: Frame
 
 
-class Delete(_Edit):
+class Delete(BaseEdit):
     """Delete ``id``'s box on ``frame``, or the whole track when no frame is given."""
 
     op: Literal["delete"]
@@ -117,13 +119,13 @@ class Delete(_Edit):
     frame: Frame | None = None
 
 
-class Reset(_Edit):
+class Reset(BaseEdit):
     """Back to the analysis as it was (the redactions already made stay recorded)."""
 
     op: Literal["reset"]
 
 
-class Absorb(_Edit):
+class Absorb(BaseEdit):
     """Boxes of other IDs lying on ``id``'s (see :func:`lies_on`) are that face:
     each becomes part of ``id``'s box on its frame (one box covering both). Without
     ``id``, for every face left visible.
@@ -133,7 +135,7 @@ class Absorb(_Edit):
     id: int | None = None
 
 
-class MarkReviewed(_Edit):
+class MarkReviewed(BaseEdit):
     """Mark frames ``start``..``end`` (inclusive) as reviewed, or as not reviewed."""
 
     op: Literal["reviewed"]
@@ -142,34 +144,34 @@ class MarkReviewed(_Edit):
     reviewed: bool = True
 
 
-class Accept(_Edit):
+class Accept(BaseEdit):
     """A candidate (face-like, below the threshold) is a face: it becomes a blurred ID."""
 
     op: Literal["accept"]
     candidate: int
 
 
-class Dismiss(_Edit):
+class Dismiss(BaseEdit):
     """A candidate is not a face: it is no longer shown."""
 
     op: Literal["dismiss"]
     candidate: int
 
 
-class NotSame(_Edit):
+class NotSame(BaseEdit):
     """The analysis suggested merging these two IDs; they are not one person."""
 
     op: Literal["not-same"]
     ids: tuple[int, int]
 
 
-class Undo(_Edit):
+class Undo(BaseEdit):
     """Take back the last edit in effect (the history keeps both)."""
 
     op: Literal["undo"]
 
 
-class Redo(_Edit):
+class Redo(BaseEdit):
     """Bring back the last edit undone (until a new edit is made)."""
 
     op: Literal["redo"]
@@ -402,7 +404,7 @@ def _not_same(edit: NotSame, d: _Draft) -> None:
 
 
 # One handler per edit of the boxes and choices (undo and redo are the history's).
-_HANDLERS: dict[type[_Edit], Callable[[Any, _Draft], None]] = {
+_HANDLERS: dict[type[BaseEdit], Callable[[Any, _Draft], None]] = {
     Select: _select,
     ChooseBlur: _choose_blur,
     Merge: _merge,
@@ -421,7 +423,7 @@ _HANDLERS: dict[type[_Edit], Callable[[Any, _Draft], None]] = {
 
 
 def apply(
-    edit: _Edit, timeline: Timeline, state: ReviewState, original: Timeline
+    edit: BaseEdit, timeline: Timeline, state: ReviewState, original: Timeline
 ) -> tuple[Timeline, ReviewState]:
     """The review after ``edit``; VeilError says why an edit cannot be made.
 

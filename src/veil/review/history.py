@@ -27,6 +27,7 @@ from veil.review.edits import (
     Absorb,
     Accept,
     AddBox,
+    BaseEdit,
     ChooseBlur,
     Delete,
     Dismiss,
@@ -38,7 +39,6 @@ from veil.review.edits import (
     Select,
     SetBox,
     Split,
-    _Edit,
 )
 from veil.review.state import ReviewState
 from veil.review.timeline import Timeline
@@ -140,7 +140,7 @@ def _faces(ids: Iterable[int]) -> str:
     return f"face {ids[0]}" if len(ids) == 1 else "faces " + ", ".join(map(str, ids))
 
 
-def describe(edit: _Edit, before: ReviewState, after: ReviewState) -> str:
+def describe(edit: BaseEdit, before: ReviewState, after: ReviewState) -> str:
     """The edit in words, as the history shows it."""
     if isinstance(edit, Select):
         hidden, shown = after.selected - before.selected, before.selected - after.selected

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from veil.atomic import write_atomic
-from veil.service.secrets import key_file
+from veil.review.service_port import key_file
 
 PREFIX = "/v1/review/files"
 LIFETIME_SECONDS = 10 * 60

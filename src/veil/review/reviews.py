@@ -42,7 +42,7 @@ from veil.errors import VeilError
 from veil.names import annotations_name, thumbnail_id
 from veil.review import findings, frames, strips
 from veil.review.coverage import Coverage, coverage
-from veil.review.edits import Redo, Undo, _Edit, apply, exported
+from veil.review.edits import BaseEdit, Redo, Undo, apply, exported
 from veil.review.history import (
     Change,
     Entry,
@@ -51,15 +51,22 @@ from veil.review.history import (
     edit_summaries,
     step,
 )
+from veil.review.service_port import (
+    Caller,
+    Conflict,
+    Job,
+    JobCreate,
+    JobState,
+    ServiceSettings,
+    Store,
+    input_path,
+    job_outputs,
+    read_output,
+    save_upload,
+    submit_request,
+)
 from veil.review.state import ReviewState
 from veil.review.timeline import Timeline
-from veil.service.access import Caller
-from veil.service.outputs import job_outputs, read_output
-from veil.service.schemas import JobCreate
-from veil.service.settings import ServiceSettings
-from veil.service.store import Conflict, Job, JobState, Store
-from veil.service.submit import submit_request
-from veil.service.uploads import input_path, save_upload
 from veil.settings import BlurType
 
 _locks: dict[str, threading.Lock] = {}
@@ -157,7 +164,7 @@ class Reviews:
         audited = {"summary": summary, "revision": review.state.revision, **detail}
         self.store.audit.append(review.job.id, who, f"review.{action}", audited)
 
-    def edit(self, job_id: str, edit: _Edit, caller: Caller) -> Review:
+    def edit(self, job_id: str, edit: BaseEdit, caller: Caller) -> Review:
         """Apply one edit (or undo or redo one) and store the result before answering."""
         with _lock(job_id):
             review = self.open(job_id, caller)

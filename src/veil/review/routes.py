@@ -20,14 +20,19 @@ from veil.review import frames, links
 from veil.review.document import review_document
 from veil.review.edits import EditRequest
 from veil.review.reviews import Review, Reviews
-from veil.service import jobs as actions
-from veil.service.access import Caller
-from veil.service.api.deps import CallerDep, SettingsDep, StoreDep
-from veil.service.api.files import content_disposition, output_response
-from veil.service.outputs import job_outputs
-from veil.service.schemas import JobPublic
-from veil.service.settings import ServiceSettings
-from veil.service.store import Job
+from veil.review.service_port import (
+    Caller,
+    CallerDep,
+    Job,
+    JobPublic,
+    ServiceSettings,
+    SettingsDep,
+    StoreDep,
+    content_disposition,
+    downloaded,
+    job_outputs,
+    output_response,
+)
 from veil.settings import BlurType
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
@@ -198,7 +203,7 @@ def signed_file(
         if output is None:
             raise HTTPException(404, f"job {job_id} has no output {name[8:]!r}")
         response = output_response(settings, output, download=download, headers=headers)
-        actions.downloaded(store, job, caller, output.name, "signed link")
+        downloaded(store, job, caller, output.name, "signed link")
         return response
     response = _review_file(_reviews(store, settings), job, name, caller, headers)
     read(store, job, caller, name, "signed link")
