@@ -16,6 +16,7 @@ from pathlib import Path
 from veil.annotations import read_id_list
 from veil.cli.batch import each_input
 from veil.cli.inputs import expand_inputs, output_dir, output_file
+from veil.cli.object_options import add_object_options, marks_given, refuse_marks_in_segments
 from veil.detect import DETECTOR_NAMES, RUNTIME_NAMES, FaceDetector, load_detector
 from veil.distributed import cli as distributed_cli
 from veil.errors import VeilError
@@ -277,12 +278,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="file of face IDs to hide, one per line (empty file: all faces)",
     )
     add_redaction_options(p)
+    add_object_options(p)
     _output(p, "OUT", _REDACTED_OUTPUT)
 
     p = sub.add_parser("combined", help="find and hide all faces in one command")
     add_common_options(p)
     add_detection_options(p)
     add_redaction_options(p)
+    add_object_options(p)
     _output(p, "OUT", _REDACTED_OUTPUT)
     p.add_argument(
         "--annotations-out",
@@ -328,16 +331,18 @@ def _job(
     if args.command == "analyze":
         return analyze(src, output_dir(src, args.output), detector(), config, on_frame)
     dst = output_file(src, args.output, many, config.redaction.blur == BlurType.BOX)
+    marks = marks_given(args)
     if args.command == "combined":
         ann_out = annotations_path(dst.parent, src.stem) if args.annotations_out else None
         if args.executor is not None:  # segment-parallel (veil.distributed)
+            refuse_marks_in_segments(marks)
             return distributed_cli.run_combined(args, config, src, dst, ann_out, on_frame)
-        return combined(src, dst, detector(), config, ann_out, on_frame)
+        return combined(src, dst, detector(), config, ann_out, on_frame, marks)
     ann = args.annotations
     if ann.is_dir():
         ann = annotations_path(ann, src.stem)
     ids = read_id_list(args.ids) if args.ids is not None else None
-    return redact(src, dst, ann, ids, config, on_frame)
+    return redact(src, dst, ann, ids, config, on_frame, marks)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ each takes explicit paths and settings and returns a :class:`JobResult`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,14 +20,17 @@ from veil.annotations import (
     select_ids,
     write_annotations,
 )
+from veil.annotations.regions import region_ids
 from veil.atomic import atomic_path
 from veil.detect import FaceDetector
 from veil.errors import VeilError
 from veil.media import DecodeReport, is_image, probe, transcode, write_image
 from veil.names import annotations_name, thumbnail_name
+from veil.objects import Mark
 from veil.pipeline.analyze import Analysis, analyze_image, analyze_video
 from veil.pipeline.config import PipelineConfig
 from veil.pipeline.faces import FaceFinder, FaceIds, TrackRecorder
+from veil.pipeline.objects import follow_marked
 from veil.pipeline.render import AnnotatedRedaction, TrackedRedaction, render_image
 
 ProgressCallback = Callable[[int], None]
@@ -45,6 +48,8 @@ class JobResult:
     seconds: float = 0.0
     # face-like spans below the threshold, for review: id, frames, confidence
     candidates: list[dict] = field(default_factory=list)
+    # regions that are not faces (marked objects, plates, text) hidden too
+    regions: int = 0
 
     def to_json(self) -> dict:
         return {
@@ -57,7 +62,7 @@ class JobResult:
             "damaged_frames": self.damaged_frames,
             "seconds": round(self.seconds, 3),
             "fps": round(self.frames / self.seconds, 2) if self.seconds else None,
-        }
+        } | ({"regions": self.regions} if self.regions else {})
 
 
 def refuse_overwriting_input(src: Path, dst: Path) -> None:
@@ -152,8 +157,10 @@ def redact(
     ids: frozenset[int] | None = None,
     config: PipelineConfig = PipelineConfig(),
     on_frame: ProgressCallback | None = None,
+    marks: Sequence[Mark] = (),
 ) -> JobResult:
-    """Blur the faces listed in ``annotations_file`` (only ``ids`` if given) into ``dst``."""
+    """Blur the faces listed in ``annotations_file`` (only ``ids`` if given) into ``dst``,
+    and every box of ``marks`` followed through the video."""
     started = time.perf_counter()
     refuse_overwriting_input(src, dst)
     annotations = read_annotations(annotations_file)
@@ -164,15 +171,26 @@ def redact(
             + ", ".join(map(str, unknown))
         )
     chosen = select_ids(annotations, ids)
+    marked = None
     if is_image(src):
+        refuse_marks_on_image(src, marks)
         render_image(src, dst, chosen, config.redaction, annotations_file)
         report = DecodeReport(frames=1)
     else:
-        processor = AnnotatedRedaction(chosen, probe(src), config.redaction, annotations_file)
+        info = probe(src)
+        marked = follow_marked(src, info, marks) if marks else None
+        processor = AnnotatedRedaction(chosen, info, config.redaction, annotations_file, marked)
         report = transcode(
             src, dst, processor, config.encoder, on_frame=on_frame, hwaccel=config.hwaccel
         )
-    return _result(src, [dst], chosen.face_ids(), report, started)
+    result = _result(src, [dst], chosen.face_ids() - region_ids(chosen), report, started)
+    result.regions = len(region_ids(chosen)) + (len(marked.tracks) if marked else 0)
+    return result
+
+
+def refuse_marks_on_image(src: Path, marks: Sequence[Mark]) -> None:
+    if marks:
+        raise VeilError(f"{src}: marked boxes are followed through videos; this is an image")
 
 
 def combined(
@@ -182,6 +200,7 @@ def combined(
     config: PipelineConfig = PipelineConfig(),
     annotations_out: Path | None = None,
     on_frame: ProgressCallback | None = None,
+    marks: Sequence[Mark] = (),
 ) -> JobResult:
     """Find, track and hide faces in one pass; the annotations are written too if asked.
 
@@ -191,22 +210,27 @@ def combined(
     started = time.perf_counter()
     refuse_overwriting_input(src, dst)
     annotations: Annotations | None = None
+    marked = None
     if is_image(src):
+        refuse_marks_on_image(src, marks)
         analysis = analyze_image(src, detector, config.small_faces)
         annotations, report = analysis.annotations, analysis.report
         render_image(src, dst, annotations, config.redaction, src)
         face_ids = annotations.face_ids()
     else:
         info = probe(src)
+        marked = follow_marked(src, info, marks) if marks else None
         finder = FaceFinder(detector, config, info)
         recorder = TrackRecorder(info) if annotations_out is not None else FaceIds()
-        processor = TrackedRedaction(finder, recorder, config.redaction)
+        processor = TrackedRedaction(finder, recorder, config.redaction, marked)
         report = transcode(
             src, dst, processor, config.encoder, on_frame=on_frame, hwaccel=config.hwaccel
         )
         identities = finder.identities()
         if isinstance(recorder, TrackRecorder):
             annotations = recorder.annotations(str(src), identities, finder.candidates())
+            if marked is not None:
+                annotations = marked.add_to(annotations)
         face_ids = recorder.face_ids(identities)
     outputs = [dst]
     if annotations_out is not None and annotations is not None:
@@ -214,4 +238,5 @@ def combined(
         outputs.append(annotations_out)
     result = _result(src, outputs, face_ids, report, started)
     result.candidates = candidate_summary(annotations) if annotations is not None else []
+    result.regions = len(marked.tracks) if marked else 0
     return result
