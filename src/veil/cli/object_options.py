@@ -1,4 +1,5 @@
-"""``--track-box`` / ``--track-boxes``: regions a person marks, for ``redact`` and ``combined``."""
+"""``--redact``, ``--track-box``, ``--track-boxes``: what besides faces ``redact`` and
+``combined`` hide (plates and text found by a model, regions a person marks)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,19 @@ from pathlib import Path
 
 from veil.errors import VeilError
 from veil.objects import Mark, MarkError, parse_mark, read_marks
+from veil.pipeline.objects import REGION_CHOICES, TEXT_EVERY, RegionRequest
 
 
 def add_object_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("marked objects")
+    group = parser.add_argument_group("plates, text and marked objects")
+    group.add_argument(
+        "--redact",
+        metavar="LIST",
+        help="what to hide, comma-separated: faces (always), plates, text (every line "
+        "of text, plates included); plates and text are found by PP-OCRv4 every "
+        f"{TEXT_EVERY} frames and are suggestions, not a promise: see docs/objects.md "
+        "(default: faces)",
+    )
     group.add_argument(
         "--track-box",
         action="append",
@@ -29,6 +39,23 @@ def add_object_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def kinds_given(text: str | None) -> frozenset[str]:
+    """``faces,plates,text`` -> the region kinds {plate, text}; faces are always hidden."""
+    names = {n.strip() for n in (text or "").split(",") if n.strip()}
+    unknown = sorted(names - {"faces", *REGION_CHOICES})
+    if unknown:
+        raise VeilError(f"--redact: unknown {', '.join(unknown)}; choose from faces, plates, text")
+    return frozenset(n.removesuffix("s") for n in names - {"faces"})
+
+
+def region_request(args: argparse.Namespace) -> RegionRequest | None:
+    """What besides faces the command hides; None: faces only."""
+    request = RegionRequest(
+        marks=tuple(marks_given(args)), kinds=kinds_given(getattr(args, "redact", None))
+    )
+    return request or None
+
+
 def marks_given(args: argparse.Namespace) -> list[Mark]:
     """The marks of --track-box and --track-boxes; a bad one is a one-line error."""
     try:
@@ -41,7 +68,10 @@ def marks_given(args: argparse.Namespace) -> list[Mark]:
     return marks
 
 
-def refuse_marks_in_segments(marks: list[Mark]) -> None:
-    """A marked box is followed across the whole video: not across separate segments."""
-    if marks:
-        raise VeilError("--track-box cannot be combined with --executor (segment-parallel runs)")
+def refuse_regions_in_segments(request: RegionRequest | None) -> None:
+    """Marked boxes and text are followed across the whole video, not separate segments."""
+    if request:
+        raise VeilError(
+            "--track-box and --redact plates,text cannot be combined with --executor "
+            "(segment-parallel runs)"
+        )

@@ -16,7 +16,7 @@ from pathlib import Path
 from veil.annotations import read_id_list
 from veil.cli.batch import each_input
 from veil.cli.inputs import expand_inputs, output_dir, output_file
-from veil.cli.object_options import add_object_options, marks_given, refuse_marks_in_segments
+from veil.cli.object_options import add_object_options, refuse_regions_in_segments, region_request
 from veil.detect import DETECTOR_NAMES, RUNTIME_NAMES, FaceDetector, load_detector
 from veil.distributed import cli as distributed_cli
 from veil.errors import VeilError
@@ -331,18 +331,18 @@ def _job(
     if args.command == "analyze":
         return analyze(src, output_dir(src, args.output), detector(), config, on_frame)
     dst = output_file(src, args.output, many, config.redaction.blur == BlurType.BOX)
-    marks = marks_given(args)
+    regions = region_request(args)
     if args.command == "combined":
         ann_out = annotations_path(dst.parent, src.stem) if args.annotations_out else None
         if args.executor is not None:  # segment-parallel (veil.distributed)
-            refuse_marks_in_segments(marks)
+            refuse_regions_in_segments(regions)
             return distributed_cli.run_combined(args, config, src, dst, ann_out, on_frame)
-        return combined(src, dst, detector(), config, ann_out, on_frame, marks)
+        return combined(src, dst, detector(), config, ann_out, on_frame, regions)
     ann = args.annotations
     if ann.is_dir():
         ann = annotations_path(ann, src.stem)
     ids = read_id_list(args.ids) if args.ids is not None else None
-    return redact(src, dst, ann, ids, config, on_frame, marks)
+    return redact(src, dst, ann, ids, config, on_frame, regions)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,6 +19,8 @@ from veil.errors import VeilError
 from veil.media import read_pictures
 from veil.media.orientation import to_upright, upright_size
 from veil.objects import Mark, MarkError, RegionTrack, follow_marks
+from veil.objects.text import TextBox, TextDetector
+from veil.objects.textflow import link_text
 from veil.redact import RedactionConfig
 from veil.redact.effects import MaskShape
 from veil.types import FaceBox, MediaInfo
@@ -71,18 +73,56 @@ def with_margin(boxes: Sequence[FaceBox], width: int, height: int) -> list[FaceB
     return [FaceBox(b.face_id, b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad) for b in boxes]
 
 
+# Text is searched for on every TEXT_EVERY-th frame (its cost), in frames
+# reduced to TEXT_SIDE pixels on their longest side.
+TEXT_EVERY = 5
+TEXT_SIDE = 960
+# What --redact may name besides faces.
+REGION_CHOICES = ("plates", "text")
+
+
+@dataclass(frozen=True)
+class RegionRequest:
+    """What besides faces a run hides: marked boxes, and plates or text found by a model.
+
+    Attributes:
+        marks: boxes a person drew, each followed through the video.
+        kinds: ``plate`` and/or ``text`` (every line, plates included).
+        every: text detection on every n-th frame, held and interpolated between.
+    """
+
+    marks: tuple[Mark, ...] = ()
+    kinds: frozenset[str] = frozenset()
+    every: int = TEXT_EVERY
+
+    def __bool__(self) -> bool:
+        return bool(self.marks or self.kinds)
+
+
+def find_regions(path: Path, info: MediaInfo, request: RegionRequest) -> ObjectRegions:
+    """Decode ``path`` once: follow every marked box, and find the plates or text asked for."""
+    width, _ = upright_size(info.width, info.height, info.rotation)
+    detector = TextDetector(TEXT_SIDE) if request.kinds else None
+    small, found, times = [], {}, []
+    for picture in read_pictures(path):
+        if request.marks:
+            small.append(to_upright(picture.rgb(TRACK_SIDE), info.rotation))
+        if detector is not None and picture.index % request.every == 0:
+            frame = to_upright(picture.rgb(TEXT_SIDE), info.rotation)
+            factor = width / frame.shape[1]
+            found[picture.index] = [
+                TextBox(tuple(v * factor for v in t.box), t.score) for t in detector.detect(frame)
+            ]
+        times.append(picture.time)
+    tracks = link_text(found, request.every, len(times), request.kinds) if detector else []
+    if small:
+        try:
+            tracks = follow_marks(small, small[0].shape[1] / width, request.marks) + tracks
+        except MarkError as exc:
+            raise VeilError(f"{path}: {exc}") from None
+    return ObjectRegions(tracks, times)
+
+
 def follow_marked(path: Path, info: MediaInfo, marks: Sequence[Mark]) -> ObjectRegions:
     """Decode ``path`` once and follow every marked box (upright pixels) through it."""
-    width, _ = upright_size(info.width, info.height, info.rotation)
-    frames, times = [], []
-    for picture in read_pictures(path):
-        frames.append(to_upright(picture.rgb(TRACK_SIDE), info.rotation))
-        times.append(picture.time)
-    if not frames:
-        return ObjectRegions([], times)
-    scale = frames[0].shape[1] / width
-    try:
-        tracks = follow_marks(frames, scale, marks)
-    except MarkError as exc:
-        raise VeilError(f"{path}: {exc}") from None
-    return ObjectRegions(tracks, times)
+    return find_regions(path, info, RegionRequest(marks=tuple(marks)))

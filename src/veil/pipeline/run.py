@@ -7,7 +7,7 @@ each takes explicit paths and settings and returns a :class:`JobResult`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,11 +26,10 @@ from veil.detect import FaceDetector
 from veil.errors import VeilError
 from veil.media import DecodeReport, is_image, probe, transcode, write_image
 from veil.names import annotations_name, thumbnail_name
-from veil.objects import Mark
 from veil.pipeline.analyze import Analysis, analyze_image, analyze_video
 from veil.pipeline.config import PipelineConfig
 from veil.pipeline.faces import FaceFinder, FaceIds, TrackRecorder
-from veil.pipeline.objects import follow_marked
+from veil.pipeline.objects import RegionRequest, find_regions
 from veil.pipeline.render import AnnotatedRedaction, TrackedRedaction, render_image
 
 ProgressCallback = Callable[[int], None]
@@ -157,10 +156,10 @@ def redact(
     ids: frozenset[int] | None = None,
     config: PipelineConfig = PipelineConfig(),
     on_frame: ProgressCallback | None = None,
-    marks: Sequence[Mark] = (),
+    regions: RegionRequest | None = None,
 ) -> JobResult:
     """Blur the faces listed in ``annotations_file`` (only ``ids`` if given) into ``dst``,
-    and every box of ``marks`` followed through the video."""
+    and the ``regions`` asked for (marked boxes followed, plates, text)."""
     started = time.perf_counter()
     refuse_overwriting_input(src, dst)
     annotations = read_annotations(annotations_file)
@@ -173,12 +172,12 @@ def redact(
     chosen = select_ids(annotations, ids)
     marked = None
     if is_image(src):
-        refuse_marks_on_image(src, marks)
+        refuse_regions_on_image(src, regions)
         render_image(src, dst, chosen, config.redaction, annotations_file)
         report = DecodeReport(frames=1)
     else:
         info = probe(src)
-        marked = follow_marked(src, info, marks) if marks else None
+        marked = find_regions(src, info, regions) if regions else None
         processor = AnnotatedRedaction(chosen, info, config.redaction, annotations_file, marked)
         report = transcode(
             src, dst, processor, config.encoder, on_frame=on_frame, hwaccel=config.hwaccel
@@ -188,9 +187,9 @@ def redact(
     return result
 
 
-def refuse_marks_on_image(src: Path, marks: Sequence[Mark]) -> None:
-    if marks:
-        raise VeilError(f"{src}: marked boxes are followed through videos; this is an image")
+def refuse_regions_on_image(src: Path, regions: RegionRequest | None) -> None:
+    if regions:
+        raise VeilError(f"{src}: plates, text and marked boxes are found in videos only")
 
 
 def combined(
@@ -200,7 +199,7 @@ def combined(
     config: PipelineConfig = PipelineConfig(),
     annotations_out: Path | None = None,
     on_frame: ProgressCallback | None = None,
-    marks: Sequence[Mark] = (),
+    regions: RegionRequest | None = None,
 ) -> JobResult:
     """Find, track and hide faces in one pass; the annotations are written too if asked.
 
@@ -212,14 +211,14 @@ def combined(
     annotations: Annotations | None = None
     marked = None
     if is_image(src):
-        refuse_marks_on_image(src, marks)
+        refuse_regions_on_image(src, regions)
         analysis = analyze_image(src, detector, config.small_faces)
         annotations, report = analysis.annotations, analysis.report
         render_image(src, dst, annotations, config.redaction, src)
         face_ids = annotations.face_ids()
     else:
         info = probe(src)
-        marked = follow_marked(src, info, marks) if marks else None
+        marked = find_regions(src, info, regions) if regions else None
         finder = FaceFinder(detector, config, info)
         recorder = TrackRecorder(info) if annotations_out is not None else FaceIds()
         processor = TrackedRedaction(finder, recorder, config.redaction, marked)
