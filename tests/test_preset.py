@@ -93,7 +93,7 @@ def test_unknown_key_lists_known_keys() -> None:
         parse_preset({"blurTpye": "High"}, "p.json")
     assert caught.value.problem == (
         "unknown preset key 'blurTpye' "
-        "(known: @odata.type, mode, blurType, resolution, experimentalOptions)"
+        "(known: @odata.type, mode, blurType, resolution, experimentalOptions, veilRedact)"
     )
 
 

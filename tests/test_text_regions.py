@@ -12,9 +12,12 @@ import pytest
 from conftest import decode_frames, region_diff, run_veil
 from test_objects import encode
 from veil.cli.object_options import kinds_given
-from veil.errors import VeilError
+from veil.errors import InputError, VeilError
 from veil.objects.text import TextBox
 from veil.objects.textflow import kind_of, link_text
+from veil.pipeline.objects import RegionRequest
+from veil.preset import parse_preset
+from veil.service.options import job_regions, resolve_options
 
 needs_models = pytest.mark.skipif(
     importlib.util.find_spec("rapidocr_onnxruntime") is None,
@@ -90,3 +93,18 @@ def test_footage_without_text_gets_no_region(tmp_path):
                       "plates,text", "--json")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "regions" not in json.loads(result.stdout)["results"][0]
+
+
+def test_a_preset_asks_for_plates_in_a_key_azure_readers_never_saw():
+    v3 = {"mode": "Combined", "veilRedact": ["faces", "plates"]}
+    assert parse_preset(v3, "p.json").redact == ("faces", "plates")
+    v1 = {"version": "1.0", "options": {"mode": "combined", "veilRedact": "text"}}
+    assert parse_preset(v1, "p.json").redact == ("text",)
+    with pytest.raises(InputError, match="unknown cars"):
+        parse_preset({"veilRedact": "cars"}, "p.json")
+
+
+def test_a_job_with_the_key_finds_plates_and_one_without_faces_only():
+    asked = resolve_options(azure={"veilRedact": "faces,plates"})
+    assert job_regions(asked) == RegionRequest(kinds=frozenset({"plate"}))
+    assert job_regions(resolve_options(azure={})) is None

@@ -39,11 +39,14 @@ class Preset:
     """What a preset asked for; None where it did not say (use the default).
 
     ``resolution`` is Azure's v3 analysis resolution, spelt as Azure does.
+    ``redact`` is veil's ``veilRedact`` key (Azure readers never saw it): what
+    to hide besides faces, as ``--redact`` names it ("plates", "text").
     """
 
     mode: Mode | None = None
     blur_type: BlurType | None = None
     resolution: str | None = None
+    redact: tuple[str, ...] | None = None
 
 
 def _fold_keys(data: dict, where: str, source: Path | str) -> dict[str, tuple[str, object]]:
@@ -130,12 +133,12 @@ def parse_preset(data: object, source: Path | str) -> Preset:
             raise InputError(source, f"preset {options_key!r} must be a JSON object")
         where = f" in {options_key!r}"
         fields = _fold_keys(options, where, source)
-        _check_known(fields, ("mode", "blurType"), where, source)
+        _check_known(fields, ("mode", "blurType", "veilRedact"), where, source)
     else:  # v3
         fields = top
         _check_known(
             fields,
-            ("@odata.type", "mode", "blurType", "resolution", "experimentalOptions"),
+            ("@odata.type", "mode", "blurType", "resolution", "experimentalOptions", "veilRedact"),
             "",
             source,
         )
@@ -150,11 +153,32 @@ def parse_preset(data: object, source: Path | str) -> Preset:
     mode = fields.get("mode")
     blur = fields.get("blurtype")
     resolution = fields.get("resolution")
+    redact = fields.get("veilredact")
     return Preset(
         mode=None if mode is None else _choice(Mode, mode[0], mode[1], source),
         blur_type=None if blur is None else _choice(BlurType, blur[0], blur[1], source),
         resolution=None if resolution is None else _resolution(resolution[1], source),
+        redact=None if redact is None else _redact(redact[0], redact[1], source),
     )
+
+
+REDACT_CHOICES = ("faces", "plates", "text")
+
+
+def _redact(key: str, value: object, source: Path | str) -> tuple[str, ...]:
+    """``"faces,plates"`` or ``["faces", "plates"]`` -> the names, checked."""
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise InputError(source, f"preset {key!r} must be a list of names or a comma list")
+    chosen = tuple(n.strip().lower() for n in names if n.strip())
+    unknown = sorted(set(chosen) - set(REDACT_CHOICES))
+    if unknown:
+        raise InputError(
+            source,
+            f"preset {key!r}: unknown {', '.join(unknown)}; choose from "
+            + ", ".join(REDACT_CHOICES),
+        )
+    return chosen
 
 
 def read_preset(path: Path | str) -> Preset:

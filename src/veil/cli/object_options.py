@@ -48,11 +48,15 @@ def kinds_given(text: str | None) -> frozenset[str]:
     return frozenset(n.removesuffix("s") for n in names - {"faces"})
 
 
-def region_request(args: argparse.Namespace) -> RegionRequest | None:
-    """What besides faces the command hides; None: faces only."""
-    request = RegionRequest(
-        marks=tuple(marks_given(args)), kinds=kinds_given(getattr(args, "redact", None))
-    )
+def region_request(
+    args: argparse.Namespace, preset_redact: tuple[str, ...] | None = None
+) -> RegionRequest | None:
+    """What besides faces the command hides (--redact over the preset's
+    ``veilRedact``); None: faces only."""
+    given = getattr(args, "redact", None)
+    if given is None and preset_redact is not None:
+        given = ",".join(preset_redact)
+    request = RegionRequest(marks=tuple(marks_given(args)), kinds=kinds_given(given))
     return request or None
 
 

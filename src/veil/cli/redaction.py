@@ -22,6 +22,7 @@ from veil.distributed import cli as distributed_cli
 from veil.errors import VeilError
 from veil.media import EncoderSettings
 from veil.pipeline import JobResult, PipelineConfig, analyze, annotations_path, combined, redact
+from veil.pipeline.objects import RegionRequest
 from veil.pipeline.options import DEVICES, RunOptions, build_config
 from veil.pipeline.profiles import DEFAULT_QUALITY, profile
 from veil.preset import Preset, read_preset
@@ -327,11 +328,11 @@ def _job(
     src: Path,
     many: bool,
     on_frame: Callable[[int], None],
+    regions: RegionRequest | None = None,
 ) -> JobResult:
     if args.command == "analyze":
         return analyze(src, output_dir(src, args.output), detector(), config, on_frame)
     dst = output_file(src, args.output, many, config.redaction.blur == BlurType.BOX)
-    regions = region_request(args)
     if args.command == "combined":
         ann_out = annotations_path(dst.parent, src.stem) if args.annotations_out else None
         if args.executor is not None:  # segment-parallel (veil.distributed)
@@ -348,6 +349,7 @@ def _job(
 def run(args: argparse.Namespace) -> int:
     preset = _preset(args)
     config = pipeline_config(args, preset)
+    regions = region_request(args, preset.redact)
     inputs = expand_inputs(args.inputs)
     many = len(inputs) > 1 or any(p.is_dir() for p in args.inputs)
     loaded: list[FaceDetector] = []
@@ -361,7 +363,7 @@ def run(args: argparse.Namespace) -> int:
     results, failures = [], 0
     for src, result, error in each_input(
         inputs,
-        lambda src, progress: _job(args, config, detector, src, many, progress),
+        lambda src, progress: _job(args, config, detector, src, many, progress, regions),
         args.quiet,
         "redacted",
     ):

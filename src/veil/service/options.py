@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from veil.detect import DETECTOR_NAMES
 from veil.errors import VeilError
 from veil.pipeline import PipelineConfig
+from veil.pipeline.objects import RegionRequest
 from veil.pipeline.options import RunOptions, build_config
 from veil.preset import Preset, parse_preset
 from veil.settings import BlurType, Mode, Quality
@@ -55,6 +56,8 @@ class JobOptions(BaseModel):
     resolution: str | None = None
     detector: DetectorOptions = DetectorOptions()
     encoder: EncoderOptions = EncoderOptions()
+    # the preset's veilRedact: faces always, plus "plates" and/or "text"
+    redact: tuple[str, ...] | None = None
 
 
 def resolve_options(
@@ -86,6 +89,7 @@ def resolve_options(
         resolution=preset.resolution,
         detector=det,
         encoder=enc,
+        redact=preset.redact,
     )
 
 
@@ -103,3 +107,9 @@ def pipeline_config(options: JobOptions) -> PipelineConfig:
         encoder_preset=enc.preset,
     )
     return build_config(chosen, Preset(resolution=options.resolution))
+
+
+def job_regions(options: JobOptions) -> RegionRequest | None:
+    """What a job hides besides faces (plates, text), as ``--redact`` asks; None: faces only."""
+    kinds = frozenset(n.removesuffix("s") for n in options.redact or () if n != "faces")
+    return RegionRequest(kinds=kinds) if kinds else None

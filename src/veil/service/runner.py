@@ -28,7 +28,7 @@ from veil.errors import VeilError
 from veil.pipeline import analyze, combined, redact
 from veil.service import s3
 from veil.service.files import check_media, frame_total, output_names, public_message
-from veil.service.options import JobOptions, pipeline_config
+from veil.service.options import JobOptions, job_regions, pipeline_config
 from veil.service.outputs import publish, unpublish
 from veil.service.report import job_report
 from veil.service.settings import ServiceSettings
@@ -154,7 +154,10 @@ class JobRunner:
             self.store.policy.get().check_published_blur(config.redaction.blur)
         src = self._fetch(job, attempt_dir / "in")
         kind = check_media(src, self.settings.max_pixels)
+        regions = job_regions(options)
+        # plates and text are found across the whole video, not in segments
         on_ray = options.mode == "combined" and self.settings.ray_address is not None
+        on_ray = on_ray and regions is None
         # segments report analysis and rendering separately: twice the frames
         passes = 2 if on_ray else 1
         lease.frames_total = frame_total(src, passes) if kind == "video" else None
@@ -189,13 +192,14 @@ class JobRunner:
                 config,
                 out / names["annotations"],
                 on_frame,
+                regions,
             )
         else:
             if job.annotations is None:
                 raise VeilError("a redact job needs an annotations file")
             ids = frozenset(job.ids) if job.ids else None
             result = redact(
-                src, out / names["redacted"], Path(job.annotations), ids, config, on_frame
+                src, out / names["redacted"], Path(job.annotations), ids, config, on_frame, regions
             )
         lease.on_frame(result.frames)
         report = job_report(
