@@ -164,11 +164,11 @@ def run(src: Path, out: Path, detector, config, request) -> tuple[float, Path]:
     return time.perf_counter() - started, annotations
 
 
-def evaluate_clip(clip: Path, work: Path, frames: int, seed: int, detector, config, reader):
+def evaluate_clip(clip: Path, work: Path, frames: int, seed: int, detector, config, reader, asked):
     composed = work / f"plates{seed}.mp4"
     truth = composite(clip, composed, frames, seed)
     faces_s, _ = run(composed, work / f"faces{seed}.mp4", detector, config, None)
-    request = RegionRequest(kinds=frozenset({"plate"}))
+    request = RegionRequest(kinds=frozenset({"plate"}), every=asked.every, side=asked.side)
     plates_s, ann = run(composed, work / f"both{seed}.mp4", detector, config, request)
     decoded = list(read_frames(work / f"both{seed}.mp4"))
     originals = list(read_frames(composed))
@@ -185,11 +185,11 @@ def evaluate_clip(clip: Path, work: Path, frames: int, seed: int, detector, conf
     return rows, faces_s, plates_s, len(decoded)
 
 
-def no_text(clip: Path, work: Path, frames: int, detector, config) -> dict:
+def no_text(clip: Path, work: Path, frames: int, detector, config, asked) -> dict:
     short = work / "notext.mp4"
     pictures = [f for _, f in zip(range(frames), read_frames(clip), strict=False)]
     write_video(short, [p.rgb for p in pictures], [p.time for p in pictures])
-    request = RegionRequest(kinds=frozenset({"plate", "text"}))
+    request = RegionRequest(kinds=frozenset({"plate", "text"}), every=asked.every, side=asked.side)
     _, ann = run(short, work / "notext_out.mp4", detector, config, request)
     size = (pictures[0].rgb.shape[1], pictures[0].rgb.shape[0])
     hidden = hidden_boxes(ann, [p.time for p in pictures], size)
@@ -206,19 +206,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--frames", type=int, default=60, help="frames of each clip")
+    parser.add_argument("--text-every", type=int, default=RegionRequest().every)
+    parser.add_argument("--text-size", type=int, default=RegionRequest().side)
     args = parser.parse_args()
+    asked = RegionRequest(every=args.text_every, side=args.text_size)
     config = build_config(RunOptions(quality=Quality.FAST))
     detector, reader = load_detector(config.detector), TextReader()
     rows, faces_s, plates_s, frames = [], 0.0, 0.0, 0
     with tempfile.TemporaryDirectory() as tmp:
         for seed, clip in enumerate(CLIPS):
             r, fs, ps, n = evaluate_clip(
-                args.data / clip, Path(tmp), args.frames, seed, detector, config, reader
+                args.data / clip, Path(tmp), args.frames, seed, detector, config, reader, asked
             )
             rows += r
             faces_s, plates_s, frames = faces_s + fs, plates_s + ps, frames + n
-        quiet = no_text(args.data / NO_TEXT, Path(tmp), args.frames, detector, config)
-    summary = {"frames": frames, "faces_fps": frames / faces_s, "plates_fps": frames / plates_s}
+        quiet = no_text(args.data / NO_TEXT, Path(tmp), args.frames, detector, config, asked)
+    summary = {
+        "text_every": asked.every,
+        "text_size": asked.side,
+        "frames": frames,
+        "faces_fps": frames / faces_s,
+        "plates_fps": frames / plates_s,
+    }
     summary["speed_ratio"] = faces_s / plates_s
     for h in sorted({r["h"] for r in rows}):
         of = [r for r in rows if r["h"] == h]

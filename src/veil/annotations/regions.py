@@ -14,9 +14,6 @@ from fractions import Fraction
 from veil.annotations.convert import COORD_DECIMALS, to_ticks
 from veil.annotations.models import Annotations
 
-# Kinds written to ``Face.kind``; a box without one is a face.
-REGION_KINDS = ("plate", "text", "object")
-
 
 @dataclass(frozen=True)
 class RegionBox:

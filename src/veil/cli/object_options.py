@@ -8,7 +8,7 @@ from pathlib import Path
 
 from veil.errors import VeilError
 from veil.objects import Mark, MarkError, parse_mark, read_marks
-from veil.pipeline.objects import REGION_CHOICES, TEXT_EVERY, RegionRequest
+from veil.pipeline.objects import REGION_CHOICES, TEXT_EVERY, TEXT_SIDE, RegionRequest
 
 
 def add_object_options(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +20,22 @@ def add_object_options(parser: argparse.ArgumentParser) -> None:
         "of text, plates included); plates and text are found by PP-OCRv4 every "
         f"{TEXT_EVERY} frames and are suggestions, not a promise: see docs/objects.md "
         "(default: faces)",
+    )
+    group.add_argument(
+        "--text-every",
+        type=int,
+        default=TEXT_EVERY,
+        metavar="N",
+        help="search for plates and text on every N-th frame, held in between "
+        "(default: %(default)s)",
+    )
+    group.add_argument(
+        "--text-size",
+        type=int,
+        default=TEXT_SIDE,
+        metavar="PX",
+        help="longest side of the frame the text detector sees; larger finds smaller "
+        "plates, slower; 0 = full size (default: %(default)s)",
     )
     group.add_argument(
         "--track-box",
@@ -56,7 +72,10 @@ def region_request(
     given = getattr(args, "redact", None)
     if given is None and preset_redact is not None:
         given = ",".join(preset_redact)
-    request = RegionRequest(marks=tuple(marks_given(args)), kinds=kinds_given(given))
+    every, side = getattr(args, "text_every", TEXT_EVERY), getattr(args, "text_size", TEXT_SIDE)
+    if every < 1 or side < 0:
+        raise VeilError("--text-every must be >= 1 and --text-size >= 0")
+    request = RegionRequest(tuple(marks_given(args)), kinds_given(given), every, side)
     return request or None
 
 

@@ -7,10 +7,9 @@ backward; the result is a :class:`Region` track per object, in upright pixels.
 
 from veil.objects.follow import follow_marks
 from veil.objects.marks import Mark, MarkError, parse_mark, read_marks
-from veil.objects.regions import KINDS, Region, RegionTrack
+from veil.objects.regions import Region, RegionTrack
 
 __all__ = [
-    "KINDS",
     "Mark",
     "MarkError",
     "Region",

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# The kinds of ID an annotations file may name (``Face.kind``); None means face.
-KINDS = ("face", "plate", "text", "object")
-
 Box = tuple[float, float, float, float]
 
 
@@ -23,7 +20,7 @@ class RegionTrack:
     """A region followed through frames: an object a reviewer marked, a plate, text.
 
     Attributes:
-        kind: one of :data:`KINDS` other than face.
+        kind: ``object`` (marked), ``plate`` or ``text`` (as ``Face.kind`` names them).
         boxes: frame index -> box, upright pixels of the full frame.
         score: how sure the finder is (1 for a box a person drew).
     """

@@ -89,11 +89,13 @@ class RegionRequest:
         marks: boxes a person drew, each followed through the video.
         kinds: ``plate`` and/or ``text`` (every line, plates included).
         every: text detection on every n-th frame, held and interpolated between.
+        side: longest side of the frame the text detector sees (0 = full size).
     """
 
     marks: tuple[Mark, ...] = ()
     kinds: frozenset[str] = frozenset()
     every: int = TEXT_EVERY
+    side: int = TEXT_SIDE
 
     def __bool__(self) -> bool:
         return bool(self.marks or self.kinds)
@@ -102,13 +104,14 @@ class RegionRequest:
 def find_regions(path: Path, info: MediaInfo, request: RegionRequest) -> ObjectRegions:
     """Decode ``path`` once: follow every marked box, and find the plates or text asked for."""
     width, _ = upright_size(info.width, info.height, info.rotation)
-    detector = TextDetector(TEXT_SIDE) if request.kinds else None
+    side = request.side or max(width, info.height, info.width)
+    detector = TextDetector(side) if request.kinds else None
     small, found, times = [], {}, []
     for picture in read_pictures(path):
         if request.marks:
             small.append(to_upright(picture.rgb(TRACK_SIDE), info.rotation))
         if detector is not None and picture.index % request.every == 0:
-            frame = to_upright(picture.rgb(TEXT_SIDE), info.rotation)
+            frame = to_upright(picture.rgb(side), info.rotation)
             factor = width / frame.shape[1]
             found[picture.index] = [
                 TextBox(tuple(v * factor for v in t.box), t.score) for t in detector.detect(frame)
