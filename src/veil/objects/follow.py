@@ -14,6 +14,9 @@ it. And MIL never lets its box leave the frame: pressed against the edge an
 object is driving out of, it would sit on the empty background for the rest
 of the video; so a box that reaches an edge while moving towards it goes on
 at its last speed until it is out of the frame, and the track ends there.
+Where MIL's box stops looking like the mark, the marked pixels are searched
+for near its last place and MIL starts again where they are found; where
+they are not, the track ends after a few frames.
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ _EDGE = 3
 _PATCH = 24
 _LIKE = 0.3
 _UNLIKE_FRAMES = 3
+# Before that, the marked pixels are searched for near the last box; found with
+# at least this correlation, MIL starts again there.
+_REACQUIRE = 0.6
 
 
 def inside_share(box: Box, width: int, height: int) -> float:
@@ -103,6 +109,33 @@ def leaving_speed(path: Sequence[Box], width: int, height: int) -> tuple[float, 
     return (dx, dy) if out else None
 
 
+def _tracker(frame: NDArray[np.uint8], box: Box) -> cv2.Tracker:
+    tracker = cv2.TrackerMIL.create()
+    x0, y0, x1, y1 = box
+    tracker.init(frame, (round(x0), round(y0), round(x1 - x0), round(y1 - y0)))
+    return tracker
+
+
+def _grey(frame: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+
+
+def reacquire(frame: NDArray[np.uint8], marked: NDArray[np.uint8], near: Box) -> Box | None:
+    """Where the marked pixels (grey) are best found within a box's size of ``near``,
+    if they are found well enough (MIL, sampling at random, sometimes slips off)."""
+    height, width = frame.shape[:2]
+    h, w = marked.shape
+    x0, y0 = max(0, int(near[0]) - w), max(0, int(near[1]) - h)
+    x1, y1 = min(width, int(near[2]) + w), min(height, int(near[3]) + h)
+    if x1 - x0 <= w or y1 - y0 <= h:
+        return None
+    scores = cv2.matchTemplate(_grey(frame[y0:y1, x0:x1]), marked, cv2.TM_CCOEFF_NORMED)
+    _, best, _, (bx, by) = cv2.minMaxLoc(scores)
+    if best < _REACQUIRE:
+        return None
+    return float(x0 + bx), float(y0 + by), float(x0 + bx + w), float(y0 + by + h)
+
+
 def _run(frames: Sequence[NDArray[np.uint8]], start: int, stop: int, box: Box) -> dict[int, Box]:
     """Boxes on frames ``start`` (exclusive) towards ``stop`` (exclusive), in the
     frames' pixels, until the object leaves the frame or the tracker fails."""
@@ -111,19 +144,27 @@ def _run(frames: Sequence[NDArray[np.uint8]], start: int, stop: int, box: Box) -
     context = context_box(box, width, height)
     # where the object sits in its context box, kept as the context moves
     offset = (box[0] - context[0], box[1] - context[1], box[2] - context[0], box[3] - context[1])
-    tracker = cv2.TrackerMIL.create()
-    x0, y0, x1, y1 = context
-    tracker.init(frames[start], (round(x0), round(y0), round(x1 - x0), round(y1 - y0)))
+    tracker = _tracker(frames[start], context)
+    cx0, cy0 = int(context[0]), int(context[1])
+    cw, ch = round(context[2] - context[0]), round(context[3] - context[1])
+    marked = _grey(frames[start][cy0 : cy0 + ch, cx0 : cx0 + cw])
     path, followed = [context], {}
     template, unlike = _patch(frames[start], context), 0
     index = start + step
     while index != stop:
         ok, (x, y, w, h) = tracker.update(frames[index])
         found = (float(x), float(y), float(x + w), float(y + h))
-        unlike = unlike + 1 if _likeness(template, _patch(frames[index], found)) < _LIKE else 0
+        if _likeness(template, _patch(frames[index], found)) < _LIKE:
+            again = reacquire(frames[index], marked, path[-1])
+            if again is not None:
+                found, tracker = again, _tracker(frames[index], again)
+            unlike = 0 if again is not None else unlike + 1
+        else:
+            unlike = 0
         if not ok or unlike > _UNLIKE_FRAMES:
             break
         path.append(found)
+        x, y = found[0], found[1]
         followed[index] = (x + offset[0], y + offset[1], x + offset[2], y + offset[3])
         index += step
         speed = leaving_speed(path, width, height)
