@@ -108,3 +108,20 @@ def test_a_job_with_the_key_finds_plates_and_one_without_faces_only():
     asked = resolve_options(azure={"veilRedact": "faces,plates"})
     assert job_regions(asked) == RegionRequest(kinds=frozenset({"plate"}))
     assert job_regions(resolve_options(azure={})) is None
+
+
+@needs_models
+def test_analyze_writes_text_as_ids_of_its_kind_that_redact_then_hides(tmp_path):
+    video = text_video(tmp_path, with_text=True)
+    result = run_veil("analyze", video, "-o", tmp_path, "--quality", "fast",
+                      "--redact", "text", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)["results"][0]
+    assert summary["faces"] == 0 and summary["regions"] >= 1
+    document = json.loads((tmp_path / "text_annotations.json").read_text())
+    assert document["facesDetected"] == 0
+    out = tmp_path / "out.mp4"
+    assert run_veil("redact", video, "--annotations", tmp_path, "-o", out).returncode == 0
+    before, after = decode_frames(video), decode_frames(out)
+    x0, y0, x1, y1 = TEXT_BOX
+    assert region_diff(before[5], after[5], (x0 + 10, y0 + 5, x1 - 60, y1 - 5)) > 15

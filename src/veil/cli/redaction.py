@@ -260,6 +260,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="find and track faces: annotations JSON + thumbnails")
     add_common_options(p)
     add_detection_options(p)
+    add_object_options(p)
     _output(p, "DIR", "folder for <stem>_annotations.json and <stem>_thumbNNNNNN.jpg")
 
     p = sub.add_parser("redact", help="hide the faces of an annotations file")
@@ -331,7 +332,7 @@ def _job(
     regions: RegionRequest | None = None,
 ) -> JobResult:
     if args.command == "analyze":
-        return analyze(src, output_dir(src, args.output), detector(), config, on_frame)
+        return analyze(src, output_dir(src, args.output), detector(), config, on_frame, regions)
     dst = output_file(src, args.output, many, config.redaction.blur == BlurType.BOX)
     if args.command == "combined":
         ann_out = annotations_path(dst.parent, src.stem) if args.annotations_out else None

@@ -108,17 +108,27 @@ def analyze(
     detector: FaceDetector,
     config: PipelineConfig = PipelineConfig(),
     on_frame: ProgressCallback | None = None,
+    regions: RegionRequest | None = None,
 ) -> JobResult:
-    """Write ``<stem>_annotations.json`` and one thumbnail per face ID into ``out_dir``."""
+    """Write ``<stem>_annotations.json`` and one thumbnail per face ID into ``out_dir``;
+    the ``regions`` asked for (plates, text, marked boxes) join the annotations with
+    their kind, for review and ``redact``."""
     started = time.perf_counter()
+    if is_image(src):
+        refuse_regions_on_image(src, regions)
     analysis = analyze_media(src, detector, config, on_frame)
+    annotations = analysis.annotations
+    if regions:
+        found = find_regions(src, probe(src), regions)
+        annotations = found.add_to(annotations)
     thumbs = write_thumbnails(analysis.thumbnails, out_dir, src.stem)
     # the annotations go last: their presence means the analysis is complete
     json_path = annotations_path(out_dir, src.stem)
-    write_annotations(analysis.annotations, json_path)
-    face_ids = analysis.annotations.face_ids()
+    write_annotations(annotations, json_path)
+    face_ids = annotations.face_ids() - region_ids(annotations)
     result = _result(src, [json_path, *thumbs], face_ids, analysis.report, started)
-    result.candidates = candidate_summary(analysis.annotations)
+    result.candidates = candidate_summary(annotations)
+    result.regions = len(region_ids(annotations))
     return result
 
 

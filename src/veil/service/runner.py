@@ -173,7 +173,8 @@ class JobRunner:
                 self.frame_hook(job, n)
 
         if options.mode == "analyze":
-            result = analyze(src, out, self.detector(config.detector), config, on_frame)
+            detector = self.detector(config.detector)
+            result = analyze(src, out, detector, config, on_frame, regions)
         elif on_ray:
             result = combined_segments(
                 src,
