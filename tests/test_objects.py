@@ -182,3 +182,10 @@ def test_a_bad_mark_is_a_one_line_error_and_nothing_is_written(moving_object, tm
     assert result.returncode == 2
     assert "FRAME:x,y,w,h" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_the_object_stage_imports_no_shell_and_no_pipeline():
+    from test_layers import offenders
+
+    shells = ("veil.service", "veil.review", "veil.cli", "veil.live", "veil.pipeline")
+    assert offenders("veil.objects", *shells) == []
