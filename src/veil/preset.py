@@ -45,12 +45,16 @@ class Preset:
     """What a preset asked for; None where it did not say (use the default).
 
     ``resolution`` is Azure's v3 analysis resolution, spelt as Azure does.
+    ``audio_spans`` and ``redact`` come from veil's own ``veil`` key (Azure readers
+    never saw it): ``{"audio": {"mute": [...]}, "redact": ["faces", "plates"]}``;
+    ``redact`` names what to hide besides faces, as ``--redact`` does.
     """
 
     mode: Mode | None = None
     blur_type: BlurType | None = None
     resolution: str | None = None
     audio_spans: tuple[AudioSpan, ...] = ()
+    redact: tuple[str, ...] | None = None
 
 
 def fold_keys(data: dict, where: str, source: Path | str) -> dict[str, tuple[str, object]]:
@@ -171,17 +175,25 @@ def parse_preset(data: object, source: Path | str) -> Preset:
         mode=None if mode is None else _choice(Mode, mode[0], mode[1], source),
         blur_type=None if blur is None else _choice(BlurType, blur[0], blur[1], source),
         resolution=None if resolution is None else _resolution(resolution[1], source),
-        audio_spans=() if extras is None else _audio_spans(extras[1], source),
+        audio_spans=() if extras is None else _audio_spans(_veil_key(extras[1], source), source),
+        redact=None if extras is None else _redact(_veil_key(extras[1], source), source),
     )
 
 
-def _audio_spans(extras: object, source: Path | str) -> tuple[AudioSpan, ...]:
-    """The spans of ``{"audio": {"mute": [...], "bleep": [...], "tone": [...]}}``."""
+def _veil_key(extras: object, source: Path | str) -> dict[str, tuple[str, object]]:
+    """veil's own key, ``{"audio": {...}, "redact": [...]}``, folded and checked."""
     if not isinstance(extras, dict):
         raise InputError(source, "preset 'veil' must be a JSON object")
     folded = fold_keys(extras, " in 'veil'", source)
-    check_known(folded, ("audio",), " in 'veil'", source)
-    audio = folded.get("audio", ("audio", {}))[1]
+    check_known(folded, ("audio", "redact"), " in 'veil'", source)
+    return folded
+
+
+def _audio_spans(
+    extras: dict[str, tuple[str, object]], source: Path | str
+) -> tuple[AudioSpan, ...]:
+    """The spans of ``"audio": {"mute": [...], "bleep": [...], "tone": [...]}``."""
+    audio = extras.get("audio", ("audio", {}))[1]
     if not isinstance(audio, dict):
         raise InputError(source, "preset 'veil.audio' must be a JSON object")
     effects = fold_keys(audio, " in 'veil.audio'", source)
@@ -196,6 +208,30 @@ def _audio_spans(extras: object, source: Path | str) -> tuple[AudioSpan, ...]:
         except VeilError as exc:
             raise InputError(source, f"veil.audio.{effect.value}: {exc}") from None
     return tuple(spans)
+
+
+REDACT_CHOICES = ("faces", "plates", "text")
+
+
+def _redact(extras: dict[str, tuple[str, object]], source: Path | str) -> tuple[str, ...] | None:
+    """``"redact": "faces,plates"`` or ``["faces", "plates"]`` -> the names, checked."""
+    if "redact" not in extras:
+        return None
+    value = extras["redact"][1]
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise InputError(source, "preset 'veil.redact' must be a list of names or a comma list")
+    chosen = tuple(n.strip().lower() for n in names if n.strip())
+    unknown = sorted(set(chosen) - set(REDACT_CHOICES))
+    if unknown:
+        raise InputError(
+            source,
+            "preset 'veil.redact': unknown "
+            + ", ".join(unknown)
+            + "; choose from "
+            + ", ".join(REDACT_CHOICES),
+        )
+    return chosen
 
 
 def read_preset(path: Path | str) -> Preset:

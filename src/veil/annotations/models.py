@@ -43,6 +43,8 @@ class Face(_Model):
         width, height: box size as a fraction of the frame width/height, > 0.
         confidence: veil extra: detector score where the box was detected.
         manual: veil extra: True for a box a person added or edited.
+        kind: veil extra: what the ID hides, face (also when absent), plate,
+            text or object (a region a reviewer marked).
     """
 
     index: int | None = None
@@ -53,6 +55,7 @@ class Face(_Model):
     height: float = Field(gt=0)
     confidence: float | None = None
     manual: bool | None = None
+    kind: Literal["face", "plate", "text", "object"] | None = None
 
 
 class Fragment(_Model):

@@ -19,6 +19,7 @@ from veil.cli import audio_options
 from veil.cli.audio_options import add_audio_options, add_speech_options
 from veil.cli.batch import each_input
 from veil.cli.inputs import expand_inputs, output_dir, output_file
+from veil.cli.object_options import add_object_options, region_request
 from veil.cli.parallel import add_parallel_options, parallel_options
 from veil.detect import DETECTOR_NAMES, RUNTIME_NAMES, FaceDetector, load_detector
 from veil.distributed.parallel import run_combined
@@ -26,6 +27,7 @@ from veil.errors import VeilError
 from veil.media import EncoderSettings
 from veil.pipeline import JobResult, PipelineConfig, annotations_path
 from veil.pipeline.jobs import JobSpec, Segmented, run_job
+from veil.pipeline.objects import RegionRequest
 from veil.pipeline.options import DEVICES, RunOptions, build_config
 from veil.pipeline.profiles import DEFAULT_QUALITY, profile
 from veil.preset import Preset, read_preset
@@ -280,6 +282,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_common_options(p)
     add_detection_options(p)
     add_speech_options(p)
+    add_object_options(p)
     _output(p, "DIR", "folder for <stem>_annotations.json and <stem>_thumbNNNNNN.jpg")
 
     p = sub.add_parser("redact", help="hide the faces of an annotations file")
@@ -300,6 +303,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_redaction_options(p)
     add_audio_options(p)
+    add_object_options(p)
     _output(p, "OUT", _REDACTED_OUTPUT)
 
     p = sub.add_parser("combined", help="find and hide all faces in one command")
@@ -308,6 +312,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_redaction_options(p)
     add_audio_options(p)
     add_speech_options(p)
+    add_object_options(p)
     _output(p, "OUT", _REDACTED_OUTPUT)
     p.add_argument(
         "--annotations-out",
@@ -342,19 +347,25 @@ def pipeline_config(
     return build_config(RunOptions(**given), preset)
 
 
-def _job(args: argparse.Namespace, config: PipelineConfig, src: Path, many: bool) -> JobSpec:
+def _job(
+    args: argparse.Namespace,
+    config: PipelineConfig,
+    src: Path,
+    many: bool,
+    regions: RegionRequest | None = None,
+) -> JobSpec:
     mode = Mode(args.command)
     if mode == Mode.ANALYZE:
-        return JobSpec(mode, src, output_dir(src, args.output))
+        return JobSpec(mode, src, output_dir(src, args.output), regions=regions)
     dst = output_file(src, args.output, many, config.redaction.blur == BlurType.BOX)
     if mode == Mode.COMBINED:
         ann_out = annotations_path(dst.parent, src.stem) if args.annotations_out else None
-        return JobSpec(mode, src, dst, annotations_out=ann_out)
+        return JobSpec(mode, src, dst, annotations_out=ann_out, regions=regions)
     ann = args.annotations
     if ann.is_dir():
         ann = annotations_path(ann, src.stem)
     ids = read_id_list(args.ids) if args.ids is not None else None
-    return JobSpec(mode, src, dst, annotations=ann, ids=ids)
+    return JobSpec(mode, src, dst, annotations=ann, ids=ids, regions=regions)
 
 
 def _run_one(
@@ -382,6 +393,7 @@ def _run_one(
 def run(args: argparse.Namespace) -> int:
     preset = _preset(args)
     config = pipeline_config(args, preset)
+    regions = region_request(args, preset.redact)
     inputs = expand_inputs(args.inputs)
     many = len(inputs) > 1 or any(p.is_dir() for p in args.inputs)
     loaded: list[FaceDetector] = []
@@ -399,7 +411,7 @@ def run(args: argparse.Namespace) -> int:
     for src, result, error in each_input(
         inputs,
         lambda src, progress: _run_one(
-            args, config, _job(args, config, src, many), detector, progress, segmented
+            args, config, _job(args, config, src, many, regions), detector, progress, segmented
         ),
         args.quiet,
         "redacted",

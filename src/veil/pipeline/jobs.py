@@ -9,6 +9,7 @@ from pathlib import Path
 from veil.detect import FaceDetector
 from veil.errors import VeilError
 from veil.pipeline.config import PipelineConfig
+from veil.pipeline.objects import RegionRequest
 from veil.pipeline.run import JobResult, ProgressCallback, analyze, combined, redact
 from veil.settings import Mode
 
@@ -27,6 +28,7 @@ class JobSpec:
         annotations_out: combined only: where its annotations go (None: not written).
         annotations: redact only: the annotations to apply.
         ids: redact only: the face IDs to hide (None: every face).
+        regions: what is hidden besides faces (plates, text, marked boxes); None: faces only.
     """
 
     mode: Mode
@@ -35,6 +37,7 @@ class JobSpec:
     annotations_out: Path | None = None
     annotations: Path | None = None
     ids: frozenset[int] | None = None
+    regions: RegionRequest | None = None
 
 
 def run_job(
@@ -48,14 +51,23 @@ def run_job(
     runs through ``segmented`` where one is given.
 
     Raises:
-        VeilError: a redact job without annotations, or whatever the job raises.
+        VeilError: a redact job without annotations, regions asked of a segmented job,
+            or whatever the job raises.
     """
     if job.mode == Mode.ANALYZE:
-        return analyze(job.src, job.out, detector(), config, on_frame)
+        return analyze(job.src, job.out, detector(), config, on_frame, job.regions)
     if job.mode == Mode.COMBINED:
         if segmented is not None:
+            if job.regions:
+                # marked boxes and text are followed across the whole video
+                raise VeilError(
+                    "--track-box and --redact plates,text cannot be combined with --executor "
+                    "(segment-parallel runs)"
+                )
             return segmented(job.src, job.out, config, job.annotations_out, on_frame)
-        return combined(job.src, job.out, detector(), config, job.annotations_out, on_frame)
+        return combined(
+            job.src, job.out, detector(), config, job.annotations_out, on_frame, job.regions
+        )
     if job.annotations is None:
         raise VeilError("a redact job needs an annotations file")
-    return redact(job.src, job.out, job.annotations, job.ids, config, on_frame)
+    return redact(job.src, job.out, job.annotations, job.ids, config, on_frame, job.regions)

@@ -14,11 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from veil.annotations import AnnotationIndex, Annotations
+from veil.annotations.regions import region_ids
 from veil.atomic import atomic_path
 from veil.errors import InputError
 from veil.media import VideoPicture, read_image, write_image
 from veil.media.orientation import boxes_to_storage, upright_size
 from veil.pipeline.faces import FaceFinder, FaceSink, SettledFrame
+from veil.pipeline.objects import ObjectRegions, region_redaction, with_margin
 from veil.redact import RedactionConfig, redact_frame, redact_planes
 from veil.types import FaceBox, MediaInfo
 
@@ -47,12 +49,20 @@ def faces_in_storage(faces: Sequence[FaceBox], info: MediaInfo) -> list[FaceBox]
 
 
 def redact_picture(
-    picture: VideoPicture, faces: Sequence[FaceBox], info: MediaInfo, config: RedactionConfig
+    picture: VideoPicture,
+    faces: Sequence[FaceBox],
+    info: MediaInfo,
+    config: RedactionConfig,
+    regions: Sequence[FaceBox] = (),
 ) -> VideoPicture:
-    """Hide ``faces`` (upright pixels) in the picture's own planes; no faces, no copy."""
-    if faces:
-        black, white = picture.levels
-        redact_planes(picture.planes(), faces_in_storage(faces, info), config, black, white)
+    """Hide ``faces`` and ``regions`` (plates, text, objects: rectangles), upright
+    pixels, in the picture's own planes; nothing to hide, no copy."""
+    black, white = picture.levels
+    if regions:
+        regions = with_margin(regions, picture.width, picture.height)
+    for boxes, shaped in ((faces, config), (regions, region_redaction(config))):
+        if boxes:
+            redact_planes(picture.planes(), faces_in_storage(boxes, info), shaped, black, white)
     return picture
 
 
@@ -60,15 +70,26 @@ class AnnotatedRedaction:
     """Redacts each picture with the faces the annotations give for its time."""
 
     def __init__(
-        self, annotations: Annotations, info: MediaInfo, config: RedactionConfig, source: Path
+        self,
+        annotations: Annotations,
+        info: MediaInfo,
+        config: RedactionConfig,
+        source: Path,
+        marked: ObjectRegions | None = None,
     ) -> None:
         size = upright_size(info.width, info.height, info.rotation)
         check_matches(annotations, *size, source)
         self.index = AnnotationIndex(annotations, size)
-        self.info, self.config = info, config
+        self.region_ids = region_ids(annotations)
+        self.info, self.config, self.marked = info, config, marked
 
     def push(self, picture: VideoPicture) -> Iterator[VideoPicture]:
-        yield redact_picture(picture, self.index.faces_at(picture.time), self.info, self.config)
+        boxes = self.index.faces_at(picture.time)
+        faces = [b for b in boxes if b.face_id not in self.region_ids]
+        regions = [b for b in boxes if b.face_id in self.region_ids]
+        if self.marked is not None:
+            regions += self.marked.boxes_at(picture.index)
+        yield redact_picture(picture, faces, self.info, self.config, regions)
 
     def flush(self) -> Iterator[VideoPicture]:
         return iter(())
@@ -77,8 +98,15 @@ class AnnotatedRedaction:
 class TrackedRedaction:
     """Redacts each picture with the faces found and tracked as the video streams."""
 
-    def __init__(self, finder: FaceFinder, recorder: FaceSink, config: RedactionConfig) -> None:
+    def __init__(
+        self,
+        finder: FaceFinder,
+        recorder: FaceSink,
+        config: RedactionConfig,
+        marked: ObjectRegions | None = None,
+    ) -> None:
         self.finder, self.recorder, self.config = finder, recorder, config
+        self.marked = marked
 
     def push(self, picture: VideoPicture) -> Iterator[VideoPicture]:
         return map(self._redacted, self.finder.push(picture))
@@ -90,7 +118,8 @@ class TrackedRedaction:
         picture = settled.picture
         self.recorder.add(picture.index, picture.time, settled.faces)
         faces = [FaceBox(f.track_id, *f.xyxy) for f in settled.faces]
-        return redact_picture(picture, faces, self.finder.info, self.config)
+        regions = self.marked.boxes_at(picture.index) if self.marked is not None else []
+        return redact_picture(picture, faces, self.finder.info, self.config, regions)
 
 
 def render_image(
@@ -102,6 +131,13 @@ def render_image(
     # an image is a one-frame video: its faces are the first event's
     first = annotations.fragments[0].start if annotations.fragments else 0
     time = Fraction(annotations.offset + first, annotations.timescale)
-    faces = AnnotationIndex(annotations, (width, height)).faces_at(time)
+    boxes = AnnotationIndex(annotations, (width, height)).faces_at(time)
+    regions = region_ids(annotations)
+    faces = [b for b in boxes if b.face_id not in regions]
+    redacted = redact_frame(rgb, faces, redaction)
+    others = [b for b in boxes if b.face_id in regions]
+    if others:
+        others = with_margin(others, width, height)
+        redact_planes([redacted], others, region_redaction(redaction), black=[0], white=[255])
     with atomic_path(dst) as tmp:
-        write_image(redact_frame(rgb, faces, redaction), tmp)
+        write_image(redacted, tmp)

@@ -20,6 +20,7 @@ from veil.annotations import (
     select_ids,
     write_annotations,
 )
+from veil.annotations.regions import region_ids
 from veil.atomic import atomic_path
 from veil.audio import AudioSpan, Effect, SpanRedaction
 from veil.detect import FaceDetector
@@ -36,6 +37,7 @@ from veil.names import annotations_name, thumbnail_name
 from veil.pipeline.analyze import Analysis, analyze_image, analyze_video
 from veil.pipeline.config import PipelineConfig
 from veil.pipeline.faces import FaceFinder, FaceIds, TrackRecorder
+from veil.pipeline.objects import RegionRequest, find_regions
 from veil.pipeline.render import AnnotatedRedaction, TrackedRedaction, render_image
 
 ProgressCallback = Callable[[int], None]
@@ -53,6 +55,8 @@ class JobResult:
     seconds: float = 0.0
     # face-like spans below the threshold, for review: id, frames, confidence
     candidates: list[dict] = field(default_factory=list)
+    # regions that are not faces (marked objects, plates, text) hidden too
+    regions: int = 0
 
     def to_json(self) -> dict:
         return {
@@ -65,7 +69,7 @@ class JobResult:
             "damaged_frames": self.damaged_frames,
             "seconds": round(self.seconds, 3),
             "fps": round(self.frames / self.seconds, 2) if self.seconds else None,
-        }
+        } | ({"regions": self.regions} if self.regions else {})
 
 
 def refuse_overwriting_input(src: Path, dst: Path) -> None:
@@ -112,17 +116,27 @@ def analyze(
     detector: FaceDetector,
     config: PipelineConfig = PipelineConfig(),
     on_frame: ProgressCallback | None = None,
+    regions: RegionRequest | None = None,
 ) -> JobResult:
-    """Write ``<stem>_annotations.json`` and one thumbnail per face ID into ``out_dir``."""
+    """Write ``<stem>_annotations.json`` and one thumbnail per face ID into ``out_dir``;
+    the ``regions`` asked for (plates, text, marked boxes) join the annotations with
+    their kind, for review and ``redact``."""
     started = time.perf_counter()
+    if is_image(src):
+        refuse_regions_on_image(src, regions)
     analysis = analyze_media(src, detector, config, on_frame)
+    annotations = analysis.annotations
+    if regions:
+        found = find_regions(src, probe(src), regions)
+        annotations = found.add_to(annotations)
     thumbs = write_thumbnails(analysis.thumbnails, out_dir, src.stem)
     # the annotations go last: their presence means the analysis is complete
     json_path = annotations_path(out_dir, src.stem)
-    write_annotations(analysis.annotations, json_path)
-    face_ids = analysis.annotations.face_ids()
+    write_annotations(annotations, json_path)
+    face_ids = annotations.face_ids() - region_ids(annotations)
     result = _result(src, [json_path, *thumbs], face_ids, analysis.report, started)
-    result.candidates = candidate_summary(analysis.annotations)
+    result.candidates = candidate_summary(annotations)
+    result.regions = len(region_ids(annotations))
     return result
 
 
@@ -190,8 +204,10 @@ def redact(
     ids: frozenset[int] | None = None,
     config: PipelineConfig = PipelineConfig(),
     on_frame: ProgressCallback | None = None,
+    regions: RegionRequest | None = None,
 ) -> JobResult:
-    """Blur the faces listed in ``annotations_file`` (only ``ids`` if given) into ``dst``."""
+    """Blur the faces listed in ``annotations_file`` (only ``ids`` if given) into ``dst``,
+    and the ``regions`` asked for (marked boxes followed, plates, text)."""
     started = time.perf_counter()
     refuse_overwriting_input(src, dst)
     annotations = read_annotations(annotations_file)
@@ -202,14 +218,25 @@ def redact(
             + ", ".join(map(str, unknown))
         )
     chosen = select_ids(annotations, ids)
+    marked = None
     if is_image(src):
+        refuse_regions_on_image(src, regions)
         render_image(src, dst, chosen, config.redaction, annotations_file)
         report = DecodeReport(frames=1)
     else:
-        processor = AnnotatedRedaction(chosen, probe(src), config.redaction, annotations_file)
+        info = probe(src)
+        marked = find_regions(src, info, regions) if regions else None
+        processor = AnnotatedRedaction(chosen, info, config.redaction, annotations_file, marked)
         spans = config.audio_spans + annotated_audio_spans(annotations)
         report = _render(src, dst, processor, config, on_frame, spans)
-    return _result(src, [dst], chosen.face_ids(), report, started)
+    result = _result(src, [dst], chosen.face_ids() - region_ids(chosen), report, started)
+    result.regions = len(region_ids(chosen)) + (len(marked.tracks) if marked else 0)
+    return result
+
+
+def refuse_regions_on_image(src: Path, regions: RegionRequest | None) -> None:
+    if regions:
+        raise VeilError(f"{src}: plates, text and marked boxes are found in videos only")
 
 
 def combined(
@@ -219,6 +246,7 @@ def combined(
     config: PipelineConfig = PipelineConfig(),
     annotations_out: Path | None = None,
     on_frame: ProgressCallback | None = None,
+    regions: RegionRequest | None = None,
 ) -> JobResult:
     """Find, track and hide faces in one pass; the annotations are written too if asked.
 
@@ -228,20 +256,25 @@ def combined(
     started = time.perf_counter()
     refuse_overwriting_input(src, dst)
     annotations: Annotations | None = None
+    marked = None
     if is_image(src):
+        refuse_regions_on_image(src, regions)
         analysis = analyze_image(src, detector, config.small_faces)
         annotations, report = analysis.annotations, analysis.report
         render_image(src, dst, annotations, config.redaction, src)
         face_ids = annotations.face_ids()
     else:
         info = probe(src)
+        marked = find_regions(src, info, regions) if regions else None
         finder = FaceFinder(detector, config, info)
         recorder = TrackRecorder(info) if annotations_out is not None else FaceIds()
-        processor = TrackedRedaction(finder, recorder, config.redaction)
+        processor = TrackedRedaction(finder, recorder, config.redaction, marked)
         report = _render(src, dst, processor, config, on_frame, config.audio_spans)
         identities = finder.identities()
         if isinstance(recorder, TrackRecorder):
             annotations = recorder.annotations(str(src), identities, finder.candidates())
+            if marked is not None:
+                annotations = marked.add_to(annotations)
         face_ids = recorder.face_ids(identities)
     outputs = [dst]
     if annotations_out is not None and annotations is not None:
@@ -249,4 +282,5 @@ def combined(
         outputs.append(annotations_out)
     result = _result(src, outputs, face_ids, report, started)
     result.candidates = candidate_summary(annotations) if annotations is not None else []
+    result.regions = len(marked.tracks) if marked else 0
     return result

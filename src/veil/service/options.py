@@ -14,6 +14,7 @@ from veil.audio import Effect, parse_span
 from veil.detect import DETECTOR_NAMES
 from veil.errors import VeilError
 from veil.pipeline import PipelineConfig
+from veil.pipeline.objects import RegionRequest
 from veil.pipeline.options import RunOptions, build_config
 from veil.preset import Preset, parse_preset
 from veil.settings import BlurType, Mode, Quality
@@ -78,6 +79,8 @@ class JobOptions(BaseModel):
     detector: DetectorOptions = DetectorOptions()
     encoder: EncoderOptions = EncoderOptions()
     audio: AudioOptions = AudioOptions()
+    # the preset's veil.redact: faces always, plus "plates" and/or "text"
+    redact: tuple[str, ...] | None = None
 
 
 def resolve_options(
@@ -116,6 +119,7 @@ def resolve_options(
         detector=det,
         encoder=enc,
         audio=sound,
+        redact=preset.redact,
     )
 
 
@@ -136,3 +140,9 @@ def pipeline_config(options: JobOptions) -> PipelineConfig:
         tone=options.audio.tone,
     )
     return build_config(chosen, Preset(resolution=options.resolution))
+
+
+def job_regions(options: JobOptions) -> RegionRequest | None:
+    """What a job hides besides faces (plates, text), as ``--redact`` asks; None: faces only."""
+    kinds = frozenset(n.removesuffix("s") for n in options.redact or () if n != "faces")
+    return RegionRequest(kinds=kinds) if kinds else None

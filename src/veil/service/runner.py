@@ -28,7 +28,7 @@ from veil.errors import VeilError
 from veil.pipeline.jobs import JobSpec, run_job
 from veil.service import s3
 from veil.service.files import check_media, frame_total, output_names, public_message
-from veil.service.options import JobOptions, pipeline_config
+from veil.service.options import JobOptions, job_regions, pipeline_config
 from veil.service.outputs import publish, unpublish
 from veil.service.report import job_report
 from veil.service.settings import ServiceSettings
@@ -155,7 +155,10 @@ class JobRunner:
             self.store.policy.get().check_published_blur(config.redaction.blur)
         src = self._fetch(job, attempt_dir / "in")
         kind = check_media(src, self.settings.max_pixels)
+        regions = job_regions(options)
+        # plates and text are found across the whole video, not in segments
         on_ray = options.mode == "combined" and self.settings.ray_address is not None
+        on_ray = on_ray and regions is None
         # segments report analysis and rendering separately: twice the frames
         passes = 2 if on_ray else 1
         lease.frames_total = frame_total(src, passes) if kind == "video" else None
@@ -172,13 +175,15 @@ class JobRunner:
 
         mode, redacted = Mode(options.mode), out / names["redacted"]
         if mode == Mode.ANALYZE:
-            spec = JobSpec(mode, src, out)
+            spec = JobSpec(mode, src, out, regions=regions)
         elif mode == Mode.COMBINED:
-            spec = JobSpec(mode, src, redacted, annotations_out=out / names["annotations"])
+            spec = JobSpec(
+                mode, src, redacted, annotations_out=out / names["annotations"], regions=regions
+            )
         else:
             annotations = Path(job.annotations) if job.annotations is not None else None
             ids = frozenset(job.ids) if job.ids else None
-            spec = JobSpec(mode, src, redacted, annotations=annotations, ids=ids)
+            spec = JobSpec(mode, src, redacted, annotations=annotations, ids=ids, regions=regions)
         segmented = (
             on_executor(self.ray_executor(), self.settings.segment_seconds) if on_ray else None
         )
