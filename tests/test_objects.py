@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import decode_frames, region_diff, run_veil
+from helpers import decode_frames, region_diff, run_veil
 from veil.annotations import parse_annotations
 from veil.annotations.regions import RegionBox, add_regions, region_ids
 from veil.objects import MarkError, follow_marks, parse_mark, read_marks

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import decode_frames, region_diff, run_veil
+from helpers import decode_frames, region_diff, run_veil
 from test_objects import encode
 from veil.cli.object_options import kinds_given
 from veil.errors import InputError, VeilError
