@@ -163,7 +163,10 @@ def apply_corrections(tracks: dict[int, dict], corrections: dict) -> tuple[dict,
 
 def _load(clip: str) -> tuple[dict, dict[int, dict], dict]:
     key = clip_key(clip)
-    proposals = json.loads((PROPOSALS / f"{key}.json").read_text())
+    source = PROPOSALS / f"{key}.json"
+    if not source.is_file():  # no proposals yet: frames alone (sheets only)
+        return {"frames": list(read_frames(VIDEOS / clip))}, {}, {}
+    proposals = json.loads(source.read_text())
     path = CORRECTIONS / f"{key}.json"
     corrections = json.loads(path.read_text()) if path.is_file() else {}
     return proposals, link(proposals), corrections
@@ -257,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.tracks:
             print(track_summary(clip))
         if args.sheet:
-            n = len(json.loads((PROPOSALS / f"{clip_key(clip)}.json").read_text())["frames"])
+            n = len(_load(clip)[0]["frames"])
             last = n - 1 if args.last < 0 else min(args.last, n - 1)
             step = args.step or max(1, (last - args.first + 1) // 30)
             frames = list(range(args.first, last + 1, step))

@@ -1,7 +1,7 @@
 """Machine proposals for the footage labels: both of veil's detectors, searched hard.
 
 Every frame of a clip is searched by RetinaFace and by CenterFace separately
-(full resolution, frames under 1000 px enlarged 2x, low threshold); the raw
+(full resolution, frames of 480 px or less enlarged 2x, low threshold); the raw
 boxes of each model are kept per frame in ``out/footage/proposals/<clip>.json``
 so that linking (``bench/footage/link.py``) and sheets can be redone without
 searching again.
@@ -42,7 +42,7 @@ def propose(clip: str, every: int = 1) -> dict:
         rgb = frame.rgb
         row: dict = {"time": float(frame.time)}
         if frame.index % every == 0:
-            upscale = 2.0 if max(rgb.shape[:2]) < 1000 else 1.0
+            upscale = 2.0 if max(rgb.shape[:2]) <= 480 else 1.0
             for name, detector in detectors.items():
                 found = detector.detect(rgb, upscale=upscale)
                 row[name] = [
