@@ -10,13 +10,14 @@
 3. **Correct** (:func:`apply_corrections`): the clip's corrections file
    (``bench/footage/corrections/<clip>.json``), written after looking at the
    sheets, keeps or drops tracks, gives them person IDs (several tracks of one
-   person merge, gaps up to ``fill`` frames interpolated), cuts frames out,
+   person merge, gaps up to ``fill`` frames interpolated; ``assign`` gives part
+   of a track to another person, where a track jumped faces), cuts frames out,
    adds boxes interpolated between key frames, and marks heads turned away::
 
        {"checked": "what was looked at, in words",
         "keep": [3, 7] or null (null: the proposal rule), "drop": [5],
         "people": {"3": 1, "7": 1}, "fill": 15,
-        "cut": [[track, first, last]],
+        "cut": [[track, first, last]], "assign": [[track, first, last, person]],
         "add": [{"person": 1, "keys": [[frame, x0, y0, x1, y1], ...]}],
         "erase": [[person, first, last]], "away": [[person, first, last]]}
 
@@ -144,9 +145,16 @@ def apply_corrections(tracks: dict[int, dict], corrections: dict) -> tuple[dict,
         for track, first, last in corrections.get("cut", []):
             if track == t:
                 frames = {f: b for f, b in frames.items() if not first <= f <= last}
-        target = boxes.setdefault(person, {})
-        for f, b in frames.items():
-            target.setdefault(f, b)
+        parts = {person: frames}
+        for track, first, last, other in corrections.get("assign", []):
+            if track == t:
+                parts[other] = {f: b for f, b in frames.items() if first <= f <= last}
+                frames = {f: b for f, b in frames.items() if not first <= f <= last}
+                parts[person] = frames
+        for owner, part in parts.items():
+            target = boxes.setdefault(owner, {})
+            for f, b in part.items():
+                target.setdefault(f, b)
     fill = corrections.get("fill", 15)
     boxes = {p: interpolate(frames, fill) for p, frames in boxes.items()}
     for add in corrections.get("add", []):
@@ -188,9 +196,9 @@ def build(clip: str) -> Labels:
     return labels
 
 
-def sheet(clip: str, frames: list[int], path: Path, width: int) -> None:
-    """Draws ``frames`` of ``clip`` in a grid: labels green (blue: turned away) with their
-    person ID, other tracks red with their track number (``t``)."""
+def sheet(clip: str, frames: list[int], path: Path, width: int, crop: Box | None = None) -> None:
+    """Draws ``frames`` of ``clip`` (or their ``crop`` region) in a grid: labels green
+    (blue: turned away) with their person ID, other tracks red with their track number."""
     _, tracks, corrections = _load(clip)
     boxes, away = apply_corrections(tracks, corrections)
     wanted = set(frames)
@@ -198,16 +206,24 @@ def sheet(clip: str, frames: list[int], path: Path, width: int) -> None:
     for frame in read_frames(VIDEOS / clip):
         if frame.index not in wanted:
             continue
-        rgb = np.ascontiguousarray(frame.rgb)
+        rgb = frame.rgb
+        x, y = 0, 0
+        if crop is not None:
+            x, y = int(crop[0]), int(crop[1])
+            rgb = rgb[y : int(crop[3]), x : int(crop[2])]
+        rgb = np.ascontiguousarray(rgb)
         scale = width / rgb.shape[1]
+        shift = (x, y, x, y)
         tile = cv2.resize(rgb, (width, round(rgb.shape[0] * scale)), interpolation=cv2.INTER_AREA)
         for t, track in tracks.items():
             box = track["boxes"].get(frame.index)
             if box is not None:
+                box = tuple(v - o for v, o in zip(box, shift, strict=True))
                 _draw(tile, box, scale, (255, 40, 40), f"t{t}", 1)
         for person, fb in boxes.items():
             box = fb.get(frame.index)
             if box is not None:
+                box = tuple(v - o for v, o in zip(box, shift, strict=True))
                 colour = (60, 120, 255) if frame.index in away.get(person, ()) else (0, 230, 0)
                 _draw(tile, box, scale, colour, str(person), 2, below=True)
         cv2.putText(
@@ -255,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--last", type=int, default=-1)
     parser.add_argument("--width", type=int, default=300)
+    parser.add_argument("--crop", help="x0,y0,x1,y1: draw only this region of each frame")
     args = parser.parse_args(argv)
     for clip in args.clips:
         if args.tracks:
@@ -264,8 +281,11 @@ def main(argv: list[str] | None = None) -> int:
             last = n - 1 if args.last < 0 else min(args.last, n - 1)
             step = args.step or max(1, (last - args.first + 1) // 30)
             frames = list(range(args.first, last + 1, step))
-            path = SHEETS / f"{clip_key(clip)}_{args.first}-{last}_s{step}.png"
-            sheet(clip, frames, path, args.width)
+            crop = tuple(float(v) for v in args.crop.split(",")) if args.crop else None
+            name = f"{clip_key(clip)}_{args.first}-{last}_s{step}"
+            name += "_" + args.crop.replace(",", "-") if args.crop else ""
+            sheet(clip, frames, SHEETS / f"{name}.png", args.width, crop)
+            path = SHEETS / f"{name}.png"
             print(path)
         if not (args.sheet or args.tracks):
             build(clip).write(LABELS / f"{clip_key(clip)}.json")
