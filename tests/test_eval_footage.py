@@ -67,6 +67,16 @@ def test_corrections_keep_merge_add_and_flag_away() -> None:
     assert all(box[0] < 50 for frames in boxes.values() for box in frames.values())
 
 
+def test_corrections_give_part_of_a_track_to_another_person() -> None:
+    """Two tracks that swap faces where the faces cross are split back by hand."""
+    box = (0.0, 0.0, 10.0, 10.0)
+    tracks = {1: {"boxes": dict.fromkeys(range(6), box), "hits": 6, "score": 0.9}}
+    corrections = {"keep": [1], "people": {"1": 1}, "assign": [[1, 3, 5, 2]], "fill": 0}
+    boxes, _ = apply_corrections(tracks, corrections)
+    assert sorted(boxes[1]) == [0, 1, 2]
+    assert sorted(boxes[2]) == [3, 4, 5]
+
+
 def test_coverage_is_the_share_of_the_box_under_the_mask() -> None:
     mask = np.zeros((20, 20), bool)
     mask[:, :5] = True
