@@ -143,6 +143,12 @@ def test_ids_on_no_face_and_ids_per_person() -> None:
     assert 0 < figures["idf1"] < 1
 
 
+def test_an_id_on_a_head_turned_away_is_not_on_no_face_nor_a_persons_id() -> None:
+    head = LabelFace(2, (50, 50, 70, 70), away=True)
+    figures = id_figures([[head]], [[(5, head.box)]], 100, 100)
+    assert (figures["ids_on_no_face"], figures["ids_on_faces"], figures["people"]) == (0, 0, 0)
+
+
 def test_totals_split_over_redaction_between_clips_with_and_without_faces() -> None:
     empty = ClipScore("empty", "t", 10, 1.0, [], masked_outside=5, area=1000)
     busy = ClipScore("busy", "t", 10, 1.0, [_face(0, 0.0)], masked_outside=100, area=1000)

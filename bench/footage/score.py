@@ -19,7 +19,9 @@ background).
 
 **IDs.** IDF1 and IDs per person from ``metrics.id_scores`` (IoU >= 0.5; heads
 turned away are "don't care"); an ID *lies on no face* when on none of its
-frames its box overlaps a labelled face or head by IoU >= ``ON_FACE_IOU``.
+frames its box overlaps a labelled face or head by IoU >= ``ON_FACE_IOU``; IDs per
+person count the IDs on faces (not those only on heads turned away) over the people
+with a face.
 """
 
 from __future__ import annotations
@@ -244,19 +246,27 @@ def id_figures(
     width: int,
     height: int,
 ) -> dict:
-    """IDF1, IDs, IDs on no labelled face (faces and heads), IDs on faces, people."""
+    """IDF1, IDs, IDs on no labelled face or head, IDs on faces, people with a face.
+
+    An ID on a head turned away is neither on no face nor one of a person's IDs."""
     faces = [[(f.person, f.box, 0.0 if f.away else 1.0) for f in frame] for frame in truth]
     scores = id_scores(faces, hyps, width, height)
     on_face: set[int] = set()
+    on_head: set[int] = set()
     for frame, boxes in zip(truth, hyps, strict=True):
         if frame and boxes:
             overlap = box_iou([f.box for f in frame], [b for _, b in boxes]) >= ON_FACE_IOU
-            on_face.update(hid for j, (hid, _) in enumerate(boxes) if overlap[:, j].any())
+            away = np.array([f.away for f in frame])
+            for j, (hid, _) in enumerate(boxes):
+                if overlap[~away, j].any():
+                    on_face.add(hid)
+                elif overlap[away, j].any():
+                    on_head.add(hid)
     ids = {hid for boxes in hyps for hid, _ in boxes}
     return {
         "idf1": scores.idf1 if scores.people else None,
         "ids": len(ids),
-        "ids_on_no_face": len(ids - on_face),
+        "ids_on_no_face": len(ids - on_face - on_head),
         "ids_on_faces": len(ids & on_face),
         "people": scores.people,
     }
