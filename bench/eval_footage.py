@@ -46,6 +46,7 @@ from bench.footage.score import (  # noqa: E402
     ClipScore,
     aligned,
     annotation_mask,
+    from_zero,
     id_figures,
     judge_face,
     outside_heads,
@@ -101,8 +102,8 @@ def score_clip(labels: Labels, tool: str, record: dict) -> ClipScore:
     if record["annotations"]:
         annotations = read_annotations(Path(record["annotations"]))
         index = AnnotationIndex(annotations, (labels.width, labels.height))
-    originals = ((float(f.time), f) for f in read_frames(VIDEOS / labels.clip))
-    outputs = ((float(f.time), f) for f in read_frames(Path(record["output"])))
+    originals = from_zero((float(f.time), f) for f in read_frames(VIDEOS / labels.clip))
+    outputs = from_zero((float(f.time), f) for f in read_frames(Path(record["output"])))
     score = ClipScore(labels.clip, tool, labels.frames, record["seconds"])
     hyps = []
     for (original, output), faces in zip(aligned(originals, outputs), truth, strict=True):

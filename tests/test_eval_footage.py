@@ -18,6 +18,7 @@ from bench.footage.score import (
     aligned,
     annotation_mask,
     coverage,
+    from_zero,
     id_figures,
     outside_heads,
     pixel_mask,
@@ -110,6 +111,13 @@ def test_alignment_by_time_tolerates_dropped_and_extra_frames() -> None:
     more = [(0.0, 0), (0.05, 1), (0.1, 2), (0.15, 3), (0.2, 4), (0.25, 5), (0.3, 6)]
     assert [o for _, o in aligned(labels, more)] == [0, 2, 4, 6]
     assert [o for _, o in aligned(labels, [])] == [None] * 4
+
+
+def test_streams_are_aligned_from_their_first_frame() -> None:
+    late_start = [(1 / 30, "a"), (2 / 30, "b")]
+    from_start = [(0.0, 0), (1 / 30, 1)]
+    pairs = aligned(from_zero(late_start), from_zero(from_start))
+    assert [o for _, o in pairs] == [0, 1]
 
 
 def _face(frame: int, covered: float, away: bool = False) -> FaceResult:

@@ -107,6 +107,16 @@ def aligned(
         yield item, None if current is None else current[1]
 
 
+def from_zero(items: Iterable[tuple[float, T]]) -> Iterator[tuple[float, T]]:
+    """``items`` ((time, item)) with times counted from the first: a tool may start its
+    output at 0 where the input started later (deface on a Matroska clip that starts
+    at 1/30 s)."""
+    start = None
+    for t, item in items:
+        start = t if start is None else start
+        yield t - start, item
+
+
 @dataclass(frozen=True)
 class FaceResult:
     """One labelled face in one frame."""
