@@ -115,9 +115,10 @@ def score_clip(labels: Labels, tool: str, record: dict) -> ClipScore:
             boxes = index.faces_at(Fraction(original.time))
             hyps.append([(fb.face_id, (fb.x0, fb.y0, fb.x1, fb.y1)) for fb in boxes])
             mask = annotation_mask([box for _, box in hyps[-1]], labels.width, labels.height)
+            cover = mask
         else:
-            mask = pixel_mask(a, b)
-        score.faces += [judge_face(original.index, a, b, mask, face) for face in faces]
+            mask, cover = pixel_mask(a, b), pixel_mask(a, b, sensitive=True)
+        score.faces += [judge_face(original.index, a, b, cover, face) for face in faces]
         score.masked_outside += outside_heads(mask, faces)
         score.area += mask.size
     if index is not None:

@@ -104,6 +104,14 @@ def test_pixel_mask_fills_a_blurred_region_with_a_flat_inside() -> None:
     assert not mask[:10].any()
 
 
+def test_a_soft_blur_counts_as_cover_only_for_the_sensitive_mask() -> None:
+    original = np.full((60, 60, 3), 120, np.uint8)
+    output = original.copy()
+    output[20:40, 20:40] = 127  # a blur that changed a flat face by 7 levels
+    assert coverage(pixel_mask(original, output), (20, 20, 40, 40)) == 0.0
+    assert coverage(pixel_mask(original, output, sensitive=True), (22, 22, 38, 38)) == 1.0
+
+
 def test_alignment_by_time_tolerates_dropped_and_extra_frames() -> None:
     labels = [(0.0, "a"), (0.1, "b"), (0.2, "c"), (0.3, "d")]
     fewer = [(0.0, 0), (0.2, 2), (0.3, 3)]

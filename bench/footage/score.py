@@ -4,9 +4,10 @@
 under the tool's mask. veil's mask is drawn from the annotations it wrote
 (each box made the head ellipse veil's renderer draws, ``veil.redact.effects``
 at its defaults); a tool that writes no annotations (deface) is judged from
-pixels: the pixels it altered (``veil.evaluation.metrics.altered``), closed
-and with holes filled (a blur leaves flat skin nearly unchanged inside the
-altered outline), :func:`pixel_mask`.
+pixels (:func:`pixel_mask`): the pixels it changed, closed and with holes
+filled (a blur leaves flat skin nearly unchanged inside the changed outline);
+faces' coverage uses a sensitive threshold (a strong blur of a soft, flat face
+changes it little), over-redaction the strict one of eval-real.
 
 **Leak.** A face-frame leaks when less than ``COVERED`` of its box lies under
 the mask, or when eval-real's verdict says so (SSIM of the face >= 0.6, only on
@@ -40,6 +41,7 @@ from veil.evaluation.metrics import (
     background_mask,
     clip_box,
     face_similarity,
+    grey,
     id_scores,
     is_scored,
     longest_run,
@@ -48,6 +50,7 @@ from veil.geometry import box_iou
 from veil.redact.effects import RedactionConfig, mask_extent
 
 COVERED = 0.9
+SENSITIVE_LEVELS = 4.0
 ON_FACE_IOU = 0.3
 A = TypeVar("A")
 T = TypeVar("T")
@@ -74,10 +77,24 @@ def annotation_mask(boxes: Iterable[Box], width: int, height: int) -> NDArray[np
     return mask.astype(bool)
 
 
-def pixel_mask(original: NDArray[np.uint8], output: NDArray[np.uint8]) -> NDArray[np.bool_]:
-    """What a tool changed, from pixels: altered pixels, closed, holes filled."""
-    changed = altered(original, output).astype(np.uint8)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
+def pixel_mask(
+    original: NDArray[np.uint8], output: NDArray[np.uint8], sensitive: bool = False
+) -> NDArray[np.bool_]:
+    """What a tool changed, from pixels: changed pixels, closed, holes filled.
+
+    Strict (for over-redaction): eval-real's altered pixels (3 x 3 mean grey
+    change > 12 levels), closed by 9 px. ``sensitive`` (for a face's coverage): 5 x 5
+    mean change > 4 levels, closed by 15 px, so a blur over a flat, low-contrast
+    face counts as cover; SSIM still catches a face that was only re-encoded.
+    """
+    if sensitive:
+        diff = np.abs(grey(original) - grey(output))
+        changed = (cv2.blur(diff, (5, 5)) > SENSITIVE_LEVELS).astype(np.uint8)
+        size = 15
+    else:
+        changed = altered(original, output).astype(np.uint8)
+        size = 9
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     closed = cv2.morphologyEx(changed, cv2.MORPH_CLOSE, kernel)
     contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     filled = np.zeros_like(closed)
