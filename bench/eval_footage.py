@@ -16,12 +16,13 @@ consecutive leaked frames of one person, heads turned away left uncovered
 head), IDs, IDs on no labelled face, IDs per person, IDF1 and fps (frames per
 second of the whole command, start-up included).
 
-deface's outputs are kept in ``OUT/runs/deface/`` with the clip's hash and
-reused while the clip is unchanged (``--rerun-deface`` runs it again);
-``--reuse`` also reuses veil's outputs already there (rescoring after a label
-change). ``--source SRC`` runs the veil of another source tree (e.g. a
-worktree of the commit under test). A table goes to stdout, every figure and
-every leaked frame to ``OUT/results.json``.
+deface's outputs are kept in ``out/eval-footage/runs/deface/`` (whatever
+``--out``) with the clip's hash and reused while the clip is unchanged
+(``--rerun-deface`` runs it again); ``--reuse`` also reuses veil's outputs
+already in ``OUT`` (rescoring after a label change). ``--source SRC`` runs
+the veil of another source tree (e.g. a worktree of the commit under test). A
+table goes to stdout, every figure and every leaked frame to
+``OUT/results.json``.
 
 Without ``../shared/data`` the script says so and exits 0.
 """
@@ -61,6 +62,8 @@ from veil.media import read_frames  # noqa: E402
 LABELS = ROOT / "bench" / "footage" / "labels"
 VIDEOS = ROOT.parent / "shared" / "data" / "videos"
 DEFACE_VENV = ROOT / ".venv-deface"
+# deface's outputs, whatever --out: deface does not change, so every run shares them
+DEFACE_RUNS = ROOT / "out" / "eval-footage" / "runs" / "deface"
 PROFILES = ("fast", "balanced", "thorough")
 
 
@@ -216,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{labels.clip} changed since it was labelled (hash differs)")
         for tool in tools:
             reuse = not args.rerun_deface if tool == "deface" else args.reuse
-            folder = args.out / "runs" / tool / Path(labels.clip).stem
+            runs = DEFACE_RUNS if tool == "deface" else args.out / "runs" / tool
+            folder = runs / Path(labels.clip).stem
             record = run_tool(tool, labels, folder, reuse, source)
             scores.append(score_clip(labels, tool, record))
             print(row(scores[-1]), file=sys.stderr)
