@@ -33,7 +33,7 @@ from typing import TypeVar
 
 import cv2
 import numpy as np
-from bench.footage.labels import Box, LabelFace
+from bench.footage.labels import Box, LabelFace, ranges
 from numpy.typing import NDArray
 
 from veil.evaluation.metrics import (
@@ -143,10 +143,6 @@ class FaceResult:
     covered: float
     ssim: float
     away: bool
-
-    @property
-    def scored(self) -> bool:
-        return True
 
     @property
     def leaked(self) -> bool:
@@ -262,8 +258,7 @@ def worst_runs(faces: Iterable[FaceResult]) -> dict[int, int]:
 
 
 def ranges_text(frames: Sequence[int]) -> str:
-    from bench.footage.labels import ranges
-
+    """Frames as "3,5-9"."""
     return ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in ranges(frames))
 
 
