@@ -122,6 +122,7 @@ class FaceFinder:
             if self._previous is not None and is_cut(self._previous, current):
                 self._shot_start = picture.index
                 self.tracker.cut(picture.index)
+                self._evidence.cut(picture.index)
             self._previous = current
         if picture.index % self.detect_every == 0:
             self._detect(picture)
