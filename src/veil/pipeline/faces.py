@@ -34,7 +34,7 @@ from veil.media.held import HELD_BYTES, HeldPictures
 from veil.media.orientation import UprightPicture, to_upright, upright_size
 from veil.pipeline.config import PipelineConfig
 from veil.pipeline.corroborate import corroborated
-from veil.pipeline.cuts import is_cut, signature
+from veil.pipeline.cuts import is_blank, is_cut, signature
 from veil.pipeline.search import backtrack_limit, track_frame
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackedFace
@@ -103,8 +103,9 @@ class FaceFinder:
         )
         self._held = HeldPictures(held_bytes)
         self._evidence = EvidenceLog(*size)
-        # cuts: the last frame's signature and the current shot's first frame
+        # cuts: the last frame's signature, whether it was blank, the current shot's first frame
         self._previous: NDArray[np.float32] | None = None
+        self._blank = False
         self._shot_start = 0
 
     def candidates(self) -> list[FaceTrack]:
@@ -119,11 +120,14 @@ class FaceFinder:
         self._held.append(picture)
         if self.config.scene_cuts:
             current = signature(picture.pixel_rows()[0])
-            if self._previous is not None and is_cut(self._previous, current):
+            blank = is_blank(current)
+            if self._previous is not None and (
+                is_cut(self._previous, current) or (blank and not self._blank)
+            ):
                 self._shot_start = picture.index
                 self.tracker.cut(picture.index)
                 self._evidence.cut(picture.index)
-            self._previous = current
+            self._previous, self._blank = current, blank
         if picture.index % self.detect_every == 0:
             self._detect(picture)
         yield from self._release(self.tracker.settled_until())
