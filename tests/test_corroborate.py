@@ -36,12 +36,23 @@ def _dets(boxes, scores) -> Detections:
     return Detections(np.array(boxes, np.float32), np.array(scores, np.float32))
 
 
-def test_a_weak_or_a_large_unsure_box_is_doubtful_and_a_sure_face_is_not():
+def test_a_medium_or_large_unsure_box_is_doubtful_and_a_sure_or_small_one_is_not():
+    # on a 640 x 360 frame: medium from 72 px, large from 144 px
     dets = _dets(
-        [[10, 10, 50, 60], [10, 10, 50, 60], [0, 0, 300, 340], [0, 0, 300, 340]],
-        [0.5, 0.95, 0.95, 0.99],
+        [[10, 10, 90, 90], [10, 10, 90, 90], [0, 0, 300, 340], [0, 0, 300, 340], [0, 0, 40, 50]],
+        [0.5, 0.95, 0.95, 0.99, 0.3],
     )
-    assert doubtful(dets, 640, 360).tolist() == [True, False, True, False]
+    assert doubtful(dets, 640, 360).tolist() == [True, False, True, False, False]
+
+
+def test_a_small_unsure_box_on_a_body_below_a_tracked_face_is_doubtful():
+    face = np.array([[300, 50, 350, 110]], np.float32)
+    hand = [310, 150, 350, 190]  # below the face, near its size
+    crumb = [320, 150, 335, 165]  # below it, far smaller: a face further back
+    beside = [420, 60, 460, 100]  # another face at its side
+    dets = _dets([hand, crumb, beside], [0.6, 0.6, 0.6])
+    assert doubtful(dets, 640, 360, face).tolist() == [True, False, False]
+    assert doubtful(dets, 640, 360).tolist() == [False, False, False]
 
 
 def test_a_box_centred_on_a_tracked_face_continues_it_and_one_below_it_does_not():
@@ -69,10 +80,11 @@ def test_only_doubtful_new_faces_are_asked_and_kept_where_the_other_model_agrees
 
 
 def test_centerface_confirms_a_real_face_and_rejects_a_face_sized_patch_of_wall():
-    frame, boxes = scene(640, 360, [MovingFace(70, (200, 150), (200, 150))], 0.0)
+    frame, boxes = scene(640, 360, [MovingFace(90, (200, 150), (200, 150))], 0.0)
     face = boxes[0]
-    wall = (450, 120, 520, 200)
+    wall = (450, 120, 540, 210)
     dets = _dets([face, wall], [0.5, 0.5])
+    assert doubtful(dets, 640, 360).all()  # both asked
     second = load_detector(DetectorConfig(name="centerface"))
     kept = corroborated(dets, np.zeros((0, 4), np.float32), ArrayFrame(frame), lambda: second)
     assert kept.xyxy.tolist() == dets.xyxy[:1].tolist()
