@@ -36,13 +36,13 @@ def _dets(boxes, scores) -> Detections:
     return Detections(np.array(boxes, np.float32), np.array(scores, np.float32))
 
 
-def test_a_medium_or_large_unsure_box_is_doubtful_and_a_sure_or_small_one_is_not():
-    # on a 640 x 360 frame: medium from 72 px, large from 144 px
+def test_a_large_unsure_box_is_doubtful_and_a_sure_or_smaller_one_is_not():
+    # on a 640 x 360 frame: large from 144 px
     dets = _dets(
-        [[10, 10, 90, 90], [10, 10, 90, 90], [0, 0, 300, 340], [0, 0, 300, 340], [0, 0, 40, 50]],
-        [0.5, 0.95, 0.95, 0.99, 0.3],
+        [[10, 10, 90, 90], [0, 0, 300, 340], [0, 0, 300, 340], [0, 0, 40, 50]],
+        [0.5, 0.95, 0.99, 0.3],
     )
-    assert doubtful(dets, 640, 360).tolist() == [True, False, True, False, False]
+    assert doubtful(dets, 640, 360).tolist() == [False, True, False, False]
 
 
 def test_a_small_unsure_box_on_a_body_below_a_tracked_face_is_doubtful():
@@ -65,17 +65,17 @@ def test_only_doubtful_new_faces_are_asked_and_kept_where_the_other_model_agrees
     frame = ArrayFrame(np.zeros((360, 640, 3), np.uint8))
     tracked = np.array([[300, 100, 360, 180]], np.float32)
     dets = _dets(
-        [[300, 100, 360, 180], [50, 50, 110, 130], [400, 200, 460, 280]],
-        [0.4, 0.99, 0.4],  # on the tracked face; sure; doubtful and new
+        [[300, 100, 360, 180], [300, 200, 360, 280], [310, 200, 370, 280]],
+        [0.4, 0.99, 0.4],  # on the tracked face; sure; doubtful (below it) and new
     )
     nobody = Answers(Detections.empty())
     kept = corroborated(dets, tracked, frame, lambda: nobody)
     assert kept.xyxy.tolist() == dets.xyxy[:2].tolist()
     assert nobody.calls == 1
-    # the window around the new box starts 60 px up and left of it, enlarged 4/3
-    agreeing = Answers(_dets([[80, 80, 160, 187]], [0.8]))
+    # the window around the new box starts 90 px left of it and 80 px up
+    agreeing = Answers(_dets([[90, 80, 150, 160]], [0.8]))
     assert len(corroborated(dets, tracked, frame, lambda: agreeing)) == 3
-    unsure = Answers(_dets([[80, 80, 160, 187]], [0.1]))
+    unsure = Answers(_dets([[90, 80, 150, 160]], [0.1]))
     assert len(corroborated(dets, tracked, frame, lambda: unsure)) == 2
 
 
@@ -84,7 +84,9 @@ def test_centerface_confirms_a_real_face_and_rejects_a_face_sized_patch_of_wall(
     face = boxes[0]
     wall = (450, 120, 540, 210)
     dets = _dets([face, wall], [0.5, 0.5])
-    assert doubtful(dets, 640, 360).all()  # both asked
+    # each lies below a tracked face of its size (a body's place): both are asked
+    tracked = dets.xyxy - np.array([0, 100, 0, 100], np.float32)
+    assert doubtful(dets, 640, 360, tracked).all()
     second = load_detector(DetectorConfig(name="centerface"))
-    kept = corroborated(dets, np.zeros((0, 4), np.float32), ArrayFrame(frame), lambda: second)
+    kept = corroborated(dets, tracked, ArrayFrame(frame), lambda: second)
     assert kept.xyxy.tolist() == dets.xyxy[:1].tolist()

@@ -5,10 +5,10 @@ RetinaFace took a car seen from above (0.88), a bottle (0.77), a signer's
 torso (0.72) and hands (0.5-0.7) for faces, and CenterFace scored each of
 them under 0.2 where RetinaFace scored the real faces beside them 1.0 and
 CenterFace about 0.9. So a detection that would start a new track without
-the evidence of a sure face (a score under :data:`SURE_SCORE`, or a box too
-large for its score), where the other model can judge it (a box of some
-size, or one on a body below a face already tracked), is shown to the other
-model, in a window around it enlarged as the searches near known faces enlarge it
+the evidence of a sure face, where a face is least likely (a box larger than
+a face usually is, under :data:`LARGE_SURE_SCORE`; one on a body below a face
+already tracked, under :data:`SURE_SCORE`), is shown to the other model, in a
+window around it enlarged as the searches near known faces enlarge it
 (:func:`veil.pipeline.search.search_window`), and starts a track only if
 that model finds a face there too. A detection that continues a face
 already tracked is never asked about: the doubt is only whether a face is
@@ -38,17 +38,18 @@ SURE_SCORE = 0.9
 # (0.99), while a torso or a car that size scored 0.64-0.92.
 LARGE_FRACTION = 0.4
 LARGE_SURE_SCORE = 0.97
-# Only these are asked about: boxes of at least this share of the frame's
-# shorter side, and boxes on a body below a tracked face (see _on_a_body).
-# Small faces are not: the other model misses many of the small, soft faces
-# that the first finds weakly (make eval-real, asking about every new face
-# under SURE_SCORE: 3.8 -> 23.5 % of face-frames leaked, faces under 24 px
-# 5.4 -> 32 %).
-MEDIUM_FRACTION = 0.2
+# Only large boxes and boxes on a body below a tracked face (see _on_a_body)
+# are asked about. Not every doubtful new face: the other model misses many
+# of the soft, small and turned faces that the first finds weakly (make
+# eval-real, 25 photos: asking about every new face under SURE_SCORE took the
+# face-frames leaked from 3.8 to 23.5 %; also every box of a fifth of the
+# frame's shorter side or more, from 3.8 to 7.2 %).
 # Below a face: within a face width either side of it and four face heights
-# under it, at least half its size (a hand, a torso, a print on a shirt).
+# under it, at least half its size (a hand, a torso, a print on a shirt) and
+# at least _BODY_MIN_PX: the small faces of a crowd's next row are left alone.
 _BODY_HEIGHTS = 4.0
 _BODY_MIN_SIZE = 0.5
+_BODY_MIN_PX = 32
 # The other model agrees where it finds a box overlapping this much, at least this sure.
 AGREE_IOU = 0.3
 AGREE_SCORE = 0.3
@@ -71,7 +72,8 @@ def _on_a_body(detections: Detections, tracked: NDArray[np.float32]) -> NDArray[
     below = (cy[:, None] > tracked[None, :, 3]) & (
         cy[:, None] <= tracked[None, :, 3] + _BODY_HEIGHTS * height
     )
-    big = _sides(xyxy)[:, None] >= _BODY_MIN_SIZE * _sides(tracked)[None, :]
+    sides = _sides(xyxy)[:, None]
+    big = (sides >= _BODY_MIN_SIZE * _sides(tracked)[None, :]) & (sides >= _BODY_MIN_PX)
     return (beside & below & big).any(axis=1)
 
 
@@ -82,16 +84,13 @@ def doubtful(
     tracked: NDArray[np.float32] | None = None,
 ) -> NDArray[np.bool_]:
     """Which detections are not sure enough to start a face on their own:
-    large or medium boxes, and boxes on a body below a ``tracked`` face,
-    under the score that size needs."""
-    sides = _sides(detections.xyxy)
-    shorter = min(frame_width, frame_height)
-    large = sides > LARGE_FRACTION * shorter
-    asked = sides >= MEDIUM_FRACTION * shorter
-    if tracked is not None:
-        asked |= _on_a_body(detections, tracked)
-    needed = np.where(large, LARGE_SURE_SCORE, SURE_SCORE)
-    return asked & (detections.score < needed)
+    large boxes under :data:`LARGE_SURE_SCORE`, and boxes on a body below a
+    ``tracked`` face under :data:`SURE_SCORE`."""
+    large = _sides(detections.xyxy) > LARGE_FRACTION * min(frame_width, frame_height)
+    body = np.zeros(len(detections), bool) if tracked is None else _on_a_body(detections, tracked)
+    return (large & (detections.score < LARGE_SURE_SCORE)) | (
+        body & (detections.score < SURE_SCORE)
+    )
 
 
 def continuing(detections: Detections, tracked: NDArray[np.float32]) -> NDArray[np.bool_]:
