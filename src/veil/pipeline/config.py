@@ -58,8 +58,5 @@ class PipelineConfig:
     # a doubtful detection starts a face only where the other model sees one
     # too (veil.pipeline.corroborate)
     second_opinion: bool = True
-    # a weak face centred on a tracked face is that face, never a new track
-    # (veil.track.recurrence)
-    weak_near_tracks: bool = True
     # decode on this hardware device ("cuda": NVDEC), None: in software
     hwaccel: str | None = None

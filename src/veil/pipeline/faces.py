@@ -177,12 +177,7 @@ class FaceFinder:
         if self.weakest is not None:
             sure = detections.score >= self.threshold
             strong = detections[sure]
-            counted = self.recurring.update(
-                picture.index,
-                detections[~sure],
-                strong.xyxy,
-                self.tracker.predicted(picture.index) if self.config.weak_near_tracks else None,
-            )
+            counted = self.recurring.update(picture.index, detections[~sure], strong.xyxy)
             detections = Detections.concat([strong, counted])
         if self.config.second_opinion:
             detections = corroborated(

@@ -55,13 +55,6 @@ class _Chain:
     counted: bool = False
 
 
-def _centred_in(boxes: NDArray[np.float32], others: NDArray[np.float32]) -> NDArray[np.bool_]:
-    """Which of ``boxes`` have their centre inside one of ``others``."""
-    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
-    inside = (centres[:, None] >= others[None, :, :2]) & (centres[:, None] <= others[None, :, 2:])
-    return inside.all(axis=2).any(axis=1)
-
-
 class RecurringFaces:
     """Links weak detections over detection frames; says which now count as faces."""
 
@@ -70,26 +63,15 @@ class RecurringFaces:
         self._chains: list[_Chain] = []
         self._candidates: list[FaceTrack] = []
 
-    def update(
-        self,
-        frame: int,
-        weak: Detections,
-        taken: NDArray[np.float32],
-        tracked: NDArray[np.float32] | None = None,
-    ) -> Detections:
+    def update(self, frame: int, weak: Detections, taken: NDArray[np.float32]) -> Detections:
         """Link ``weak`` (this frame's detections below the threshold) into chains.
 
         Weak boxes overlapping a ``taken`` box (a face already found) are the
-        same face and are ignored, and so are those centred inside a
-        ``tracked`` box (where a face already tracked is predicted): a second,
-        shifted box on a tilted or half-hidden face is that face, not a new one.
-        Returns the weak detections that now count as faces: those of chains
-        found on ``config.frames`` frames or more.
+        same face and are ignored. Returns the weak detections that now count
+        as faces: those of chains found on ``config.frames`` frames or more.
         """
         if len(weak) and len(taken):
             weak = weak[box_iou(weak.xyxy, taken).max(axis=1) < _MIN_IOU]
-        if len(weak) and tracked is not None and len(tracked):
-            weak = weak[~_centred_in(weak.xyxy, tracked)]
         last = np.array([c.boxes[-1] for c in self._chains], np.float32).reshape(-1, 4)
         overlap = box_iou(last, weak.xyxy)
         cost = np.where(overlap >= _MIN_IOU, 1.0 - overlap, np.inf).astype(np.float32)
