@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-from veil.pipeline.cuts import is_cut, signature
+from veil.pipeline.cuts import is_blank, is_cut, signature
 from veil.track import FaceTracker, TrackerConfig
 from veil.types import Detections
 
@@ -21,6 +23,15 @@ def test_a_new_shot_is_a_cut_a_pan_or_a_flash_is_not() -> None:
     assert is_cut(first, signature(_scene(1)))
     assert not is_cut(first, signature(_scene(0, shift=8)))  # the camera pans
     assert not is_cut(first, signature(_scene(0, gain=1.3)))  # exposure or a flash
+
+
+def test_a_fade_through_black_is_no_cut_frame_to_frame_but_its_black_frame_is_blank() -> None:
+    gains = [1.0 - k / 10 for k in range(11)]  # ten frames down to black
+    fade = [signature(_scene(0, gain=g)) for g in gains]
+    assert not any(is_cut(a, b) for a, b in itertools.pairwise(fade))
+    assert [is_blank(s) for s in fade] == [False] * 10 + [True]
+    # a dark shot is not blank
+    assert not is_blank(signature(_scene(0, gain=0.1)))
 
 
 def _face(x: float) -> Detections:

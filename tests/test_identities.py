@@ -68,6 +68,33 @@ def test_two_tracks_on_one_face_become_one_id():
     assert assess(_log(frames)).of(2) == 1
 
 
+def test_a_face_is_never_joined_across_a_cut():
+    # the same look at the same place: one person after a gap, but not across a cut
+    frames = {f: [_face(1, 100 + f, RED)] for f in range(0, 20)}
+    frames |= {f: [_face(2, 100 + f, RED)] for f in range(25, 45)}
+    assert assess(_log(frames)).of(2) == 1
+    log = EvidenceLog(W, H)
+    for frame in sorted(frames):
+        if frame == 25:
+            log.cut(23)
+        log.add(frame, frames[frame])
+    identities = assess(log)
+    assert identities.of(2) != identities.of(1)
+    assert identities.suggestions == ()
+
+
+def test_a_merge_is_suggested_only_between_two_sure_faces():
+    # somewhat alike (similarity about 0.45): a suggestion between two sure
+    # faces, none where one of them is a weak find
+    half = _look((168, 40, 72))
+    frames = {f: [_face(1, 100 + f, RED)] for f in range(0, 20)}
+    frames |= {f: [_face(2, 125 + f, half)] for f in range(25, 45)}
+    sure = assess(_log(frames))
+    assert sure.of(2) != sure.of(1) and sure.suggestions
+    frames |= {f: [_face(2, 125 + f, half, score=0.3)] for f in range(25, 45)}
+    assert assess(_log(frames)).suggestions == ()
+
+
 def test_different_looks_are_never_joined():
     frames = {f: [_face(1, 100 + 5 * f, RED)] for f in range(0, 20)}
     frames |= {f: [_face(2, 100 + 5 * f, BLUE)] for f in range(22, 40)}

@@ -116,10 +116,12 @@ def test_a_face_lost_while_moving_is_followed_and_the_box_grows():
     faces = _run(FaceTracker(TrackerConfig(pad_frames=5)), detections, 30)
     (coasting,) = faces[23]
     assert not coasting.detected
-    truth = _walk(23)
-    centre = (coasting.xyxy[0] + coasting.xyxy[2]) / 2
-    assert centre == pytest.approx((truth[0] + truth[2]) / 2, abs=2)
-    assert coasting.xyxy[2] - coasting.xyxy[0] > truth[2] - truth[0]
+    # it covers where the walk goes on and where the face was last seen (it
+    # may have stopped), so it is wider than the face by about its speed
+    truth, last = _walk(23), _walk(19)
+    assert coasting.xyxy[0] <= last[0] and coasting.xyxy[2] >= truth[2]
+    assert coasting.xyxy[1] <= truth[1] and coasting.xyxy[3] >= truth[3]
+    assert coasting.xyxy[2] - coasting.xyxy[0] > truth[2] - truth[0] + 4 * 4
 
 
 def test_a_face_back_after_an_occlusion_keeps_its_id_though_it_moved_on():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from review.annotated import CANDIDATE, face, start, timeline_of
+from veil.redact import RedactionConfig, mask_extent
 from veil.review.edits import (
     Accept,
     Dismiss,
@@ -69,6 +70,23 @@ def test_candidates_are_open_until_accepted_or_dismissed():
     assert open_candidates(tl, dismissed) == [] and dismissed.dismissed == {1}
     assert exported(tl, dismissed).candidates is None
     assert exported(tl, state).candidates[0].id == 1  # still open: still written
+
+
+def test_a_candidate_only_partly_under_a_face_s_mask_is_pointed_at():
+    # face 2 (x 0.6-0.7) is on frames 3-9; the candidate lies inside its box on
+    # frame 3 and across its right edge on frame 4: more than half of it is
+    # under the box, more than a tenth of it outside the grown mask: partly shown
+    right = mask_extent(0.6, 0.2, 0.7, 0.4, RedactionConfig())[2]
+    assert (0.7 - 0.64) / 0.1 >= 0.5 and (right - 0.64) / 0.1 < 0.9
+    boxes = [
+        {"index": 3, "start": 30, "x": 0.63, "y": 0.25, "width": 0.05, "height": 0.08},
+        {"index": 4, "start": 40, "x": 0.64, "y": 0.25, "width": 0.1, "height": 0.08},
+    ]
+    candidate = {"id": 1, "boxes": [b | {"confidence": 0.12} for b in boxes]}
+    tl, state = start(candidates=[candidate])
+    [found] = open_candidates(tl, state)
+    assert found.frames == [3, 4] and found.unboxed == [4]
+    assert "partly" in next(w for w in warnings(tl, state) if w.code == "candidates").text
 
 
 def test_an_export_warns_of_what_is_open():

@@ -56,6 +56,9 @@ class PipelineConfig:
     # a hard cut ends every track: nothing is held into the next shot, or
     # searched for across the cut (veil.pipeline.cuts)
     scene_cuts: bool = True
+    # a doubtful detection starts a face only where the other model sees one
+    # too (veil.pipeline.corroborate)
+    second_opinion: bool = True
     # decode on this hardware device ("cuda": NVDEC), None: in software
     hwaccel: str | None = None
     # stretches of the sound to hide when the output is written (veil.audio)

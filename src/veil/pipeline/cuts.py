@@ -14,6 +14,11 @@ A cut is told from two frames' *signatures*: the luma plane brought down to
 ``SIGNATURE_SIZE``, less its mean (so a flash or an exposure change is no
 cut). Consecutive frames of one shot, even panning, differ little at that
 size; two shots differ everywhere.
+
+A fade through black changes the picture too slowly for that test, frame to
+frame; but on its way it shows a *blank* frame (every grey level within
+``BLANK_LEVELS`` of the mean), on which no face can be seen, so the first
+blank frame after a picture ends every track as a cut does.
 """
 
 from __future__ import annotations
@@ -31,6 +36,12 @@ SIGNATURE_SIZE = (32, 18)
 CUT_LEVELS = 18.0
 
 
+# Mean absolute deviation of a signature, in grey levels, under which a frame
+# shows nothing (black, white or one flat colour). The real-faces evaluation's
+# darkest shots and the shared clips' night scenes deviate by more than this.
+BLANK_LEVELS = 1.0
+
+
 def signature(luma: NDArray[np.uint8]) -> NDArray[np.float32]:
     """A frame's coarse picture (grey levels less their mean), from its luma plane."""
     height, width = luma.shape[:2]
@@ -45,3 +56,8 @@ def signature(luma: NDArray[np.uint8]) -> NDArray[np.float32]:
 def is_cut(before: NDArray[np.float32], after: NDArray[np.float32]) -> bool:
     """Whether two consecutive frames' signatures belong to different shots."""
     return float(np.abs(after - before).mean()) > CUT_LEVELS
+
+
+def is_blank(current: NDArray[np.float32]) -> bool:
+    """Whether a frame's signature shows nothing (a fade's black frame)."""
+    return float(np.abs(current).mean()) < BLANK_LEVELS

@@ -12,7 +12,7 @@ annotations.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Protocol
 
@@ -26,14 +26,15 @@ from veil.annotations import (
     MergeSuggestion,
     tracks_to_annotations,
 )
-from veil.detect import FaceDetector
+from veil.detect import FaceDetector, load_detector
 from veil.errors import InputError
 from veil.geometry import box_iou
 from veil.media import VideoPicture
 from veil.media.held import HELD_BYTES, HeldPictures
 from veil.media.orientation import UprightPicture, to_upright, upright_size
 from veil.pipeline.config import PipelineConfig
-from veil.pipeline.cuts import is_cut, signature
+from veil.pipeline.corroborate import corroborated
+from veil.pipeline.cuts import is_blank, is_cut, signature
 from veil.pipeline.search import backtrack_limit, track_frame
 from veil.pipeline.thumbnails import ThumbnailPicker
 from veil.track import FaceTracker, TrackedFace
@@ -57,6 +58,8 @@ class FaceFinder:
     Held pictures beyond ``held_bytes`` wait in a temporary file (:class:`HeldPictures`).
     ``tracker`` is the tracker to feed where a variant is needed; by default a
     :class:`FaceTracker` of ``tracker_config`` at the detection stride.
+    ``second``: the model asked about doubtful new faces where
+    ``config.second_opinion`` (by default the other model, loaded when first needed).
     """
 
     def __init__(
@@ -67,8 +70,10 @@ class FaceFinder:
         thumbnails: ThumbnailPicker | None = None,
         tracker: FaceTracker | None = None,
         held_bytes: int = HELD_BYTES,
+        second: FaceDetector | None = None,
     ) -> None:
         self.detector = detector
+        self._second = second
         self.config = config
         self.info = info
         self.threshold = config.detector.threshold
@@ -98,8 +103,9 @@ class FaceFinder:
         )
         self._held = HeldPictures(held_bytes)
         self._evidence = EvidenceLog(*size)
-        # cuts: the last frame's signature and the current shot's first frame
+        # cuts: the last frame's signature, whether it was blank, the current shot's first frame
         self._previous: NDArray[np.float32] | None = None
+        self._blank = False
         self._shot_start = 0
 
     def candidates(self) -> list[FaceTrack]:
@@ -114,10 +120,14 @@ class FaceFinder:
         self._held.append(picture)
         if self.config.scene_cuts:
             current = signature(picture.pixel_rows()[0])
-            if self._previous is not None and is_cut(self._previous, current):
+            blank = is_blank(current)
+            if self._previous is not None and (
+                is_cut(self._previous, current) or (blank and not self._blank)
+            ):
                 self._shot_start = picture.index
                 self.tracker.cut(picture.index)
-            self._previous = current
+                self._evidence.cut(picture.index)
+            self._previous, self._blank = current, blank
         if picture.index % self.detect_every == 0:
             self._detect(picture)
         yield from self._release(self.tracker.settled_until())
@@ -148,6 +158,14 @@ class FaceFinder:
         picture = self._held.get(index)
         return None if picture is None else UprightPicture(picture, self.info.rotation)
 
+    def _second_opinion(self) -> FaceDetector:
+        """The other model (CenterFace, or RetinaFace for CenterFace), loaded once."""
+        if self._second is None:
+            primary = self.config.detector
+            other = "retinaface" if primary.name == "centerface" else "centerface"
+            self._second = load_detector(replace(primary, name=other, upscale=1.0, mirror=False))
+        return self._second
+
     def _detect(self, picture: VideoPicture) -> None:
         small = to_upright(picture.rgb(self.detect_side), self.info.rotation)
         every = self.small_faces_every
@@ -161,6 +179,13 @@ class FaceFinder:
             strong = detections[sure]
             counted = self.recurring.update(picture.index, detections[~sure], strong.xyxy)
             detections = Detections.concat([strong, counted])
+        if self.config.second_opinion:
+            detections = corroborated(
+                detections,
+                self.tracker.predicted(picture.index),
+                self._frame_at(picture.index),
+                self._second_opinion,
+            )
         # what each face looks like, from the pixels the detector saw (in memory only)
         looks = describe(small, detections.xyxy / scale)
         ids = track_frame(

@@ -20,8 +20,10 @@ from veil.review.timeline import Rect, Timeline, candidate_boxes, rect_of
 
 # a visible face counts as covered when a blurred box's mask takes this share of its box
 COVERED_SHARE = 0.1
-# a candidate's box counts as boxed when one face box holds this share of it
-BOXED_SHARE = 0.5
+# a candidate's box counts as boxed when one face's mask holds this share of
+# it: a face with a tenth of it outside the mask is a face partly shown (the
+# real-footage evaluation's leak rule), which the reviewer is pointed at
+BOXED_SHARE = 0.9
 # an ID jumps when its box moves by this many box sizes from one frame to the next...
 JUMP_MOVE = 0.6
 # ...or its area changes by this factor
@@ -152,7 +154,8 @@ class OpenCandidate:
     Attributes:
         candidate: its number in the annotations.
         frames: the frames it is on.
-        unboxed: the frames where no face box holds it: nothing hides it there.
+        unboxed: the frames where no face's mask holds it (:data:`BOXED_SHARE`):
+            nothing hides it there, or only part of it.
         confidence: the detector's best score on it (below the threshold).
     """
 
@@ -162,7 +165,11 @@ class OpenCandidate:
     confidence: float
 
 
-def open_candidates(timeline: Timeline, state: ReviewState) -> list[OpenCandidate]:
+def open_candidates(
+    timeline: Timeline, state: ReviewState, redaction: RedactionConfig = RedactionConfig()
+) -> list[OpenCandidate]:
+    """Candidates nobody accepted or dismissed, with the frames where no face's mask
+    (the box grown as ``redaction`` grows it) holds them whole."""
     found = []
     for candidate in timeline.template.candidates or ():
         if candidate.id in state.accepted or candidate.id in state.dismissed:
@@ -172,7 +179,8 @@ def open_candidates(timeline: Timeline, state: ReviewState) -> list[OpenCandidat
             frame
             for frame, rect in sorted(boxes.items())
             if not any(
-                share_covered(rect, rect_of(f)) >= BOXED_SHARE for f in timeline.faces[frame]
+                share_covered(rect, _masked(rect_of(f), redaction)) >= BOXED_SHARE
+                for f in timeline.faces[frame]
             )
         ]
         best = max(b.confidence for b in candidate.boxes)
@@ -217,7 +225,8 @@ def warnings(timeline: Timeline, state: ReviewState) -> list[Warning]:
             Warning(
                 "candidates",
                 f"{len(unboxed)} face-like region{'s' if len(unboxed) > 1 else ''} without "
-                f"a box nobody accepted or dismissed (first: frame {unboxed[0].unboxed[0] + 1}).",
+                f"a box, or only partly under one, nobody accepted or dismissed "
+                f"(first: frame {unboxed[0].unboxed[0] + 1}).",
             )
         )
     return found

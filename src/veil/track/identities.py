@@ -117,6 +117,12 @@ class EvidenceLog:
         # (smaller ID, larger ID) -> frames both there and one detected, of them
         # frames they overlapped, frames both detected, of them frames they overlapped
         self.together: dict[tuple[int, int], list[int]] = {}
+        # first frames of shots after a cut: no person is joined across one
+        self.cuts: list[int] = []
+
+    def cut(self, frame: int) -> None:
+        """A cut before ``frame``: a face after it is never joined to one before it."""
+        self.cuts.append(frame)
 
     def add(self, frame: int, faces: Iterable[TrackedFace]) -> None:
         faces = list(faces)
@@ -201,9 +207,14 @@ def _plausible(a: FaceEvidence, b: FaceEvidence, width: int, height: int) -> boo
     return bool(miss <= reach)
 
 
-def link_score(a: FaceEvidence, b: FaceEvidence, width: int, height: int) -> float:
-    """0..1: how likely the later ``b`` is ``a`` again (0: it cannot be)."""
+def link_score(
+    a: FaceEvidence, b: FaceEvidence, width: int, height: int, cuts: Iterable[int] = ()
+) -> float:
+    """0..1: how likely the later ``b`` is ``a`` again (0: it cannot be; a cut
+    between them, one of ``cuts``, says it cannot: another shot is another place)."""
     if a.first < 0 or b.first < 0 or not a.last < b.first <= a.last + _HORIZON:
+        return 0.0
+    if any(a.last < cut <= b.first for cut in cuts):
         return 0.0
     if not _plausible(a, b, width, height):
         return 0.0
@@ -225,7 +236,8 @@ def assess(log: EvidenceLog) -> Identities:
     ids = sorted(log.faces)
     faces = [log.faces[i] for i in ids]
     scores = np.array(
-        [[link_score(a, b, log.width, log.height) for b in faces] for a in faces], np.float64
+        [[link_score(a, b, log.width, log.height, log.cuts) for b in faces] for a in faces],
+        np.float64,
     ).reshape(len(faces), len(faces))
     cost = np.where(scores >= _SUGGEST, 1.0 - scores, np.inf)
     parent = {i: i for i in ids}
@@ -257,10 +269,13 @@ def assess(log: EvidenceLog) -> Identities:
     for n, r in enumerate(order, start=1):
         sure = confidence(log.faces[i] for i in members[r])
         assessments.append(IdAssessment(n, round(sure, 3), sure < _LOW))
+    # a merge is suggested only between two IDs that are surely faces: a
+    # reviewer asked whether a face and a hand are one person learns nothing
+    low = {a.face_id for a in assessments if a.low_confidence}
     suggestions = {
         (min(final[a], final[b]), max(final[a], final[b])): round(score, 3)
         for a, b, score in weak
-        if final[a] != final[b]
+        if final[a] != final[b] and final[a] not in low and final[b] not in low
     }
     return Identities(
         final,

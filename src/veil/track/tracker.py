@@ -207,6 +207,11 @@ class FaceTracker:
             ids[col] = track.track_id
         return ids
 
+    def predicted(self, frame: int) -> NDArray[np.float32]:
+        """(N, 4) where each live track's face is predicted on ``frame``."""
+        live = [t.predict(frame) for t in self._tracks if not t.ended]
+        return np.array(live, np.float32).reshape(-1, 4)
+
     def _left(self, box: NDArray[np.float32]) -> bool:
         """Whether ``box`` lies wholly outside the frame."""
         if self.frame_size is None:

@@ -111,23 +111,31 @@ class Track:
         return np.concatenate([centre - half, centre + half]).astype(np.float32)
 
     def _start_velocities(self) -> list[NDArray[np.float32]]:
-        """Two guesses at the face's motion before its first detection.
-
-        From the first two detections (right for a face that moves fast and
-        slows down) and over the first few (right for a weak face whose
-        neighbouring boxes jitter by more than it moves).
-        """
+        """Guesses at the face's motion before its first detection: none (it
+        stood still), from the first two detections (right for a face that
+        moves fast and slows down) and over the first few (right for a weak
+        face whose neighbouring boxes jitter by more than it moves)."""
+        still = np.zeros(4, np.float32)
         if len(self.frames) < 2:
-            return [np.zeros(4, np.float32)]
+            return [still]
         k = min(len(self.frames) - 1, _START_VELOCITY_SPAN)
-        return [(self.boxes[i] - self.boxes[0]) / (self.frames[i] - self.frames[0]) for i in (1, k)]
+        return [still] + [
+            (self.boxes[i] - self.boxes[0]) / (self.frames[i] - self.frames[0]) for i in (1, k)
+        ]
 
     def _end_velocities(self) -> list[NDArray[np.float32]]:
-        """Two guesses at the face's motion after its last detection: smoothed and latest."""
+        """Guesses at the face's motion after its last detection: none, smoothed and latest.
+
+        None, because a face the detector loses is often one that stopped or
+        turned (a head turning at the frame's edge): the box keeps covering
+        where it was last seen and stretches along its motion, growing with
+        its speed, rather than drifting off along an extrapolated path.
+        """
+        still = np.zeros(4, np.float32)
         if len(self.frames) < 2:
-            return [self.velocity]
+            return [still, self.velocity]
         latest = (self.boxes[-1] - self.boxes[-2]) / (self.frames[-1] - self.frames[-2])
-        return [self.velocity, latest]
+        return [still, self.velocity, latest]
 
     def face_at(self, frame: int, pad: int) -> TrackedFace | None:
         """The box on ``frame``: detected, interpolated, or coasted up to ``pad``
