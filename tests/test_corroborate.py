@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from evaluation.samples import MovingFace, scene
 from veil.detect import DetectorConfig, load_detector
 from veil.pipeline.corroborate import continuing, corroborated, doubtful
-from veil.samples import MovingFace, scene
 from veil.types import Detections
 
 
