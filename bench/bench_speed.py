@@ -35,6 +35,7 @@ import av
 import numpy as np
 
 from evaluation.samples import MovingFace, make_sample_video
+from report import Tables, publish
 from veil.media import EncoderSettings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -220,6 +221,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     deface = not args.no_deface and DEFACE.exists()
+    tables = Tables()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         clips = [
@@ -236,16 +238,16 @@ def main() -> None:
                 videos / "intel" / "face-demographics-walking.mp4",
             ]
         else:
-            print(f"({videos} not found: generated clips only)")
+            tables.print(f"({videos} not found: generated clips only)")
         if args.clips:
             clips = [c for c in clips if any(k in c.name for k in args.clips)]
         if not args.split_only:
-            bench_commands(clips, work, args.repeat, deface)
-        print(
+            bench_commands(clips, work, args.repeat, deface, tables)
+        tables.print(
             "\n| clip | frames | detector ms / frame (wall, CPU) | whole frame | enlarged pass"
             " | searches near faces |"
         )
-        print("|---|---|---|---|---|---|")
+        tables.print("|---|---|---|---|---|---|")
         for clip in clips:
             frames = in_child(frame_count, clip)
             split = in_child(detector_split, clip, work)
@@ -255,17 +257,20 @@ def main() -> None:
                 f"{int(n)} x {1000 * w / max(n, 1):.1f} ms = {w:.2f} s"
                 for w, _, n in split.values()
             )
-            print(f"| {clip.name} | {frames} | {wall:.1f}, {cpu:.1f} | {cells} |", flush=True)
+            tables.print(f"| {clip.name} | {frames} | {wall:.1f}, {cpu:.1f} | {cells} |")
+    publish("bench-speed", "Speed and memory: veil combined, the floor and deface", tables.text)
 
 
-def bench_commands(clips: list[Path], work: Path, repeat: int, deface: bool) -> None:
+def bench_commands(
+    clips: list[Path], work: Path, repeat: int, deface: bool, tables: Tables
+) -> None:
     """The table of veil, the floor and deface, and veil's start-up time."""
-    print(f"veil start-up (one-frame clip, model load included): {startup(work):.2f} s\n")
-    print(
+    tables.print(f"veil start-up (one-frame clip, model load included): {startup(work):.2f} s\n")
+    tables.print(
         "| clip | frames | floor fps | veil fps | veil / floor | deface fps |"
         " veil / deface | veil peak RSS | floor peak RSS |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    tables.print("|---|---|---|---|---|---|---|---|---|")
     for clip in clips:
         r = bench_clip(clip, work, repeat, deface)
         fps = r["fps"]
@@ -273,11 +278,10 @@ def bench_commands(clips: list[Path], work: Path, repeat: int, deface: bool) -> 
         deface_cells = (
             f"{deface_fps:.1f} | {fps['veil'] / deface_fps:.1f}" if deface_fps else "n/a | n/a"
         )
-        print(
+        tables.print(
             f"| {r['clip']} | {r['frames']} | {fps['floor']:.1f} | {fps['veil']:.1f} | "
             f"{fps['veil'] / fps['floor']:.2f} | {deface_cells} | {r['veil_rss_mb']:.0f} MB | "
-            f"{r['floor_rss_mb']:.0f} MB |",
-            flush=True,
+            f"{r['floor_rss_mb']:.0f} MB |"
         )
 
 

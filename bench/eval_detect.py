@@ -246,20 +246,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         for folder in sets
     }
     timing_image = next(iter(loaded.values()))[0][1]
+    # bench/ is on the path when run as a script (tests load this file by path)
+    from report import Tables, publish
+
+    tables = Tables()
     columns = ["precision", "recall", "<24", "24-64", ">64", "ms"]
-    print(f"frame size {args.frame_size or 'as stored'}; face sizes in stored-image px\n")
-    print("| setting | set | " + " | ".join(columns) + " | 720p ms |")
-    print("|---" * (len(columns) + 3) + "|")
+    tables.print(f"frame size {args.frame_size or 'as stored'}; face sizes in stored-image px\n")
+    tables.print("| setting | set | " + " | ".join(columns) + " | 720p ms |")
+    tables.print("|---" * (len(columns) + 3) + "|")
     for label, config in configs:
         detector = load_detector(config)
         frame_ms = time_720p(detector, timing_image)
         for set_name, images in loaded.items():
             row = evaluate(detector, images)
             cells = [f"{row[c]:.0f}" if c == "ms" else f"{row[c]:.3f}" for c in columns]
-            print(
-                f"| {label} | {set_name} | " + " | ".join(cells) + f" | {frame_ms:.0f} |",
-                flush=True,
-            )
+            tables.print(f"| {label} | {set_name} | " + " | ".join(cells) + f" | {frame_ms:.0f} |")
+    publish("eval-detect", "Detectors on labelled photos (make eval)", tables.text)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ from evaluation.tools import (
     score_output,
     track_scores,
 )
+from report import publish
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFACE_VENV = ROOT / ".venv-deface"
@@ -235,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(run_deface(deface, video, truth, args.out))
     (args.out / "results.json").write_text(json.dumps([r.as_json() for r in results], indent=1))
     print(table(results))
+    publish("eval-real", "Real faces: WIDER FACE photos, filmed (make eval-real)", table(results))
     print(f"\n{time.perf_counter() - start:.0f} s in all; details in {args.out / 'results.json'}")
     return 0
 

@@ -57,6 +57,7 @@ from evaluation.tools import (
     score_output,
     track_scores,
 )
+from report import Tables, publish
 from veil.annotations import read_annotations
 from veil.media import read_frames, write_video
 
@@ -327,15 +328,18 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "results.json").write_text(
         json.dumps([_as_json(r) for row in results.values() for r in row.values()], indent=1)
     )
-    print(main_table(results, configs[0][0], "deface" if deface else None))
+    tables = Tables()
+    tables.print(main_table(results, configs[0][0], "deface" if deface else None))
     if deface is None:
-        print("\ndeface is not installed: veil alone.")
+        tables.print("\ndeface is not installed: veil alone.")
     if len(tools) > 2 or args.controls:
-        print(
+        tables.print(
             "\nleak rate / longest run / background altered / IDF1 / IDs per person, "
             "per scenario:\n"
         )
-        print(settings_table(results, tools))
+        tables.print(settings_table(results, tools))
+    title = "Generated scenes: leaks, over-redaction, tracking (make eval-video)"
+    publish("eval-video", title, tables.text)
     print(f"\n{time.perf_counter() - start:.0f} s in all; details in {args.out / 'results.json'}")
     return 0
 

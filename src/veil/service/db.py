@@ -30,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from veil.errors import VeilError
+
 metadata = MetaData()
 
 jobs = Table(
@@ -228,7 +230,13 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        try:
+            engine = create_engine(url, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:  # the URL's driver is an optional extra
+            raise VeilError(
+                f"a {parsed.drivername} database needs the {exc.name} package; "
+                "veil's is psycopg: pip install 'veil[postgres]', URL postgresql+psycopg://"
+            ) from exc
     try:
         metadata.create_all(engine)
     except OperationalError:  # another process created the tables at the same moment
