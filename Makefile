@@ -32,8 +32,9 @@ wheelhouse:
 
 CHROMIUM := /usr/bin/chromium
 FFMPEG := /usr/bin/ffmpeg
+ESPEAK := /usr/bin/espeak-ng
 
-test: $(STAMP) $(CHROMIUM) $(FFMPEG)
+test: $(STAMP) $(CHROMIUM) $(FFMPEG) $(ESPEAK)
 	$(BIN)/pytest -q
 
 # All but the slow, browser, Ray and live-stream tests (markers in pyproject.toml):
@@ -42,10 +43,11 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not slow and not browser and not ray and not rtsp"
 
 # Test tools from Debian: Chromium for the browser tests (Playwright never
-# downloads one) and ffmpeg to serve live test streams (veil itself needs no
-# system ffmpeg). Without root this fails and those tests skip, saying why.
-$(CHROMIUM) $(FFMPEG):
-	-apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium ffmpeg
+# downloads one), ffmpeg to serve live test streams (veil itself needs no
+# system ffmpeg) and espeak-ng to speak the speech tests' sentences. Without
+# root this fails and those tests skip, saying why.
+$(CHROMIUM) $(FFMPEG) $(ESPEAK):
+	-apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium ffmpeg espeak-ng
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
