@@ -24,3 +24,14 @@ def test_no_test_or_script_imports_a_conftest():
             if any(n.split(".")[-1] == "conftest" for n in names):
                 offending.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert offending == []
+
+
+def test_the_tests_mirror_the_packages():
+    # a test of veil.track is found in tests/track/, as the code is in src/veil/track/
+    src = REPO / "src" / "veil"
+    packages = {p.name for p in src.iterdir() if (p / "__init__.py").is_file()}
+    folders = {p.name for p in (REPO / "tests").iterdir() if (p / "__init__.py").is_file()}
+    assert folders - packages == {"benchmarks"}  # the evaluation code in bench/
+    modules = {p.stem for p in src.glob("*.py")}
+    top = {p.stem.removeprefix("test_") for p in (REPO / "tests").glob("test_*.py")}
+    assert top - modules == {"layers", "suite_layout"}

@@ -102,7 +102,7 @@ def test_a_model_file_that_is_not_the_pinned_one_is_refused(monkeypatch) -> None
 
 def test_requirements_models_pins_the_same_releases_veil_checks() -> None:
     # make and make wheelhouse install this file; veil models install uses MODELS
-    lines = (Path(__file__).resolve().parents[1] / "requirements-models.txt").read_text()
+    lines = (Path(__file__).resolve().parents[2] / "requirements-models.txt").read_text()
     pins = {line for line in lines.splitlines() if line and not line.startswith("#")}
     assert pins == {model.requirement for model in MODELS}
 
@@ -147,7 +147,7 @@ def test_nms_keeps_the_best_of_overlapping_boxes() -> None:
 
 
 def test_eval_scoring_ignores_tiny_and_ignored_faces(monkeypatch: pytest.MonkeyPatch) -> None:
-    path = Path(__file__).resolve().parents[1] / "bench" / "eval_detect.py"
+    path = Path(__file__).resolve().parents[2] / "bench" / "eval_detect.py"
     spec = importlib.util.spec_from_file_location("eval_detect", path)
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)

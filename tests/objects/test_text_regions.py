@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from helpers import decode_frames, region_diff, run_veil
-from test_objects import encode
+from objects.test_objects import encode
 from veil.cli.object_options import kinds_given
 from veil.errors import InputError, VeilError
 from veil.objects.text import TextBox

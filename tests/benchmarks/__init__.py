@@ -1,0 +1,1 @@
+"""Tests of the evaluation and benchmark code in bench/."""
