@@ -56,6 +56,7 @@ from bench.footage.score import (  # noqa: E402
 )
 
 from evaluation.tools import deface_binary, run_timed, run_veil_combined  # noqa: E402
+from report import publish  # noqa: E402
 from veil.annotations import AnnotationIndex, read_annotations  # noqa: E402
 from veil.media import read_frames  # noqa: E402
 
@@ -236,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join(sys.argv),
     }
     (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    if not filters and source is None:  # only a whole run of this tree is its figures
+        publish(
+            "eval-footage", "Real footage with labelled faces (make eval-footage)", "\n".join(lines)
+        )
     print(f"\n{time.perf_counter() - start:.0f} s in all; details in {args.out / 'results.json'}")
     return 0
 
