@@ -229,8 +229,9 @@ def redact(
         processor = AnnotatedRedaction(chosen, info, config.redaction, annotations_file, marked)
         spans = config.audio_spans + annotated_audio_spans(annotations)
         report = _render(src, dst, processor, config, on_frame, spans)
-    result = _result(src, [dst], chosen.face_ids() - region_ids(chosen), report, started)
-    result.regions = len(region_ids(chosen)) + (len(marked.tracks) if marked else 0)
+    regions_chosen = region_ids(chosen)  # one walk over every box
+    result = _result(src, [dst], chosen.face_ids() - regions_chosen, report, started)
+    result.regions = len(regions_chosen) + (len(marked.tracks) if marked else 0)
     return result
 
 
