@@ -6,21 +6,11 @@ import numpy as np
 import pytest
 
 from evaluation.samples import MovingFace, scene
+from pipeline.helpers import ArrayFrame
 from veil.detect import DetectorConfig, load_detector
 from veil.pipeline.search import extend_backwards, follow_lost
 from veil.track import FaceTracker, TrackerConfig
 from veil.types import Detections
-
-
-class ArrayFrame:
-    """An RGB array as the searches see a held frame."""
-
-    def __init__(self, rgb: np.ndarray) -> None:
-        self.array = rgb
-        self.height, self.width = rgb.shape[:2]
-
-    def rgb(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
-        return self.array[y0:y1, x0:x1]
 
 
 def test_search_backwards_follows_a_face_to_where_it_was_smaller():
